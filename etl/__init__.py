@@ -1,0 +1,1 @@
+"""Ingest: readers, normalisation, unit resolution, validation, quarantine, and the demo set."""

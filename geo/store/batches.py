@@ -1,0 +1,45 @@
+"""Import batches and the audit log: where every row came from, and who did what."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from geo.store.models import AuditLog, ImportBatch
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def start_batch(session: Session, *, kind: str, source: str, created_by: str,
+                source_sha256: str | None = None, synthetic: bool = False) -> ImportBatch:
+    """Open an import batch (status ``running``) and flush it so rows can refer to it."""
+    batch = ImportBatch(kind=kind, source=source, created_by=created_by,
+                        source_sha256=source_sha256, synthetic=synthetic, status="running",
+                        rows_loaded=0, report={})
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def finish_batch(batch: ImportBatch, *, rows_loaded: int, report: dict) -> None:
+    """Mark a batch done with its row count and report (the caller's transaction commits it)."""
+    batch.rows_loaded = rows_loaded
+    batch.report = report
+    batch.status = "done"
+    batch.finished_at = datetime.now(UTC)
+
+
+def audit(session: Session, actor: str, action: str, target: str | None = None,
+          **detail) -> None:
+    """Append an audit-log entry. Never pass a person's identity from a case in ``detail``."""
+    session.add(AuditLog(actor=actor, action=action, target=target, detail=detail))

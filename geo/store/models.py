@@ -1,0 +1,265 @@
+"""The schema: plain SQLAlchemy 2 models with GeoAlchemy2 geometry columns.
+
+Every geometry is stored in EPSG:4326 with a GiST index. Every fact row carries the import
+batch that brought it. No table holds the identity of a person involved in a case
+(DOMAIN.md, privacy): incidents keep counts of people only, and case or record numbers only
+as keyed hashes. ``tests/test_privacy.py`` checks the column names against that rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from geo.settings import STORAGE_SRID
+
+UNIT_LEVELS = ("province", "district", "commune")
+UNIT_TYPES = ("tinh", "thanh_pho", "thi_xa", "huyen", "quan", "phuong", "xa", "thi_tran")
+SITE_KINDS = ("public", "in_establishment")
+SITE_EVENTS = ("identified", "cleared", "reactivated", "recleared")
+TEAM_LEVELS = ("tinh", "huyen", "xa")
+ROLES = ("viewer", "analyst", "editor", "admin")
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """Return a CHECK constraint limiting ``column`` to ``values``."""
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_allowed")
+
+
+def point_column() -> Mapped:
+    """Return a nullable point column in storage CRS with a GiST index."""
+    return mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=True), nullable=True)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every diaban table."""
+
+
+class ImportBatch(Base):
+    """One load: a boundary layer, a demo data set or an ingested file."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (one_of("status", ("running", "done", "failed")),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    synthetic: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10), default="running")
+    rows_loaded: Mapped[int] = mapped_column(default=0)
+    report: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class Vintage(Base):
+    """A set of administrative units valid over a date range (a boundary vintage)."""
+
+    __tablename__ = "vintage"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(2))
+    label: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class AdminUnit(Base):
+    """An administrative unit (province, district or commune) of one vintage.
+
+    Keyed by GSO code plus vintage, never by name: codes are reused across reorganisations.
+    ``geom`` is the cleaned coverage; ``geom_display`` is the same coverage simplified as a
+    whole (no gaps open between neighbours) for maps.
+    """
+
+    __tablename__ = "admin_unit"
+    __table_args__ = (
+        UniqueConstraint("vintage_id", "code", name="admin_unit_code_per_vintage"),
+        one_of("level", UNIT_LEVELS),
+        one_of("unit_type", UNIT_TYPES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vintage_id: Mapped[str] = mapped_column(ForeignKey("vintage.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(5))
+    name: Mapped[str] = mapped_column(Text)
+    unit_type: Mapped[str] = mapped_column(String(10))
+    level: Mapped[str] = mapped_column(String(10))
+    parent_code: Mapped[str | None] = mapped_column(String(5))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    area_km2: Mapped[float] = mapped_column()
+    geom = mapped_column(
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True), nullable=False
+    )
+    geom_display = mapped_column(
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+
+
+class _Located:
+    """Mixin for records placed by a point, or only by a reference to a unit."""
+
+    geom = point_column()
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id"), index=True)
+
+
+class Establishment(_Located, Base):
+    """An at-risk business (cơ sở kinh doanh dịch vụ dễ bị lợi dụng). Its name is business data."""
+
+    __tablename__ = "establishment"
+    __table_args__ = (
+        CheckConstraint("geom IS NOT NULL OR unit_id IS NOT NULL", name="establishment_located"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_type: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    commitment_signed: Mapped[bool | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+
+
+class Site(_Located, Base):
+    """A prostitution site (tụ điểm), public or inside an establishment."""
+
+    __tablename__ = "site"
+    __table_args__ = (
+        one_of("site_kind", SITE_KINDS),
+        CheckConstraint("geom IS NOT NULL OR unit_id IS NOT NULL", name="site_located"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_kind: Mapped[str] = mapped_column(String(20))
+    descriptor: Mapped[str | None] = mapped_column(Text)
+    establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+    events: Mapped[list[SiteEvent]] = relationship(
+        back_populates="site", order_by="SiteEvent.event_date", passive_deletes=True
+    )
+
+
+class SiteEvent(Base):
+    """One dated step of a site's history: identified, cleared, reactivated, re-cleared."""
+
+    __tablename__ = "site_event"
+    __table_args__ = (one_of("event_type", SITE_EVENTS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    event_date: Mapped[date] = mapped_column(Date, index=True)
+    event_type: Mapped[str] = mapped_column(String(20))
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+    site: Mapped[Site] = relationship(back_populates="events")
+
+
+class Incident(_Located, Base):
+    """A case (vụ việc / vụ án): counts of people only, never who they are."""
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        CheckConstraint("geom IS NOT NULL OR unit_id IS NOT NULL", name="incident_located"),
+        CheckConstraint("persons_total IS NULL OR persons_total >= 0", name="persons_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_date: Mapped[date] = mapped_column(Date, index=True)
+    incident_kind: Mapped[str] = mapped_column(String(60))
+    kind_label: Mapped[str | None] = mapped_column(Text)
+    case_type: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    persons_total: Mapped[int | None] = mapped_column()
+    persons_under_18: Mapped[int | None] = mapped_column()
+    case_ref_hmac: Mapped[str | None] = mapped_column(String(64))
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+
+
+class Inspection(Base):
+    """An inspection visit (lượt kiểm tra) of an establishment; fines in integer VND."""
+
+    __tablename__ = "inspection"
+    __table_args__ = (
+        one_of("team_level", TEAM_LEVELS),
+        CheckConstraint("fine_vnd IS NULL OR fine_vnd >= 0", name="fine_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_date: Mapped[date] = mapped_column(Date, index=True)
+    establishment_id: Mapped[int] = mapped_column(
+        ForeignKey("establishment.id", ondelete="CASCADE"), index=True
+    )
+    team_level: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(40))
+    violation_codes: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    fine_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    record_ref_hmac: Mapped[str | None] = mapped_column(String(64))
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+
+
+class CriterionAssessment(Base):
+    """A criterion of the commune classification as recorded (attested) by an officer."""
+
+    __tablename__ = "criterion_assessment"
+    __table_args__ = (Index("criterion_assessment_lookup", "unit_id", "period", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"))
+    period: Mapped[str] = mapped_column(String(10))
+    criterion_id: Mapped[str] = mapped_column(String(20))
+    holds: Mapped[bool | None] = mapped_column()
+    value: Mapped[float | None] = mapped_column()
+    assessed_by: Mapped[str] = mapped_column(String(80))
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    note: Mapped[str | None] = mapped_column(Text)
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+
+
+class User(Base):
+    """A login of the platform (staff, not people involved in cases)."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (one_of("role", ROLES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuditLog(Base):
+    """Who did what, when: logins, loads, user changes."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(JSONB, default=dict)

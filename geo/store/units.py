@@ -1,0 +1,112 @@
+"""Boundary vintages and administrative units in the store."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+from geoalchemy2.shape import from_shape
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from geo.errors import UnknownVintageError
+from geo.settings import STORAGE_CRS, STORAGE_SRID
+from geo.store.engine import connection
+from geo.store.models import AdminUnit, ImportBatch, Vintage
+
+
+def write_vintage(session: Session, vintage: dict, units: gpd.GeoDataFrame,
+                  batch: ImportBatch) -> int:
+    """Insert a vintage and its units (all levels) in the session's transaction.
+
+    Parameters
+    ----------
+    vintage : dict
+        ``id``, ``province_code``, ``label``, ``valid_from``, ``valid_to``, ``legal_basis``.
+    units : GeoDataFrame
+        Columns ``code, name, unit_type, level, parent_code, area_km2, geom_display`` and
+        the geometry, in EPSG:4326.
+
+    Returns
+    -------
+    int
+        The number of units written.
+    """
+    session.add(Vintage(import_batch_id=batch.id, **vintage))
+    session.flush()
+    rows = [
+        {
+            "vintage_id": vintage["id"], "code": r.code, "name": r.name, "unit_type": r.unit_type,
+            "level": r.level, "parent_code": r.parent_code, "area_km2": float(r.area_km2),
+            "valid_from": vintage["valid_from"], "valid_to": vintage["valid_to"],
+            "geom": from_shape(r.geometry, srid=STORAGE_SRID),
+            "geom_display": from_shape(r.geom_display, srid=STORAGE_SRID),
+            "import_batch_id": batch.id,
+        }
+        for r in units.itertuples()
+    ]
+    session.execute(insert(AdminUnit), rows)
+    return len(rows)
+
+
+def delete_vintage(session: Session, vintage_id: str) -> None:
+    """Delete a vintage and its units (fails if records still refer to its units)."""
+    session.execute(delete(Vintage).where(Vintage.id == vintage_id))
+
+
+def list_vintages(conn: Connection | Engine) -> list[dict]:
+    """Return every loaded vintage with its unit counts per level, oldest first."""
+    query = (
+        select(Vintage.id, Vintage.label, Vintage.valid_from, Vintage.valid_to,
+               Vintage.province_code, Vintage.legal_basis, Vintage.import_batch_id,
+               AdminUnit.level, func.count(AdminUnit.id).label("n"))
+        .join(AdminUnit, AdminUnit.vintage_id == Vintage.id)
+        .group_by(Vintage.id, AdminUnit.level)
+        .order_by(Vintage.valid_from)
+    )
+    out: dict[str, dict] = {}
+    with connection(conn) as c:
+        for row in c.execute(query).mappings():
+            item = out.setdefault(row["id"], {k: row[k] for k in (
+                "id", "label", "valid_from", "valid_to", "province_code", "legal_basis",
+                "import_batch_id")} | {"units": {}})
+            item["units"][row["level"]] = row["n"]
+    return list(out.values())
+
+
+def vintage_for_date(conn: Connection | Engine, day: date) -> str:
+    """Return the id of the loaded vintage valid on ``day``.
+
+    When no loaded vintage covers the day (e.g. 2019-04-10 → 2025-06-30 in Đồng Nai, whose
+    170- and 159-unit lists have no open geometry), the latest vintage that began before it
+    is returned; callers state the vintage they used.
+    """
+    vintages = list_vintages(conn)
+    started = [v for v in vintages if v["valid_from"] <= day]
+    covering = [v for v in started if v["valid_to"] is None or day <= v["valid_to"]]
+    chosen = (covering or started or vintages[:1])
+    if not chosen:
+        raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
+    return chosen[-1]["id"]
+
+
+def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "commune",
+               display: bool = False) -> gpd.GeoDataFrame:
+    """Read the units of one vintage and level as a GeoDataFrame in EPSG:4326.
+
+    Columns: ``unit_id, unit_code, name, unit_type, level, parent_code, area_km2, geometry``;
+    ``display=True`` returns the simplified display geometry instead of the exact one.
+    """
+    column = "geom_display" if display else "geom"
+    sql = text(
+        f"SELECT id AS unit_id, code AS unit_code, name, unit_type, level, parent_code, "
+        f"area_km2, {column} AS geometry FROM admin_unit "
+        "WHERE vintage_id = :vintage AND level = :level ORDER BY code"
+    )
+    with connection(conn) as c:
+        frame = gpd.read_postgis(sql, c, geom_col="geometry", crs=STORAGE_CRS,
+                                 params={"vintage": vintage_id, "level": level})
+    if frame.empty and level == "commune":
+        known = ", ".join(v["id"] for v in list_vintages(conn)) or "none loaded"
+        raise UnknownVintageError(f"vintage {vintage_id!r} is not loaded; known: {known}")
+    return frame
