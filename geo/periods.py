@@ -102,3 +102,20 @@ def _window(kind: PeriodKind, part: str) -> tuple[int, int]:
     if kind == "nine_months":
         return 1, 9
     return 1, 12
+
+
+def last_closed_half(today: date) -> Period:
+    """Return the most recent half-year that has ended by ``today``.
+
+    The map opens on it: the last complete six-month reporting period.
+
+    Examples
+    --------
+    >>> last_closed_half(date(2026, 11, 28)).label
+    '2026-H1'
+    >>> last_closed_half(date(2026, 3, 1)).label
+    '2025-H2'
+    """
+    if today.month >= 7:
+        return parse_period(f"{today.year}-H1")
+    return parse_period(f"{today.year - 1}-H2")

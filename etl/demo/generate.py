@@ -1,0 +1,354 @@
+"""A synthetic but plausible demo data set, deterministic for a seed, marked synthetic.
+
+It covers 2016-01-01 → 2026-06-30 on the loaded boundary vintages: a few thousand at-risk
+establishments concentrated in urban wards (phường, thị trấn) around a few hot centres each,
+some tens of sites with clearing and reactivation histories, a few thousand incidents (a
+falling trend through the 2016–2020 plan, a dip in 2021) and about 8,000 inspections over
+2016–2020. A share of communes in each vintage is kept clean (no site, no incident), so every
+classification status can occur; officer attestations are left out for a few communes so
+``not_assessed`` occurs too. Names carry ``DEMO`` and the batch is flagged ``synthetic``.
+
+Nothing here knows Đồng Nai: it reads whatever vintages are loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.join import assign_units
+from geo.settings import STORAGE_CRS, WORK_CRS
+
+START, END = date(2016, 1, 1), date(2026, 6, 30)
+
+#: (code, Vietnamese label, share, risk weight)
+ESTABLISHMENT_TYPES = (
+    ("nha_nghi", "Nhà nghỉ", 0.24, 3.0),
+    ("khach_san", "Khách sạn", 0.10, 1.5),
+    ("karaoke", "Karaoke", 0.22, 3.0),
+    ("massage", "Massage, xông hơi", 0.12, 4.0),
+    ("vu_truong", "Vũ trường", 0.02, 3.0),
+    ("bar", "Quán bar", 0.05, 2.0),
+    ("nha_hang", "Nhà hàng", 0.15, 1.0),
+    ("ca_phe", "Cà phê", 0.10, 1.5),
+)
+#: (code, Vietnamese label as reports write it, share, case type)
+INCIDENT_KINDS = (
+    ("mua_ban_dam", "Mua bán dâm", 0.55, "hanh_chinh"),
+    ("chua_mai_dam", "Chứa mại dâm", 0.15, "hinh_su"),
+    ("moi_gioi_mai_dam", "Môi giới mại dâm", 0.12, "hinh_su"),
+    ("to_chuc_hoat_dong_mai_dam", "Tổ chức hoạt động mại dâm", 0.05, "hinh_su"),
+    ("khieu_dam_kich_duc", "Hoạt động khiêu dâm, kích dục", 0.08, "hanh_chinh"),
+    ("thoat_y", "Biểu diễn thoát y", 0.05, "hanh_chinh"),
+)
+#: Relative incident intensity per year (the plan's falling trend, a COVID dip in 2021).
+YEAR_WEIGHTS = {2016: 1.3, 2017: 1.2, 2018: 1.05, 2019: 0.95, 2020: 0.8, 2021: 0.5,
+                2022: 0.8, 2023: 0.85, 2024: 0.85, 2025: 0.8, 2026: 0.8}
+TYPE_WEIGHTS = {"phuong": 6.0, "thi_tran": 3.0, "xa": 1.0}
+
+
+@dataclass
+class Vintage:
+    """A loaded vintage as the generator needs it: id, validity and commune polygons."""
+
+    id: str
+    valid_from: date
+    valid_to: date | None
+    communes: gpd.GeoDataFrame  # unit_code, unit_type, geometry (EPSG:4326)
+
+
+@dataclass
+class DemoData:
+    """The generated records, as frames keyed by position (``*_key`` columns link them)."""
+
+    establishments: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    site_events: pd.DataFrame
+    incidents: gpd.GeoDataFrame
+    inspections: pd.DataFrame
+    attestations: pd.DataFrame
+
+
+def generate_demo(vintages: list[Vintage], *, seed: int = 2016, establishments: int = 3000,
+                  sites: int = 45, incidents: int = 3000) -> DemoData:
+    """Generate the demo records over the given vintages (oldest first).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> units = gpd.GeoDataFrame({"unit_code": ["1", "2", "3", "4"],
+    ...     "unit_type": ["phuong", "xa", "xa", "phuong"]},
+    ...     geometry=[box(106.80, 10.90, 106.85, 10.95), box(106.85, 10.90, 106.90, 10.95),
+    ...               box(106.80, 10.95, 106.85, 11.00), box(106.85, 10.95, 106.90, 11.00)],
+    ...     crs=4326)
+    >>> d = generate_demo([Vintage("v", date(2010, 1, 1), None, units)], seed=1,
+    ...                   establishments=200, sites=5, incidents=300)
+    >>> len(d.establishments), len(d.incidents) == 300
+    (200, True)
+    """
+    rng = np.random.default_rng(seed)
+    clean = {v.id: _clean_units(v.communes, rng) for v in vintages}
+    est = _establishments(vintages, establishments, rng)
+    located = _Locator(vintages, clean)
+    site_frame, events = _sites(est, located, sites, rng)
+    return DemoData(
+        establishments=est,
+        sites=site_frame,
+        site_events=events,
+        incidents=_incidents(est, site_frame, events, located, incidents, rng),
+        inspections=_inspections(est, located, rng),
+        attestations=_attestations(vintages, rng),
+    )
+
+
+class _Locator:
+    """Which vintage and unit a point falls in on a date, and whether that unit is clean."""
+
+    def __init__(self, vintages: list[Vintage], clean: dict[str, set[str]]):
+        self.vintages = vintages
+        self.clean = clean
+
+    def vintage_on(self, day: date) -> Vintage:
+        started = [v for v in self.vintages if v.valid_from <= day]
+        return started[-1] if started else self.vintages[0]
+
+    def covered(self, day: date) -> bool:
+        """True when a loaded vintage is officially valid on the day."""
+        v = self.vintage_on(day)
+        return v.valid_from <= day and (v.valid_to is None or day <= v.valid_to)
+
+    def units(self, points: gpd.GeoSeries, days) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (vintage id, unit code, is clean) per point for its date."""
+        vids = np.array([self.vintage_on(d).id for d in days], dtype=object)
+        codes = np.full(len(points), None, dtype=object)
+        for v in self.vintages:
+            mask = vids == v.id
+            if mask.any():
+                codes[mask] = assign_units(points[mask], v.communes)["unit_code"].to_numpy(
+                    dtype=object, na_value=None)
+        clean = np.array([c is None or c in self.clean[v] for v, c in zip(vids, codes, strict=True)])
+        return vids, codes, clean
+
+
+def _clean_units(communes: gpd.GeoDataFrame, rng) -> set[str]:
+    """Pick about a third of the communes, mostly rural xã, to stay clean."""
+    weights = communes["unit_type"].map({"xa": 4.0}).fillna(1.0).to_numpy()
+    n = int(round(len(communes) * 0.33))
+    picked = rng.choice(len(communes), size=n, replace=False, p=weights / weights.sum())
+    return set(communes["unit_code"].iloc[picked])
+
+
+def _sample_in(polygon, n: int, rng, centres=None, spread_m: float = 800.0) -> list:
+    """Sample ``n`` points inside a polygon (WORK_CRS): uniform, or around ``centres``."""
+    shapely.prepare(polygon)
+    minx, miny, maxx, maxy = polygon.bounds
+    out: list = []
+    while len(out) < n:
+        k = 4 * (n - len(out)) + 8
+        if centres is None:
+            x, y = rng.uniform(minx, maxx, k), rng.uniform(miny, maxy, k)
+        else:
+            pick = rng.integers(0, len(centres), k)
+            x = centres[pick, 0] + rng.normal(0, spread_m, k)
+            y = centres[pick, 1] + rng.normal(0, spread_m, k)
+        inside = shapely.contains_xy(polygon, x, y)
+        out.extend(shapely.points(x[inside], y[inside])[: n - len(out)])
+    return out
+
+
+def _establishments(vintages: list[Vintage], n: int, rng) -> gpd.GeoDataFrame:
+    """Place establishments over the widest (latest) vintage, dense in urban wards."""
+    latest, first = vintages[-1], vintages[0]
+    units = latest.communes.to_crs(WORK_CRS)
+    weight = units["unit_type"].map(TYPE_WEIGHTS).fillna(1.0).to_numpy()
+    weight = weight * units.area.to_numpy() ** 0.3 * rng.lognormal(0, 0.6, len(units))
+    counts = rng.multinomial(n, weight / weight.sum())
+    points = []
+    for polygon, count in zip(units.geometry.values, counts, strict=True):
+        if count:
+            centres = np.array([[p.x, p.y] for p in _sample_in(polygon, rng.integers(1, 4), rng)])
+            hot = rng.binomial(count, 0.6)
+            points += _sample_in(polygon, hot, rng, centres) + _sample_in(polygon, count - hot, rng)
+    geometry = gpd.GeoSeries(points, crs=WORK_CRS).to_crs(STORAGE_CRS)
+    codes, labels, shares, _ = zip(*ESTABLISHMENT_TYPES, strict=True)
+    kinds = rng.choice(len(codes), size=n, p=np.array(shares) / sum(shares))
+    in_first = assign_units(geometry, first.communes)["unit_code"].notna().to_numpy()
+    return gpd.GeoDataFrame(
+        {
+            "establishment_type": np.array(codes)[kinds],
+            "name": [f"{labels[k]} DEMO-{i:04d}" for i, k in enumerate(kinds, start=1)],
+            "address": "Địa chỉ mô phỏng (dữ liệu demo)",
+            "commitment_signed": rng.random(n) < 0.88,
+            "status": "active",
+            "records_from": np.where(in_first, first.valid_from, latest.valid_from),
+            "risk": np.array([ESTABLISHMENT_TYPES[k][3] for k in kinds]),
+        },
+        geometry=geometry.values,
+        crs=STORAGE_CRS,
+    )
+
+
+def _random_days(n: int, rng, start: date = START, end: date = END) -> list[date]:
+    """Draw ``n`` dates between start and end, weighted by ``YEAR_WEIGHTS``."""
+    days = pd.date_range(start, end, freq="D")
+    weight = days.year.map(YEAR_WEIGHTS).fillna(1.0).to_numpy(dtype=float)
+    picked = rng.choice(len(days), size=n, p=weight / weight.sum())
+    return [d.date() for d in days[np.sort(picked)]]
+
+
+def _pick_open(est, days, weight, rng) -> np.ndarray:
+    """Draw one establishment per day among those whose records have begun by that day."""
+    opens = est["records_from"].to_numpy()
+    keys = np.empty(len(days), dtype=int)
+    day_array = np.array(days, dtype=object)
+    for threshold in sorted(set(opens)):
+        later = [t for t in sorted(set(opens)) if t > threshold]
+        block = (day_array >= threshold) & (day_array < later[0] if later else True)
+        eligible = np.flatnonzero(opens <= threshold)
+        if block.any():
+            p = weight[eligible] / weight[eligible].sum()
+            keys[block] = est.index.to_numpy()[rng.choice(eligible, size=int(block.sum()), p=p)]
+    return keys
+
+
+def _subset(candidates: np.ndarray, n: int, rng) -> np.ndarray:
+    """A random subset of at most ``n`` candidate positions, in their original order."""
+    return np.sort(rng.permutation(candidates)[:n])
+
+
+def _sites(est, located: _Locator, n: int, rng) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Create sites in non-clean communes, with identified/cleared/reactivated histories."""
+    first_days = _random_days(4 * n, rng, START, date(2024, 12, 31))
+    public = rng.random(4 * n) < 0.6
+    risky = est.index[est["establishment_type"].isin(["karaoke", "massage", "nha_nghi"])]
+    est_pick = rng.choice(risky, size=4 * n)
+    anchor = est.geometry.loc[est_pick].to_crs(WORK_CRS).values
+    jitter = shapely.points(shapely.get_x(anchor) + rng.normal(0, 400, 4 * n),
+                            shapely.get_y(anchor) + rng.normal(0, 400, 4 * n))
+    geometry = gpd.GeoSeries(np.where(public, jitter, anchor), crs=WORK_CRS).to_crs(STORAGE_CRS)
+    _, _, clean_then = located.units(geometry, first_days)
+    _, _, clean_now = located.units(geometry, [END] * len(geometry))
+    keep = _subset(np.flatnonzero(~clean_then & ~clean_now), n, rng)
+    sites = gpd.GeoDataFrame(
+        {
+            "site_kind": np.where(public[keep], "public", "in_establishment"),
+            "descriptor": [f"Tụ điểm mô phỏng DEMO-S{i:03d}" for i in range(1, len(keep) + 1)],
+            "establishment_key": np.where(public[keep], None, est_pick[keep]),
+        },
+        geometry=geometry.values[keep], crs=STORAGE_CRS,
+    )
+    events = [
+        {"site_key": key, "event_date": d, "event_type": t}
+        for key, day in enumerate(np.array(first_days, dtype=object)[keep])
+        for d, t in _history(day, rng)
+    ]
+    return sites, pd.DataFrame(events, columns=["site_key", "event_date", "event_type"])
+
+
+def _history(identified: date, rng) -> list[tuple[date, str]]:
+    """One site's dated events: identified, then cleared, reactivated, re-cleared by chance."""
+    events = [(identified, "identified")]
+    day = identified
+    steps = (("cleared", 0.8, 60, 540), ("reactivated", 0.35, 90, 720), ("recleared", 0.6, 30, 360))
+    for event, chance, low, high in steps:
+        day = day + timedelta(days=int(rng.integers(low, high)))
+        if rng.random() > chance or day > END:
+            break
+        events.append((day, event))
+    return events
+
+
+def _incidents(est, sites, events, located: _Locator, n: int, rng) -> gpd.GeoDataFrame:
+    """Incidents at risky establishments, at sites and around them, never in clean communes."""
+    m = 3 * n
+    days = _random_days(m, rng)
+    source = rng.choice(3, size=m, p=[0.65, 0.2, 0.15])
+    est_key = _pick_open(est, days, est["risk"].to_numpy(), rng)
+    site_key = rng.integers(0, max(len(sites), 1), m)
+    base = np.where(source == 1, sites.geometry.values[site_key % max(len(sites), 1)],
+                    est.geometry.values[est_key])
+    work = gpd.GeoSeries(base, crs=STORAGE_CRS).to_crs(WORK_CRS).values
+    spread = np.where(source == 2, 1500.0, 0.0)
+    geometry = gpd.GeoSeries(shapely.points(shapely.get_x(work) + rng.normal(0, 1, m) * spread,
+                                            shapely.get_y(work) + rng.normal(0, 1, m) * spread),
+                             crs=WORK_CRS).to_crs(STORAGE_CRS)
+    vids, codes, clean = located.units(geometry, days)
+    keep = _subset(np.flatnonzero(~clean), n, rng)
+    kinds = rng.choice(len(INCIDENT_KINDS), size=len(keep), p=[k[2] for k in INCIDENT_KINDS])
+    covered = np.array([located.covered(days[i]) for i in keep])
+    ref_only = covered & (rng.random(len(keep)) < 0.12)
+    frame = gpd.GeoDataFrame(
+        {
+            "event_date": np.array(days, dtype=object)[keep],
+            "incident_kind": [INCIDENT_KINDS[k][0] for k in kinds],
+            "kind_label": [INCIDENT_KINDS[k][1] for k in kinds],
+            "case_type": [INCIDENT_KINDS[k][3] for k in kinds],
+            "outcome": rng.choice(["xu_phat_hanh_chinh", "khoi_to", "dang_xu_ly"], len(keep),
+                                  p=[0.7, 0.15, 0.15]),
+            "establishment_key": np.where(source[keep] == 0, est_key[keep], None),
+            "site_key": np.where(source[keep] == 1, site_key[keep], None),
+            "persons_total": rng.integers(1, 9, len(keep)),
+            "persons_under_18": np.where(rng.random(len(keep)) < 0.04, 1, 0),
+            "ref_vintage": np.where(ref_only, vids[keep], None),
+            "ref_code": np.where(ref_only, codes[keep], None),
+        },
+        geometry=np.where(ref_only, None, geometry.values[keep]), crs=STORAGE_CRS,
+    )
+    return frame
+
+
+def _inspections(est, located: _Locator, rng) -> pd.DataFrame:
+    """About 1,600 inspections a year over 2016–2020, 500 a year after, at open establishments."""
+    per_year = {y: (1600 if y <= 2020 else 500) for y in range(START.year, END.year + 1)}
+    per_year[END.year] = per_year[END.year] // 2
+    days = [d for y, k in per_year.items()
+            for d in _random_days(k, rng, date(y, 1, 1), min(date(y, 12, 31), END))]
+    keys = _pick_open(est, days, (est["risk"] ** 0.5).to_numpy(), rng)
+    days = np.array(days, dtype=object)
+    _, _, clean = located.units(est.geometry.iloc[keys].reset_index(drop=True), days)
+    outcome = np.where(
+        clean,
+        rng.choice(["khong_vi_pham", "nhac_nho"], len(keys), p=[0.9, 0.1]),
+        rng.choice(["khong_vi_pham", "nhac_nho", "xu_phat", "tam_dinh_chi", "tuoc_giay_phep"],
+                   len(keys), p=[0.62, 0.14, 0.19, 0.04, 0.01]),
+    )
+    sanctioned = np.isin(outcome, ["xu_phat", "tam_dinh_chi", "tuoc_giay_phep"])
+    decree = np.where([d < date(2022, 1, 1) for d in days], "ND167-2013", "ND144-2021")
+    after_2025 = np.array([d >= date(2025, 7, 1) for d in days])
+    levels = np.where(after_2025, rng.choice(["tinh", "xa"], len(keys), p=[0.3, 0.7]),
+                      rng.choice(["tinh", "huyen", "xa"], len(keys), p=[0.15, 0.45, 0.4]))
+    return pd.DataFrame({
+        "inspection_date": days,
+        "establishment_key": keys,
+        "team_level": levels,
+        "outcome": outcome,
+        "violation_codes": [[f"{dec}-D{a}"] if s else [] for dec, a, s in zip(
+            decree, rng.choice([23, 24, 25, 27], len(keys)), sanctioned, strict=True)],
+        "fine_vnd": np.where(sanctioned, rng.integers(4, 81, len(keys)) * 500_000, 0),
+    })
+
+
+def _attestations(vintages: list[Vintage], rng) -> pd.DataFrame:
+    """Officer attestations of the human criteria (P8, P9) per commune and year; a few missing."""
+    rows = []
+    for v in vintages:
+        last = min(v.valid_to or END, END)
+        for year in range(max(v.valid_from.year, START.year), last.year + 1):
+            for code in v.communes["unit_code"]:
+                if rng.random() < 0.06:
+                    continue  # not attested: the classification must say not_assessed
+                rows += [
+                    {"vintage": v.id, "unit_code": code, "period": str(year), "criterion_id": "P8",
+                     "holds": bool(rng.random() > 0.02)},
+                    {"vintage": v.id, "unit_code": code, "period": str(year), "criterion_id": "P9",
+                     "holds": bool(rng.random() > 0.12)},
+                ]
+    frame = pd.DataFrame(rows)
+    frame["assessed_by"] = "demo-officer"
+    frame["note"] = "Dữ liệu mô phỏng (synthetic demo data)"
+    return frame

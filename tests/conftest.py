@@ -1,0 +1,176 @@
+"""Fixtures: a real PostGIS database per test run, the app, a live server, Chromium.
+
+The test database is created on the server of ``DATABASE_URL`` (default: the local
+PostgreSQL over its unix socket), filled through the ``diaban`` CLI exactly as a user would
+(``db init``, ``boundaries load``, ``demo``), and dropped at the end. Under ``CI=true`` a
+missing PostGIS server or browser is a failure, and any skipped test fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import threading
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import make_url, text
+
+from geo.settings import database_url
+from geo.store import make_engine
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ADMIN = ("admin-test", "correct-horse-battery")
+
+
+def unavailable(what: str) -> None:
+    """Fail under CI, skip elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{what} is not available, and CI=true forbids skipping", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if IN_CI and report.skipped:
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if IN_CI and _SKIPPED:
+        print(f"\nCI=true: {len(_SKIPPED)} skipped tests count as failures: {_SKIPPED}")
+        session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """The URL of the PostgreSQL server to create the test database on."""
+    url = make_url(os.environ.get("TEST_DATABASE_URL") or database_url())
+    engine = make_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            available = conn.execute(text(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+        unavailable(f"PostgreSQL at {url.render_as_string(hide_password=True)} ({exc})")
+    if not available:
+        unavailable("the postgis extension")
+    yield url
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(server_url):
+    """A fresh, empty database for this test run, dropped afterwards."""
+    name = f"diaban_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = make_engine(server_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def run_cli(db_url: str, *args: str, input: str | None = None):
+    """Run ``diaban ARGS`` against ``db_url`` and return click's result."""
+    from webapp.cli import main
+
+    return CliRunner().invoke(main, list(args), input=input, env={"DATABASE_URL": db_url},
+                              catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def loaded(db_url):
+    """The test database after `db init`, `boundaries load` and `demo --seed 7` via the CLI."""
+    outputs = {}
+    for args in (("db", "init"), ("boundaries", "load", "--json"), ("demo", "--seed", "7", "--json"),
+                 ("users", "add", ADMIN[0], "--role", "admin", "--password-stdin")):
+        result = run_cli(db_url, *args, input=ADMIN[1] + "\n")
+        assert result.exit_code == 0, result.output
+        outputs[args[0]] = result.stdout
+    return outputs
+
+
+@pytest.fixture(scope="session")
+def engine(db_url, loaded):
+    """An engine on the loaded test database."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine):
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def app(engine, db_url):
+    from webapp import create_app
+
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": db_url,
+                       "ENGINE": engine})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def login(client, username=ADMIN[0], password=ADMIN[1]):
+    """Log ``client`` in through the form and return the response."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token})
+
+
+@pytest.fixture
+def auth_client(client):
+    assert login(client).status_code == 302
+    return client
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served over HTTP on a free loopback port, in a thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        unavailable("Chromium (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium_path):
+    """Launch Debian's Chromium: `playwright install` cannot download browsers here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_path,
+        "headless": True,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"],
+    }

@@ -1,0 +1,77 @@
+"""Login, logout and the guard every route except /healthz and /login goes through."""
+
+from __future__ import annotations
+
+import secrets
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from webapp.accounts import authenticate, has_role
+from webapp.i18n import t
+
+bp = Blueprint("auth", __name__)
+
+#: Endpoints reachable without a login.
+PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "static"}
+
+
+@bp.before_app_request
+def require_login():
+    """Load the user of the session; send anyone else to the login page (401 for the API)."""
+    g.user = session.get("user")
+    if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        if request.path.startswith("/api/"):
+            abort(401)
+        return redirect(url_for("auth.login", next=request.full_path))
+    return None
+
+
+def role_required(role: str):
+    """Decorate a view so that it needs ``role`` or a higher one (403 otherwise)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not has_role(g.user, role):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form and check it; a per-session token guards the form."""
+    error = None
+    if request.method == "POST":
+        if request.form.get("csrf_token") != session.get("csrf_token"):
+            abort(400)
+        user = authenticate(current_app.extensions["diaban.engine"],
+                            request.form.get("username", ""), request.form.get("password", ""))
+        if user:
+            session.clear()
+            session["user"] = user
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//")
+                            else url_for("map.index"))
+        error = t("bad_login")
+    session.setdefault("csrf_token", secrets.token_urlsafe(24))
+    return render_template("login.html", error=error, t=t, csrf_token=session["csrf_token"]), (
+        401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Forget the session's user."""
+    session.clear()
+    return redirect(url_for("auth.login"))

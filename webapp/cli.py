@@ -1,0 +1,190 @@
+"""The ``diaban`` command: every subcommand in one place, reading DATABASE_URL at run time."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+
+import click
+
+from geo.errors import DiabanError
+from geo.settings import database_url
+from geo.store import init_db, make_engine
+from geo.store.units import list_vintages
+
+
+class _Group(click.Group):
+    """Turn diaban's own errors into one clear line and exit status 1, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DiabanError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _engine(ctx: click.Context):
+    """The engine for this invocation, created on first use (never at import time)."""
+    obj = ctx.ensure_object(dict)
+    if "engine" not in obj:
+        obj["engine"] = make_engine(database_url())
+        ctx.find_root().call_on_close(obj["engine"].dispose)
+    return obj["engine"]
+
+
+def _print_json(data) -> None:
+    """Print ``data`` as JSON (dates as ISO strings, Vietnamese unescaped)."""
+    def default(value):
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        raise TypeError(type(value))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=default))
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="diaban")
+def main():
+    """diaban: maps and statistics for the prevention of prostitution (phòng, chống mại dâm)."""
+
+
+@main.group(cls=_Group)
+def db():
+    """The database schema."""
+
+
+@db.command("init")
+@click.pass_context
+def db_init(ctx):
+    """Create the postgis extension and run the migrations (idempotent)."""
+    revision = init_db(_engine(ctx))
+    click.echo(f"schema at revision {revision}")
+
+
+@main.group(cls=_Group)
+def boundaries():
+    """Administrative boundary vintages."""
+
+
+@boundaries.command("load")
+@click.option("--province", default="dong_nai", show_default=True,
+              help="A bundled province name or a folder holding province.toml.")
+@click.option("--vintage", "vintages", multiple=True, help="Load only this vintage (repeatable).")
+@click.option("--replace", is_flag=True, help="Reload vintages that are loaded already.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.pass_context
+def boundaries_load(ctx, province, vintages, replace, as_json):
+    """Read, clean into a coverage and store the boundary vintages of a province."""
+    from boundaries import load_boundaries, load_province
+
+    config = load_province(province)
+    chosen = list(vintages) or [v.id for v in config.vintages]
+    with click.progressbar(length=len(chosen), label="Ranh giới / boundaries",
+                           file=sys.stderr) as bar:
+        results = load_boundaries(_engine(ctx), config, vintages=chosen, replace=replace,
+                                  progress=lambda _: None)
+        bar.update(len(chosen))
+    if as_json:
+        _print_json(results)
+        return
+    for r in results:
+        if r["status"] != "loaded":
+            click.echo(f"{r['vintage']}: {r['status']}")
+            continue
+        cov = r["coverage"]
+        click.echo(
+            f"{r['vintage']}: {r['units']} units loaded in {r['seconds']} s; cleaning moved "
+            f"{cov['total_moved_km2']:.3f} km² (overlaps {cov['overlap_removed_km2']:.3f}, gaps "
+            f"filled {cov['gaps_filled_km2']:.3f}, clipped to parent "
+            f"{cov['clipped_outside_parent_km2']:.3f}); outline IoU {r['outline_iou']}")
+
+
+@boundaries.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the vintages as JSON.")
+@click.pass_context
+def boundaries_list(ctx, as_json):
+    """List the loaded vintages and their unit counts."""
+    rows = list_vintages(_engine(ctx))
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo("no vintage loaded; run `diaban boundaries load`")
+    for v in rows:
+        counts = ", ".join(f"{n} {level}" for level, n in sorted(v["units"].items()))
+        click.echo(f"{v['id']}  {v['valid_from']} → {v['valid_to'] or '…'}  {counts}  {v['label']}")
+
+
+@main.command()
+@click.option("--seed", default=2016, show_default=True, type=int, help="Random seed.")
+@click.option("--replace", is_flag=True, help="Replace a demo set that is loaded already.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def demo(ctx, seed, replace, as_json):
+    """Load the synthetic demo data set (marked synthetic everywhere)."""
+    from etl.demo import load_demo
+
+    steps = ["reading boundaries", "generating", "establishments", "sites", "incidents",
+             "inspections"]
+    with click.progressbar(steps, label="Dữ liệu mô phỏng / demo data", file=sys.stderr) as bar:
+        result = load_demo(_engine(ctx), seed=seed, replace=replace,
+                           progress=lambda step: bar.update(1))
+    if as_json:
+        _print_json(result)
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in result.items()
+                           if k not in {"status", "batch", "seed"})
+        click.echo(f"demo data (seed {result['seed']}): {result['status']}, batch "
+                   f"{result['batch']}: {counts}")
+
+
+@main.group(cls=_Group)
+def users():
+    """Logins of the platform."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["viewer", "analyst", "editor", "admin"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_add(ctx, name, role, password_stdin):
+    """Create the login NAME with ROLE."""
+    from webapp.accounts import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Mật khẩu / password", hide_input=True, confirmation_prompt=True)
+    add_user(_engine(ctx), name, password, role)
+    click.echo(f"user {name} ({role}) created")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the users as JSON.")
+@click.pass_context
+def users_list(ctx, as_json):
+    """List the logins (names and roles, never passwords)."""
+    from webapp.accounts import list_users
+
+    rows = list_users(_engine(ctx))
+    if as_json:
+        _print_json(rows)
+    else:
+        for u in rows:
+            click.echo(f"{u['username']}\t{u['role']}\t{'active' if u['active'] else 'disabled'}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host, port, threads):
+    """Serve the web app with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from webapp import create_app
+
+    app = create_app()
+    click.echo(f"diaban on http://{host}:{port}/  (Ctrl+C to stop)")
+    waitress_serve(app, host=host, port=port, threads=threads)

@@ -1,0 +1,21 @@
+"""GET /healthz: answers without a login, for monitoring."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from geo.errors import StoreError
+from geo.store import check_reachable, current_revision
+
+bp = Blueprint("health", __name__)
+
+
+@bp.route("/healthz")
+def healthz():
+    """Report whether the database answers and which schema revision it has."""
+    try:
+        engine = current_app.extensions["diaban.engine"]
+        check_reachable(engine)
+        return jsonify({"status": "ok", "database": "ok", "schema": current_revision(engine)})
+    except StoreError as exc:
+        return jsonify({"status": "degraded", "database": str(exc)}), 503
