@@ -1,7 +1,7 @@
 """Turn a commune layer into a clean coverage: no overlaps, no gaps, nested in its parents.
 
 Publishers often generalise each polygon on its own (the 2016–2019 Đồng Nai layer has 342
-overlapping pairs and 556 sliver gaps). The recipe, in a metric CRS:
+overlapping pairs and 556 sliver gaps). The recipe, in the layer's own CRS:
 
 1. clip each commune to its own district (when a district layer is given);
 2. resolve overlaps inside each district (``shapely.coverage_clean``);
@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 
 from geo.join import check_same_crs
-from geo.settings import AREA_CRS, WORK_CRS
+from geo.settings import AREA_CRS, WORK_CRS  # noqa: F401 - WORK_CRS used in doctest
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def clean_coverage(
         Parent (district) polygons with ``code_column``, forming a clean coverage. Every
         commune is clipped to its parent and the parent is tiled exactly by its communes.
     gap_width_m : float, default 100
-        Without parents: gaps narrower than this (metres) go to a neighbour.
+        Without parents: enclosed gaps narrower than this (metres) go to a neighbour.
 
     Returns
     -------
@@ -94,33 +94,42 @@ def clean_coverage(
     """
     if parents is not None:
         check_same_crs(communes, parents)
-    work = communes.to_crs(WORK_CRS)
-    before = work.geometry.values
+    # Clean in the input CRS: the stored edges are straight in it, so a vertex placed on a
+    # district line here stays exactly on it (an edge straight in UTM is not in lon/lat).
+    before = communes.geometry.values
     if parents is None:
-        cleaned = shapely.coverage_clean(before, gap_width=gap_width_m)
-        reassigned, clipped = 0, 0.0
+        cleaned = shapely.coverage_clean(before, gap_width=_in_crs_units(gap_width_m, communes.crs))
+        clipped, reassigned = before, 0
     else:
-        nested, reassigned, clipped = _nest_in_parents(
-            work, parents.to_crs(WORK_CRS), parent_column, code_column
-        )
+        nested, clipped, reassigned = _nest_in_parents(communes, parents, parent_column,
+                                                       code_column)
         cleaned = shapely.coverage_clean(nested)
     cleaned = np.array([polygonal(g) for g in cleaned], dtype=object)
-    report = _report(before, cleaned, reassigned, clipped, work.crs)
-    result = work.set_geometry(gpd.GeoSeries(cleaned, index=work.index, crs=work.crs))
-    return result.to_crs(communes.crs), report
+    report = _report(before, clipped, cleaned, reassigned, communes.crs)
+    return communes.set_geometry(gpd.GeoSeries(cleaned, index=communes.index,
+                                               crs=communes.crs)), report
+
+
+def _in_crs_units(metres: float, crs) -> float:
+    """Express a length in metres in the units of ``crs`` (degrees near the equator)."""
+    return metres / 111_320.0 if crs is not None and crs.is_geographic else metres
 
 
 def _nest_in_parents(work, parents, parent_column, code_column):
-    """Clip communes to their parents and tile each parent exactly; return the geometries."""
+    """Clip communes to their parents and tile each parent exactly.
+
+    Returns the tiled geometries, the clipped ones (before tiling) and the pieces moved.
+    """
     cleaned = np.empty(len(work), dtype=object)
-    reassigned, clipped = 0, 0.0
+    clipped = np.empty(len(work), dtype=object)
+    reassigned = 0
     for parent_code, parent_geom in zip(parents[code_column], parents.geometry.values, strict=True):
         rows = np.flatnonzero((work[parent_column] == parent_code).to_numpy())
         if not len(rows):
             continue
-        original = work.geometry.values[rows]
-        inside = np.array([polygonal(g) for g in shapely.intersection(original, parent_geom)])
-        clipped += float(shapely.area(original).sum() - shapely.area(inside).sum())
+        inside = np.array([polygonal(g) for g in
+                           shapely.intersection(work.geometry.values[rows], parent_geom)])
+        clipped[rows] = inside
         geoms = [polygonal(g) for g in shapely.coverage_clean(inside)]
         leftover = shapely.get_parts(shapely.difference(parent_geom, shapely.union_all(geoms)))
         for piece in leftover[shapely.area(leftover) > 0]:
@@ -128,7 +137,7 @@ def _nest_in_parents(work, parents, parent_column, code_column):
             geoms[target] = polygonal(shapely.union(geoms[target], piece))
             reassigned += 1
         cleaned[rows] = geoms
-    return cleaned, reassigned, clipped
+    return cleaned, clipped, reassigned
 
 
 def _best_neighbour(piece: shapely.Geometry, geoms: list) -> int:
@@ -139,7 +148,7 @@ def _best_neighbour(piece: shapely.Geometry, geoms: list) -> int:
     return int(np.argmin(shapely.distance(piece, geoms)))
 
 
-def _report(before, after, reassigned, clipped_m2, crs) -> CoverageReport:
+def _report(before, clipped, after, reassigned, crs) -> CoverageReport:
     """Measure what cleaning moved, on the equal-area CRS."""
     def km2(geoms):
         return gpd.GeoSeries(geoms, crs=crs).to_crs(AREA_CRS).area.to_numpy() / 1e6
@@ -153,7 +162,7 @@ def _report(before, after, reassigned, clipped_m2, crs) -> CoverageReport:
         units=len(after),
         overlap_removed_km2=round(float(overlap), 6),
         gaps_filled_km2=round(float(gained), 6),
-        clipped_outside_parent_km2=round(clipped_m2 / 1e6, 6),
+        clipped_outside_parent_km2=round(float(km2(before).sum() - km2(clipped).sum()), 6),
         total_moved_km2=round(float(moved), 6),
         pieces_reassigned=reassigned,
     )

@@ -55,7 +55,7 @@ def server_url():
         with engine.connect() as conn:
             available = conn.execute(text(
                 "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+    except Exception as exc:
         unavailable(f"PostgreSQL at {url.render_as_string(hide_password=True)} ({exc})")
     if not available:
         unavailable("the postgis extension")

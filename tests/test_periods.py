@@ -25,7 +25,7 @@ def test_periods_cover_their_calendar_window(label, start, end):
 
 @pytest.mark.parametrize("label", ["2019-13", "2019-Q5", "2019-H3", "19", "2019/06", ""])
 def test_bad_period_names_every_accepted_form(label):
-    with pytest.raises(PeriodError, match="2019-Q2.*2019-H1.*2019-9M"):
+    with pytest.raises(PeriodError, match=r"2019-Q2.*2019-H1.*2019-9M"):
         parse_period(label)
 
 

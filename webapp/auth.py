@@ -54,7 +54,8 @@ def login():
     """Show the login form and check it; a per-session token guards the form."""
     error = None
     if request.method == "POST":
-        if request.form.get("csrf_token") != session.get("csrf_token"):
+        token = request.form.get("csrf_token")
+        if not token or token != session.get("csrf_token"):
             abort(400)
         user = authenticate(current_app.extensions["diaban.engine"],
                             request.form.get("username", ""), request.form.get("password", ""))

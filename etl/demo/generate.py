@@ -138,7 +138,7 @@ class _Locator:
 def _clean_units(communes: gpd.GeoDataFrame, rng) -> set[str]:
     """Pick about a third of the communes, mostly rural xã, to stay clean."""
     weights = communes["unit_type"].map({"xa": 4.0}).fillna(1.0).to_numpy()
-    n = int(round(len(communes) * 0.33))
+    n = round(len(communes) * 0.33)
     picked = rng.choice(len(communes), size=n, replace=False, p=weights / weights.sum())
     return set(communes["unit_code"].iloc[picked])
 

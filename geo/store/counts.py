@@ -87,8 +87,9 @@ def communes_with_counts(conn: Connection | Engine, vintage_id: str, period: Per
         districts = read_units(c, vintage_id, level="district").set_index("unit_code")["name"]
         counts, unassigned = count_by_unit(c, vintage_id, period)
     frame = communes.rename(columns={"unit_code": "commune_code"})
-    frame["district_code"] = frame["parent_code"].where(frame["parent_code"].isin(districts.index))
-    frame["district_name"] = frame["district_code"].map(districts)
+    in_district = frame["parent_code"].isin(districts.index)
+    frame["district_code"] = frame["parent_code"].where(in_district).astype("string")
+    frame["district_name"] = frame["district_code"].map(districts).astype("string")
     for family in SOURCES:
         frame[family] = frame["commune_code"].map(counts[family]).fillna(0).astype("int64")
     columns = ["commune_code", "name", "unit_type", "district_code", "district_name",

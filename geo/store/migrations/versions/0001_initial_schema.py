@@ -4,11 +4,10 @@ Revision ID: 0001
 Revises: none
 Create Date: 2026-11-28 12:45:13.777627
 """
-from alembic import op
-import geoalchemy2
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from alembic import op
 from geoalchemy2 import Geometry
+from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None

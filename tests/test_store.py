@@ -1,0 +1,64 @@
+"""The schema on a real PostGIS server: SRIDs, GiST indexes, constraints, migrations."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from geo.store import current_revision, init_db
+from geo.store.models import Base
+
+pytestmark = pytest.mark.postgis
+
+
+def test_every_geometry_column_is_4326_with_a_gist_index(conn):
+    columns = conn.execute(text(
+        "SELECT f_table_name, f_geometry_column, srid FROM geometry_columns "
+        "WHERE f_table_schema = 'public'")).all()
+    assert {(t, c) for t, c, _ in columns} >= {("admin_unit", "geom"), ("establishment", "geom"),
+                                              ("site", "geom"), ("incident", "geom")}
+    assert {srid for _, _, srid in columns} == {4326}
+    indexed = {(row.tablename, row.indexdef.split("(")[-1].rstrip(")")) for row in conn.execute(text(
+        "SELECT tablename, indexdef FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'"))}
+    for table, column, _ in columns:
+        if column != "geom_display":
+            assert (table, column) in indexed
+
+
+def test_every_fact_table_carries_its_import_batch():
+    exempt = {"import_batch", "app_user", "audit_log"}
+    for table in Base.metadata.sorted_tables:
+        if table.name not in exempt:
+            assert "import_batch_id" in table.c, table.name
+            assert not table.c.import_batch_id.nullable, table.name
+
+
+def test_db_init_is_idempotent(engine):
+    assert init_db(engine) == current_revision(engine) == "0001"
+
+
+def batch_id(conn):
+    return conn.execute(text("SELECT min(id) FROM import_batch")).scalar_one()
+
+
+def test_a_record_must_have_a_point_or_a_unit(conn):
+    with pytest.raises(IntegrityError, match="incident_located"):
+        conn.execute(text("INSERT INTO incident (event_date, incident_kind, import_batch_id) "
+                          "VALUES (:d, 'mua_ban_dam', :b)"), {"d": date(2020, 1, 1), "b": batch_id(conn)})
+
+
+def test_fines_are_non_negative_integers(conn):
+    est = conn.execute(text("SELECT min(id) FROM establishment")).scalar_one()
+    with pytest.raises(IntegrityError, match="fine_nonneg"):
+        conn.execute(text(
+            "INSERT INTO inspection (inspection_date, establishment_id, team_level, outcome, "
+            "violation_codes, fine_vnd, import_batch_id) VALUES "
+            "('2020-01-01', :e, 'xa', 'xu_phat', '{}', -1, :b)"), {"e": est, "b": batch_id(conn)})
+
+
+def test_site_events_are_limited_to_the_lifecycle(conn):
+    site = conn.execute(text("SELECT min(id) FROM site")).scalar_one()
+    with pytest.raises(IntegrityError, match="event_type_allowed"):
+        conn.execute(text("INSERT INTO site_event (site_id, event_date, event_type, import_batch_id)"
+                          " VALUES (:s, '2020-01-01', 'vanished', :b)"), {"s": site, "b": batch_id(conn)})
