@@ -23,7 +23,7 @@ from webapp.i18n import t
 bp = Blueprint("auth", __name__)
 
 #: Endpoints reachable without a login.
-PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "health.favicon", "static"}
 
 
 @bp.before_app_request

@@ -10,6 +10,12 @@ from geo.store import check_reachable, current_revision
 bp = Blueprint("health", __name__)
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """No icon: answer 204 rather than sending browsers to the login page."""
+    return "", 204
+
+
 @bp.route("/healthz")
 def healthz():
     """Report whether the database answers and which schema revision it has."""

@@ -21,6 +21,7 @@ STRINGS = {
     "show": ("Xem", "Show"),
     "communes": ("Xã, phường, thị trấn", "Communes"),
     "districts": ("Ranh giới huyện", "District outlines"),
+    "province_outline": ("Ranh giới tỉnh", "Province outline"),
     "incidents": ("Số vụ việc", "Incidents"),
     "inspections": ("Lượt kiểm tra", "Inspections"),
     "commune": ("Đơn vị", "Unit"),

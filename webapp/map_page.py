@@ -21,12 +21,13 @@ def index():
     selection = current_selection()
     vintage_id = selection.vintage["id"]
     communes, unassigned = communes_with_counts(engine, vintage_id, selection.period)
+    labels = {key: t(key) for key in STRINGS}
     outlines = read_units(engine, vintage_id, level="district", display=True)
-    if outlines.empty:
+    if outlines.empty:  # no district level (e.g. from 2025-07-01): draw the province
         outlines = read_units(engine, vintage_id, level="province", display=True)
+        labels["districts"] = t("province_outline")
     meta = selection_metadata(selection, unassigned, geometry="display")
     context = {"t": t, "sel": selection, "meta": meta, "lang": current_language()}
-    labels = {key: t(key) for key in STRINGS}
     return commune_map(
         communes, outlines, labels=labels,
         header_html=render_template("map_header.html", **context),

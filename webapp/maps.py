@@ -22,7 +22,7 @@ def count_breaks(values, k: int = 5) -> list[int]:
     Examples
     --------
     >>> count_breaks([0, 0, 1, 1, 2, 3, 5, 8, 13, 40])
-    [1, 2, 5, 13, 40]
+    [1, 3, 5, 13, 40]
     >>> count_breaks([0, 0])
     []
     """
@@ -110,20 +110,24 @@ def _legend(breaks: list[int], labels: dict[str, str]) -> str:
 
 
 _PAGE_CSS = """<style>
-  .folium-map { position: absolute !important; top: 3.4rem !important;
-                height: calc(100% - 3.4rem) !important; }
-  .topbar { position: absolute; top: 0; left: 0; right: 0; height: 3.4rem; z-index: 1000;
+  .folium-map { position: absolute !important; top: 3rem !important;
+                height: calc(100% - 3rem - 1.6rem) !important; }
+  .topbar { position: absolute; top: 0; left: 0; right: 0; height: 3rem; z-index: 1000;
             display: flex; align-items: center; gap: .75rem; padding: 0 .75rem;
-            background: #1f2d3d; color: #fff; font: 14px system-ui, sans-serif; }
+            background: #1f2d3d; color: #fff; font: 13px system-ui, sans-serif;
+            white-space: nowrap; overflow: hidden; }
   .topbar form { display: flex; gap: .4rem; align-items: center; margin: 0; }
+  .topbar select { max-width: 22rem; }
   .topbar a, .topbar button.link { color: #cfe3ff; background: none; border: 0; }
-  .synthetic { background: #ffd24d; color: #000; padding: .1rem .5rem; font-weight: 600; }
-  .map-legend { position: absolute; bottom: 2.2rem; right: .6rem; z-index: 1000;
+  .synthetic { background: #ffd24d; color: #000; padding: .1rem .5rem; font-weight: 600;
+               overflow: hidden; text-overflow: ellipsis; }
+  .map-legend { position: absolute; bottom: 2.4rem; right: .6rem; z-index: 1000;
                 background: #fff; padding: .5rem .7rem; border: 1px solid #999;
                 font: 13px system-ui, sans-serif; line-height: 1.5; }
   .map-legend .swatch { display: inline-block; width: 1.1rem; height: .8rem;
                         margin-right: .4rem; border: 1px solid #777; vertical-align: middle; }
-  .map-meta { position: absolute; bottom: 0; left: 0; right: 0; z-index: 1000;
-              background: rgba(255,255,255,.92); font: 12px system-ui, sans-serif;
-              padding: .25rem .6rem; }
+  .map-meta { position: absolute; bottom: 0; left: 0; right: 0; height: 1.6rem; z-index: 1000;
+              background: #f4f4f4; border-top: 1px solid #ccc; font: 12px system-ui, sans-serif;
+              padding: .25rem .6rem; white-space: nowrap; overflow: hidden;
+              text-overflow: ellipsis; }
 </style>"""
