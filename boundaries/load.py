@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, select
 
-from boundaries.province import Province
+from boundaries.province import Province, VintageSpec
 from boundaries.units import build_units
 from geo.store import session_scope
 from geo.store.batches import audit, file_sha256, finish_batch, start_batch
@@ -27,7 +27,8 @@ def load_boundaries(
     """Load every configured vintage (or those named) that is not in the store yet.
 
     Each vintage is read, cleaned into a coverage and written in one transaction with its
-    own import batch, so a failure leaves nothing half-loaded.
+    own import batch, so a failure leaves nothing half-loaded. ``progress`` is called with
+    each vintage's id once it is done.
 
     Returns
     -------
@@ -38,28 +39,32 @@ def load_boundaries(
     specs = [province.vintage(v) for v in vintages] if vintages else list(province.vintages)
     results = []
     for spec in specs:
+        results.append(_load_vintage(engine, province, spec, replace=replace, actor=actor))
         if progress:
             progress(spec.id)
-        started = time.perf_counter()
-        with session_scope(engine) as session:
-            exists = session.scalar(select(Vintage.id).where(Vintage.id == spec.id))
-            if exists and not replace:
-                results.append({"vintage": spec.id, "status": "already loaded"})
-                continue
-            if exists:
-                delete_vintage(session, spec.id)
-            units, report = build_units(province, spec)
-            batch = start_batch(session, kind="boundaries", created_by=actor,
-                                source=f"{spec.file.name}:{spec.communes.layer}",
-                                source_sha256=file_sha256(spec.file))
-            vintage = {"id": spec.id, "province_code": province.code, "label": spec.label,
-                       "valid_from": spec.valid_from, "valid_to": spec.valid_to,
-                       "legal_basis": spec.legal_basis}
-            written = write_vintage(session, vintage, units, batch)
-            finish_batch(batch, rows_loaded=written, report=report)
-            audit(session, actor, "boundaries.load", spec.id, units=written,
-                  batch=batch.id, replaced=bool(exists))
-        results.append({"vintage": spec.id, "status": "loaded", "units": written,
-                        "batch": batch.id, **report,
-                        "seconds": round(time.perf_counter() - started, 1)})
     return results
+
+
+def _load_vintage(engine: Engine, province: Province, spec: VintageSpec, *, replace: bool,
+                  actor: str) -> dict:
+    """Load one vintage in its own transaction and return its result."""
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        exists = session.scalar(select(Vintage.id).where(Vintage.id == spec.id))
+        if exists and not replace:
+            return {"vintage": spec.id, "status": "already loaded"}
+        if exists:
+            delete_vintage(session, spec.id)
+        units, report = build_units(province, spec)
+        batch = start_batch(session, kind="boundaries", created_by=actor,
+                            source=f"{spec.file.name}:{spec.communes.layer}",
+                            source_sha256=file_sha256(spec.file))
+        vintage = {"id": spec.id, "province_code": province.code, "label": spec.label,
+                   "valid_from": spec.valid_from, "valid_to": spec.valid_to,
+                   "legal_basis": spec.legal_basis}
+        written = write_vintage(session, vintage, units, batch)
+        finish_batch(batch, rows_loaded=written, report=report)
+        audit(session, actor, "boundaries.load", spec.id, units=written,
+              batch=batch.id, replaced=bool(exists))
+    return {"vintage": spec.id, "status": "loaded", "units": written, "batch": batch.id,
+            **report, "seconds": round(time.perf_counter() - started, 1)}

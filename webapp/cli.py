@@ -7,6 +7,8 @@ import sys
 from datetime import date, datetime
 
 import click
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 
 from geo.errors import DiabanError
 from geo.settings import database_url
@@ -15,13 +17,18 @@ from geo.store.units import list_vintages
 
 
 class _Group(click.Group):
-    """Turn diaban's own errors into one clear line and exit status 1, not a traceback."""
+    """Turn diaban's own errors and an unreachable database into one clear line and exit 1."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except DiabanError as exc:
             raise click.ClickException(str(exc)) from exc
+        except OperationalError as exc:
+            url = make_url(database_url()).render_as_string(hide_password=True)
+            raise click.ClickException(
+                f"cannot reach the database at {url}: {exc.orig}. Start PostgreSQL "
+                "(make run does) or set DATABASE_URL.") from exc
 
 
 def _engine(ctx: click.Context):
@@ -82,8 +89,7 @@ def boundaries_load(ctx, province, vintages, replace, as_json):
     with click.progressbar(length=len(chosen), label="Ranh giới / boundaries",
                            file=sys.stderr) as bar:
         results = load_boundaries(_engine(ctx), config, vintages=chosen, replace=replace,
-                                  progress=lambda _: None)
-        bar.update(len(chosen))
+                                  progress=lambda _: bar.update(1))
     if as_json:
         _print_json(results)
         return
