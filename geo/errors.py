@@ -19,3 +19,11 @@ class UnknownVintageError(DiabanError, LookupError):
 
 class StoreError(DiabanError, RuntimeError):
     """The database cannot be reached or is not initialised."""
+
+
+class ReactivationError(DiabanError, ValueError):
+    """A bad option or input frame of the reactivation engine (``geo.reactivation``)."""
+
+
+class HotspotError(DiabanError, ValueError):
+    """A bad option or input of the hotspot engine (``geo.hotspots``), or data too thin for it."""

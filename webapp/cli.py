@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import date, datetime
 
 import click
 from sqlalchemy import make_url
@@ -12,8 +10,9 @@ from sqlalchemy.exc import OperationalError
 
 from geo.errors import DiabanError
 from geo.settings import database_url
-from geo.store import init_db, make_engine
+from geo.store import init_db
 from geo.store.units import list_vintages
+from webapp.commands import engine_for, print_json
 
 
 class _Group(click.Group):
@@ -31,24 +30,6 @@ class _Group(click.Group):
                 "(make run does) or set DATABASE_URL.") from exc
 
 
-def _engine(ctx: click.Context):
-    """The engine for this invocation, created on first use (never at import time)."""
-    obj = ctx.ensure_object(dict)
-    if "engine" not in obj:
-        obj["engine"] = make_engine(database_url())
-        ctx.find_root().call_on_close(obj["engine"].dispose)
-    return obj["engine"]
-
-
-def _print_json(data) -> None:
-    """Print ``data`` as JSON (dates as ISO strings, Vietnamese unescaped)."""
-    def default(value):
-        if isinstance(value, date | datetime):
-            return value.isoformat()
-        raise TypeError(type(value))
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=default))
-
-
 @click.group(cls=_Group)
 @click.version_option(package_name="diaban")
 def main():
@@ -64,7 +45,7 @@ def db():
 @click.pass_context
 def db_init(ctx):
     """Create the postgis extension and run the migrations (idempotent)."""
-    revision = init_db(_engine(ctx))
+    revision = init_db(engine_for(ctx))
     click.echo(f"schema at revision {revision}")
 
 
@@ -88,10 +69,10 @@ def boundaries_load(ctx, province, vintages, replace, as_json):
     chosen = list(vintages) or [v.id for v in config.vintages]
     with click.progressbar(length=len(chosen), label="Ranh giới / boundaries",
                            file=sys.stderr) as bar:
-        results = load_boundaries(_engine(ctx), config, vintages=chosen, replace=replace,
+        results = load_boundaries(engine_for(ctx), config, vintages=chosen, replace=replace,
                                   progress=lambda _: bar.update(1))
     if as_json:
-        _print_json(results)
+        print_json(results)
         return
     for r in results:
         if r["status"] != "loaded":
@@ -110,9 +91,9 @@ def boundaries_load(ctx, province, vintages, replace, as_json):
 @click.pass_context
 def boundaries_list(ctx, as_json):
     """List the loaded vintages and their unit counts."""
-    rows = list_vintages(_engine(ctx))
+    rows = list_vintages(engine_for(ctx))
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         click.echo("no vintage loaded; run `diaban boundaries load`")
@@ -133,10 +114,10 @@ def demo(ctx, seed, replace, as_json):
     steps = ["reading boundaries", "generating", "establishments", "sites", "incidents",
              "inspections"]
     with click.progressbar(steps, label="Dữ liệu mô phỏng / demo data", file=sys.stderr) as bar:
-        result = load_demo(_engine(ctx), seed=seed, replace=replace,
+        result = load_demo(engine_for(ctx), seed=seed, replace=replace,
                            progress=lambda step: bar.update(1))
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         counts = ", ".join(f"{v} {k}" for k, v in result.items()
                            if k not in {"status", "batch", "seed"})
@@ -162,7 +143,7 @@ def users_add(ctx, name, role, password_stdin):
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Mật khẩu / password", hide_input=True, confirmation_prompt=True)
-    add_user(_engine(ctx), name, password, role)
+    add_user(engine_for(ctx), name, password, role)
     click.echo(f"user {name} ({role}) created")
 
 
@@ -173,9 +154,9 @@ def users_list(ctx, as_json):
     """List the logins (names and roles, never passwords)."""
     from webapp.accounts import list_users
 
-    rows = list_users(_engine(ctx))
+    rows = list_users(engine_for(ctx))
     if as_json:
-        _print_json(rows)
+        print_json(rows)
     else:
         for u in rows:
             click.echo(f"{u['username']}\t{u['role']}\t{'active' if u['active'] else 'disabled'}")
@@ -194,3 +175,16 @@ def serve(host, port, threads):
     app = create_app()
     click.echo(f"diaban on http://{host}:{port}/  (Ctrl+C to stop)")
     waitress_serve(app, host=host, port=port, threads=threads)
+
+
+def _register_commands() -> None:
+    """Add the analysis commands, each defined in its own module under webapp/commands."""
+    from webapp.commands.classify import classify, classify_compare
+    from webapp.commands.hotspots import hotspots
+    from webapp.commands.reactivation import history, reactivation
+
+    for command in (classify, classify_compare, hotspots, reactivation, history):
+        main.add_command(command)
+
+
+_register_commands()

@@ -6,14 +6,16 @@ some tens of sites with clearing and reactivation histories, a few thousand inci
 falling trend through the 2016–2020 plan, a dip in 2021) and about 8,000 inspections over
 2016–2020. A share of communes in each vintage is kept clean (no site, no incident), so every
 classification status can occur; officer attestations are left out for a few communes so
-``not_assessed`` occurs too. Names carry ``DEMO`` and the batch is flagged ``synthetic``.
+``not_assessed`` occurs too. Communes also report aggregate counts (awareness activities,
+tip-offs received and handled) per period, a few reports missing. Names carry ``DEMO`` and
+the batch is flagged ``synthetic``.
 
 Nothing here knows Đồng Nai: it reads whatever vintages are loaded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -72,6 +74,7 @@ class DemoData:
     incidents: gpd.GeoDataFrame
     inspections: pd.DataFrame
     attestations: pd.DataFrame
+    reports: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def generate_demo(vintages: list[Vintage], *, seed: int = 2016, establishments: int = 3000,
@@ -103,6 +106,7 @@ def generate_demo(vintages: list[Vintage], *, seed: int = 2016, establishments: 
         incidents=_incidents(est, site_frame, events, located, incidents, rng),
         inspections=_inspections(est, located, rng),
         attestations=_attestations(vintages, rng),
+        reports=_reports(vintages, np.random.default_rng([seed, 5]), clean),
     )
 
 
@@ -352,3 +356,33 @@ def _attestations(vintages: list[Vintage], rng) -> pd.DataFrame:
     frame["assessed_by"] = "demo-officer"
     frame["note"] = "Dữ liệu mô phỏng (synthetic demo data)"
     return frame
+
+
+#: The periods communes report aggregate counts for, per vintage id (the 2025-07-01 vintage
+#: reports its two half-years inside the demo span: 2025-H2 and 2026-H1).
+REPORT_PERIODS = {"2010-02-06": ("2016", "2017", "2018", "2019"),
+                  "2025-07-01": ("2025-H2", "2026-H1")}
+
+
+def _reports(vintages: list[Vintage], rng, clean: dict[str, set[str]]) -> pd.DataFrame:
+    """Aggregate counts per commune and period; a few communes leave one report out."""
+    rows = []
+    for v in vintages:
+        for period in REPORT_PERIODS.get(v.id, ()):
+            for code in v.communes["unit_code"]:
+                rows += _commune_reports(v.id, code, period, code in clean[v.id], rng)
+    frame = pd.DataFrame(rows, columns=["vintage", "unit_code", "period", "indicator_code", "value"])
+    frame["reported_by"] = "demo-officer"
+    return frame
+
+
+def _commune_reports(vintage: str, code: str, period: str, clean: bool, rng) -> list[dict]:
+    """One commune's reports for a period: awareness work and tip-offs (counts only)."""
+    awareness = int(rng.poisson(4)) if rng.random() > (0.04 if clean else 0.15) else 0
+    received = int(rng.poisson(1 if clean else 5))
+    handled = received if rng.random() < (0.9 if clean else 0.7) else int(rng.integers(0, received + 1))
+    values = {"awareness_activities": awareness, "tips_received": received, "tips_handled": handled}
+    dropped = rng.random() < 0.04  # this commune's awareness or tip report never arrived
+    left_out = ("awareness_activities",) if rng.random() < 0.5 else ("tips_received", "tips_handled")
+    return [{"vintage": vintage, "unit_code": code, "period": period, "indicator_code": k, "value": n}
+            for k, n in values.items() if not (dropped and k in left_out)]

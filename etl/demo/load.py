@@ -11,6 +11,7 @@ from etl.demo.generate import DemoData, Vintage, generate_demo
 from geo.store import session_scope
 from geo.store.batches import audit, finish_batch, start_batch
 from geo.store.models import (
+    CommuneReport,
     CriterionAssessment,
     Establishment,
     ImportBatch,
@@ -87,8 +88,12 @@ def _write(session, data: DemoData, batch_id: int, step) -> dict[str, int]:
     att = data.attestations.copy()
     att["unit_id"] = _unit_ids(session, att.pop("vintage"), att.pop("unit_code"))
     insert_frame(session, CriterionAssessment, att, batch_id=batch_id)
+    rep = data.reports.copy()
+    rep["unit_id"] = _unit_ids(session, rep.pop("vintage"), rep.pop("unit_code"))
+    insert_frame(session, CommuneReport, rep, batch_id=batch_id)
     return {"establishments": len(est_ids), "sites": len(site_ids), "site_events": len(events),
-            "incidents": len(inc), "inspections": len(insp), "attestations": len(att)}
+            "incidents": len(inc), "inspections": len(insp), "attestations": len(att),
+            "commune_reports": len(rep)}
 
 
 def _unit_ids(session, vintages: pd.Series, codes: pd.Series) -> list[int | None]:

@@ -263,3 +263,61 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+REPORT_INDICATORS = ("awareness_activities", "tips_received", "tips_handled", "people_reached",
+                     "vocational_support")
+CLASSIFICATION_STATUSES = ("healthy", "reduced", "not_healthy", "not_assessed")
+
+
+class CommuneReport(Base):
+    """An aggregate number a commune reports for a period (counts only, never persons)."""
+
+    __tablename__ = "commune_report"
+    __table_args__ = (
+        one_of("indicator_code", REPORT_INDICATORS),
+        CheckConstraint("value >= 0", name="commune_report_value_nonneg"),
+        Index("commune_report_lookup", "unit_id", "period", "indicator_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id"))
+    period: Mapped[str] = mapped_column(String(10))
+    indicator_code: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float] = mapped_column()
+    reported_by: Mapped[str] = mapped_column(String(80))
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+
+
+class ClassificationSnapshot(Base):
+    """One evaluation of a rule set over a period and vintage; never changes once written."""
+
+    __tablename__ = "classification_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ruleset_id: Mapped[str] = mapped_column(String(80))
+    ruleset_version: Mapped[str] = mapped_column(String(40))
+    ruleset_sha256: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(10))
+    convention: Mapped[str] = mapped_column(String(20))
+    vintage_id: Mapped[str] = mapped_column(ForeignKey("vintage.id"))
+    data_as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+class ClassificationResult(Base):
+    """One commune's status in a snapshot, with each criterion's value, pass and evidence ids."""
+
+    __tablename__ = "classification_result"
+    __table_args__ = (
+        one_of("status", CLASSIFICATION_STATUSES),
+        UniqueConstraint("snapshot_id", "unit_code", name="classification_result_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("classification_snapshot.id"), index=True)
+    unit_code: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column()
+    criteria: Mapped[list] = mapped_column(JSONB)

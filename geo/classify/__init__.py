@@ -1,0 +1,26 @@
+"""Commune classification ("xã, phường lành mạnh không có tệ nạn mại dâm") with rules as data.
+
+Pure: frames in, frames out; the caller reads the store (``geo.store.classification``),
+builds :class:`ClassificationInputs`, classifies, then writes the snapshot.
+"""
+
+from geo.classify.compare import compare_results
+from geo.classify.errors import RulesetError, UnknownRulesetError
+from geo.classify.evaluate import STATUSES, classify_communes, empty_inputs
+from geo.classify.indicators import INDICATORS, compute_indicator, indicator
+from geo.classify.inputs import SANCTION_OUTCOMES, ClassificationInputs, build_inputs, place_records
+from geo.classify.rulesets import (
+    DEFAULT_RULESET,
+    Criterion,
+    Ruleset,
+    available_rulesets,
+    load_ruleset,
+    parse_ruleset,
+)
+
+__all__ = [
+    "DEFAULT_RULESET", "INDICATORS", "SANCTION_OUTCOMES", "STATUSES", "ClassificationInputs",
+    "Criterion", "Ruleset", "RulesetError", "UnknownRulesetError", "available_rulesets",
+    "build_inputs", "classify_communes", "compare_results", "compute_indicator", "empty_inputs",
+    "indicator", "load_ruleset", "parse_ruleset", "place_records",
+]

@@ -1,0 +1,213 @@
+"""Indicators per commune and period, each one small function registered by name.
+
+An indicator reads :class:`~geo.classify.inputs.ClassificationInputs` and a
+:class:`~geo.periods.Period` and returns a frame indexed by ``unit_code`` (every unit of the
+vintage) with ``value`` (float; NaN when the data is missing, which the classification turns
+into ``not_assessed``), ``evidence`` (ids of the records behind the value) and ``detail``
+(a dict or None). Adding an indicator is one function decorated with :func:`indicator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from geo.classify.inputs import SANCTION_OUTCOMES, ClassificationInputs
+from geo.periods import Period, parse_period
+
+IndicatorFunction = Callable[..., pd.DataFrame]
+INDICATORS: dict[str, IndicatorFunction] = {}
+
+
+def indicator(name: str) -> Callable[[IndicatorFunction], IndicatorFunction]:
+    """Register an indicator function under ``name``.
+
+    Examples
+    --------
+    >>> @indicator("demo_zero")
+    ... def _zero(inputs, period, *, criterion):
+    ...     return frame_for(inputs, {})
+    >>> "demo_zero" in INDICATORS
+    True
+    >>> _ = INDICATORS.pop("demo_zero")
+    """
+    def register(function: IndicatorFunction) -> IndicatorFunction:
+        INDICATORS[name] = function
+        return function
+    return register
+
+
+def compute_indicator(name: str, inputs: ClassificationInputs, period: Period, *,
+                      criterion: str = "") -> pd.DataFrame:
+    """Compute indicator ``name`` for every unit of ``inputs`` over ``period``.
+
+    Raises
+    ------
+    KeyError
+        When no indicator has that name; the message lists the registered ones.
+    """
+    if name not in INDICATORS:
+        raise KeyError(f"indicator {name!r} is not registered; known: {', '.join(sorted(INDICATORS))}")
+    return INDICATORS[name](inputs, period, criterion=criterion)
+
+
+def frame_for(inputs: ClassificationInputs, evidence: dict[str, list[int]], *,
+              values: pd.Series | None = None, default: float = 0.0) -> pd.DataFrame:
+    """Build an indicator frame: ``value`` defaults to the evidence count per unit."""
+    codes = inputs.units["unit_code"].astype(str)
+    ev = [sorted(int(i) for i in evidence.get(c, [])) for c in codes]
+    if values is None:
+        value = np.array([float(len(e)) for e in ev])
+    else:
+        value = values.reindex(codes.to_numpy()).fillna(default).to_numpy(dtype=float)
+    return pd.DataFrame({"value": value, "evidence": ev, "detail": None}, index=pd.Index(codes,
+                        name="unit_code"))
+
+
+def _in_period(days: pd.Series, period: Period) -> pd.Series:
+    stamps = pd.to_datetime(days)
+    return (stamps >= pd.Timestamp(period.start)) & (stamps < pd.Timestamp(period.end))
+
+
+def _ids_by_unit(frame: pd.DataFrame, id_col: str) -> dict[str, list[int]]:
+    placed = frame[frame["unit_code"].notna()]
+    return {str(k): sorted(set(v)) for k, v in placed.groupby("unit_code")[id_col]}
+
+
+def _sites_with(inputs: ClassificationInputs, ids) -> pd.DataFrame:
+    return inputs.sites[inputs.sites["site_id"].isin(set(ids))]
+
+
+@indicator("active_public_sites")
+def active_public_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Public sites identified or reactivated, and not cleared again, by the period end."""
+    events = inputs.site_events
+    before = events[pd.to_datetime(events["event_date"]) < pd.Timestamp(period.end)]
+    last = before.sort_values(["event_date", "event_id"]).groupby("site_id")["event_type"].last()
+    active = last[last.isin(["identified", "reactivated"])].index
+    sites = _sites_with(inputs, active)
+    return frame_for(inputs, _ids_by_unit(sites[sites["site_kind"] == "public"], "site_id"))
+
+
+def _sites_with_event(inputs: ClassificationInputs, period: Period, types) -> pd.DataFrame:
+    events = inputs.site_events
+    hit = events[events["event_type"].isin(types) & _in_period(events["event_date"], period)]
+    return _sites_with(inputs, hit["site_id"])
+
+
+@indicator("new_sites")
+def new_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Sites (public or in an establishment) identified in the period."""
+    return frame_for(inputs, _ids_by_unit(_sites_with_event(inputs, period, ["identified"]), "site_id"))
+
+
+@indicator("reactivated_sites")
+def reactivated_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Cleared sites an officer recorded as reactivated in the period."""
+    return frame_for(inputs, _ids_by_unit(_sites_with_event(inputs, period, ["reactivated"]), "site_id"))
+
+
+@indicator("new_or_reactivated_sites")
+def new_or_reactivated_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Sites identified or reactivated in the period (criterion P3)."""
+    sites = _sites_with_event(inputs, period, ["identified", "reactivated"])
+    return frame_for(inputs, _ids_by_unit(sites, "site_id"))
+
+
+@indicator("sanctioned_establishments")
+def sanctioned_establishments(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Distinct establishments sanctioned in the period; evidence: the sanctioning inspections."""
+    insp = inputs.inspections
+    hit = insp[insp["outcome"].isin(SANCTION_OUTCOMES) & _in_period(insp["inspection_date"], period)]
+    hit = hit[hit["unit_code"].notna()]
+    counts = hit.groupby("unit_code")["establishment_id"].nunique().astype(float)
+    counts.index = counts.index.astype(str)
+    return frame_for(inputs, _ids_by_unit(hit, "inspection_id"), values=counts)
+
+
+def _share(inputs: ClassificationInputs, flagged: pd.Series) -> pd.DataFrame:
+    """Share of each unit's active establishments where ``flagged``; 1.0 with none (vacuous)."""
+    est = inputs.establishments
+    mask = est["unit_code"].notna() & est["status"].eq("active")
+    frame = est[mask].assign(flag=flagged[mask].fillna(False).astype(bool))
+    share = frame.groupby("unit_code")["flag"].mean()
+    share.index = share.index.astype(str)
+    return frame_for(inputs, _ids_by_unit(frame[frame["flag"]], "establishment_id"),
+                     values=share, default=1.0)
+
+
+@indicator("commitment_share")
+def commitment_share(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Share of active at-risk establishments with a signed commitment (unknown counts as not)."""
+    return _share(inputs, inputs.establishments["commitment_signed"].astype("boolean"))
+
+
+@indicator("inspected_share")
+def inspected_share(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Share of active establishments inspected at least once in the period."""
+    insp = inputs.inspections
+    seen = set(insp.loc[_in_period(insp["inspection_date"], period), "establishment_id"])
+    return _share(inputs, inputs.establishments["establishment_id"].isin(seen))
+
+
+def _reports_within(inputs: ClassificationInputs, period: Period, codes) -> pd.DataFrame:
+    """Report rows of ``codes`` whose period lies inside the evaluated one."""
+    rep = inputs.reports[inputs.reports["indicator_code"].isin(codes)]
+    inside = {label: _within(label, period) for label in rep["period"].unique()}
+    return rep[rep["period"].map(inside).astype(bool)]
+
+
+def _within(label: str, period: Period) -> bool:
+    window = parse_period(label, convention=period.convention)
+    return period.start <= window.start and window.end <= period.end
+
+
+@indicator("awareness_activities")
+def awareness_activities(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Awareness activities reported by the commune in the period (NaN: nothing reported)."""
+    rep = _reports_within(inputs, period, ["awareness_activities"])
+    total = rep.groupby("unit_code")["value"].sum().astype(float)
+    return frame_for(inputs, _ids_by_unit(rep, "report_id"), values=total, default=np.nan)
+
+
+@indicator("tips_handled_share")
+def tips_handled_share(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """Tip-offs handled over tip-offs received (1.0 when none received; NaN when unreported)."""
+    rep = _reports_within(inputs, period, ["tips_received", "tips_handled"])
+    sums = rep.pivot_table(index="unit_code", columns="indicator_code", values="value",
+                           aggfunc="sum").reindex(columns=["tips_received", "tips_handled"])
+    received, handled = sums["tips_received"], sums["tips_handled"]
+    share = (handled / received).where(received > 0, 1.0).where(received.notna() & handled.notna())
+    return frame_for(inputs, _ids_by_unit(rep, "report_id"), values=share, default=np.nan)
+
+
+@indicator("attestation")
+def attestation(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+    """The officer attestation of ``criterion``: 1.0 holds, 0.0 fails, NaN not attested.
+
+    An attestation applies when its period covers the evaluated one; the latest one wins.
+    ``detail`` names who attested, when, and the note.
+    """
+    att = inputs.attestations
+    att = att[(att["criterion_id"] == criterion) & att["unit_code"].notna()]
+    covers = {label: _within(period.label, parse_period(label, convention=period.convention))
+              for label in att["period"].unique()}
+    att = att[att["period"].map(covers).astype(bool)].sort_values(["assessed_at", "assessment_id"])
+    latest = att.groupby("unit_code").last()
+    latest.index = latest.index.astype(str)
+    holds = latest["holds"].map({True: 1.0, False: 0.0})
+    out = frame_for(inputs, {c: [r] for c, r in latest["assessment_id"].items()},
+                    values=holds, default=np.nan)
+    out["detail"] = [_who(latest, c) for c in out.index]
+    return out
+
+
+def _who(latest: pd.DataFrame, code: str) -> dict | None:
+    if code not in latest.index:
+        return None
+    row = latest.loc[code]
+    when = row["assessed_at"]
+    return {"assessed_by": row["assessed_by"], "note": row["note"],
+            "assessed_at": when.isoformat() if hasattr(when, "isoformat") else str(when)}

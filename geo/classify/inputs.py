@@ -1,0 +1,134 @@
+"""The records a classification reads, placed on the units of one boundary vintage.
+
+A period is classified on the units of the vintage valid in it. Records with a point are
+assigned to that vintage's units with :func:`geo.join.assign_units`; records with only a
+commune reference count where the reference belongs to the same vintage; every other record
+is left unassigned and counted, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.join import assign_units
+
+#: Inspection outcomes that mean the establishment was sanctioned.
+SANCTION_OUTCOMES = ("xu_phat", "tam_dinh_chi", "tuoc_giay_phep")
+
+
+@dataclass(frozen=True)
+class ClassificationInputs:
+    """The frames one evaluation reads, each with a ``unit_code`` column (``<NA>`` = unassigned).
+
+    Attributes
+    ----------
+    units : DataFrame
+        ``unit_code, name`` of the communes of the evaluated vintage.
+    sites : DataFrame
+        ``site_id, site_kind, unit_code``.
+    site_events : DataFrame
+        ``event_id, site_id, event_date, event_type``.
+    establishments : DataFrame
+        ``establishment_id, commitment_signed, status, unit_code``.
+    inspections : DataFrame
+        ``inspection_id, inspection_date, establishment_id, outcome, unit_code``.
+    reports : DataFrame
+        Aggregate counts entered per commune: ``report_id, unit_code, period, indicator_code,
+        value``.
+    attestations : DataFrame
+        Officer attestations: ``assessment_id, unit_code, period, criterion_id, holds, value,
+        assessed_by, assessed_at, note``.
+    vintage : str
+        The vintage the units belong to.
+    unassigned : dict
+        Per kind of record, the ids that could not be placed on a unit of the vintage.
+    """
+
+    units: pd.DataFrame
+    sites: pd.DataFrame
+    site_events: pd.DataFrame
+    establishments: pd.DataFrame
+    inspections: pd.DataFrame
+    reports: pd.DataFrame
+    attestations: pd.DataFrame
+    vintage: str = ""
+    unassigned: dict = field(default_factory=dict)
+
+
+def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage: str) -> pd.Series:
+    """Return the unit code of each record on the units of ``vintage``.
+
+    Parameters
+    ----------
+    records : GeoDataFrame
+        Points (EPSG:4326) or ``None``, with ``ref_unit_code`` and ``ref_vintage`` columns
+        for records placed only by a commune reference.
+    units : GeoDataFrame
+        The communes of ``vintage`` (``unit_code``, polygons in the records' CRS).
+    vintage : str
+        The evaluated vintage.
+
+    Returns
+    -------
+    Series
+        Indexed like ``records``: the unit code, ``<NA>`` when the record cannot be placed.
+
+    Examples
+    --------
+    >>> from shapely import Point, box
+    >>> units = gpd.GeoDataFrame({"unit_code": ["A"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
+    >>> recs = gpd.GeoDataFrame({"ref_unit_code": [None, "B", "C"],
+    ...     "ref_vintage": [None, "v1", "v0"]}, geometry=[Point(0.5, 0.5), None, None], crs=4326)
+    >>> place_records(recs, units, vintage="v1").tolist()
+    ['A', 'B', <NA>]
+    """
+    if records.empty:
+        return pd.Series(pd.array([], dtype="string"), index=records.index, name="unit_code")
+    by_point = assign_units(records.geometry, units)["unit_code"].astype("string")
+    ref_ok = records["ref_vintage"].eq(vintage).fillna(False).astype(bool)
+    by_ref = records["ref_unit_code"].where(ref_ok).astype("string")
+    has_point = records.geometry.notna() & ~records.geometry.is_empty
+    return by_point.where(has_point, by_ref).rename("unit_code")
+
+
+def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFrame,
+                 site_events: pd.DataFrame, establishments: gpd.GeoDataFrame,
+                 inspections: gpd.GeoDataFrame, reports: pd.DataFrame,
+                 attestations: pd.DataFrame) -> ClassificationInputs:
+    """Place the store's records on the units of ``vintage`` and bundle them.
+
+    ``sites``, ``establishments`` and ``inspections`` are frames as ``geo.store.records``
+    reads them (point or commune reference). ``reports`` and ``attestations`` carry
+    ``unit_code`` and ``vintage_id`` already; rows of other vintages are dropped.
+
+    Returns
+    -------
+    ClassificationInputs
+    """
+    placed = {}
+    unassigned = {}
+    for name, frame, id_col in (("sites", sites, "site_id"),
+                                ("establishments", establishments, "establishment_id"),
+                                ("inspections", inspections, "inspection_id")):
+        codes = place_records(frame, units, vintage=vintage)
+        placed[name] = pd.DataFrame(frame.drop(columns=frame.geometry.name)).assign(unit_code=codes)
+        unassigned[name] = frame.loc[codes.isna(), id_col].astype(int).tolist()
+    return ClassificationInputs(
+        units=pd.DataFrame(units[["unit_code", "name"]]).reset_index(drop=True),
+        site_events=site_events,
+        reports=_same_vintage(reports, vintage),
+        attestations=_same_vintage(attestations, vintage),
+        vintage=vintage,
+        unassigned=unassigned,
+        **placed,
+    )
+
+
+def _same_vintage(frame: pd.DataFrame, vintage: str) -> pd.DataFrame:
+    """Keep the rows whose unit belongs to ``vintage``."""
+    if "vintage_id" not in frame:
+        return frame
+    return frame[frame["vintage_id"] == vintage].drop(columns="vintage_id").reset_index(drop=True)

@@ -1,0 +1,200 @@
+"""Inference shared by the local statistics: pseudo p-values, FDR, confidence bins, esda calls.
+
+Conditional permutation inference: each unit's value is held fixed while its neighbours'
+values are drawn at random from the other units (esda's lookup-table scheme, one seeded
+table of draws reused for every unit). The two-sided pseudo p-value is computed here from
+the simulated statistics, ``min(1, 2 (min(#sim >= obs, #sim <= obs) + 1) / (R + 1))``,
+because esda 2.9 defaults to a "directed" p-value that counts ties on the wrong side: a
+zero-count unit among zero-count neighbours gets p = 1/(R + 1) there, here p = 1.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from geo.errors import HotspotError
+
+#: ArcGIS's Gi_Bin confidence levels: (p threshold, label suffix), strongest first.
+CONFIDENCE_BINS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
+NOT_SIGNIFICANT = "not significant"
+NO_NEIGHBOURS = "no neighbours"
+NO_DENOMINATOR = "no denominator"
+#: The most simulated statistics one test may keep in memory (units × permutations), about
+#: 400 MB of float64: esda keeps every simulation to let the p-value be computed two-sided.
+MAX_SIMULATIONS = 50_000_000
+#: esda's Moran_Local quadrant codes: 1 HH, 2 LH, 3 LL, 4 HL.
+QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
+
+
+def two_sided_p(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
+    """Two-sided pseudo p-values of observed statistics against their simulations.
+
+    Parameters
+    ----------
+    observed : array of shape (n,)
+    simulated : array of shape (n, R)
+        R simulated statistics per unit.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``min(1, 2 (min(greater, lesser) + 1) / (R + 1))`` where ``greater`` counts the
+        simulations at or above the observed value and ``lesser`` those at or below it.
+
+    Examples
+    --------
+    >>> two_sided_p(np.array([10.0, 0.0]), np.array([[1, 2, 3, 4], [0, 0, 1, 2]]))
+    array([0.4, 1. ])
+    """
+    simulated = np.asarray(simulated, dtype=float)
+    observed = np.asarray(observed, dtype=float)[:, None]
+    greater = (simulated >= observed).sum(axis=1)
+    lesser = (simulated <= observed).sum(axis=1)
+    p = 2.0 * (np.minimum(greater, lesser) + 1.0) / (simulated.shape[1] + 1.0)
+    return np.minimum(p, 1.0)
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN and is not counted.
+
+    A unit is significant at false discovery rate ``q`` when its adjusted p-value is at most
+    ``q`` — the same decision as the BH step-up rule at level ``q``.
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.20, np.nan]).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.2, nan]
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    if tested.size == 0:
+        return adjusted
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m = order.size
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adjusted[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return adjusted
+
+
+def gi_classes(z: np.ndarray, p: np.ndarray, *, alpha: float) -> np.ndarray:
+    """ArcGIS confidence bins ("hot 99" … "cold 90", "not significant") from z and p.
+
+    A unit gets the strongest bin whose p threshold (0.01, 0.05, 0.10) its p-value meets,
+    hot when z > 0 and cold when z < 0; bins above ``alpha`` are not used, so the default
+    ``alpha=0.05`` gives five classes and ``alpha=0.10`` ArcGIS's seven. NaN gives NaN.
+
+    Examples
+    --------
+    >>> gi_classes(np.array([3.1, -2.2, 1.7, 0.4]), np.array([0.002, 0.03, 0.08, 0.6]),
+    ...            alpha=0.10).tolist()
+    ['hot 99', 'cold 95', 'hot 90', 'not significant']
+    """
+    labels = np.full(len(z), NOT_SIGNIFICANT, dtype=object)
+    for threshold, suffix in reversed(CONFIDENCE_BINS):
+        if threshold > alpha + 1e-12:
+            continue
+        hit = p <= threshold
+        labels[hit & (z > 0)] = f"hot {suffix}"
+        labels[hit & (z < 0)] = f"cold {suffix}"
+    labels[np.isnan(z) | np.isnan(p)] = np.nan
+    return labels
+
+
+def class_order(alpha: float) -> list[str]:
+    """Every Gi* class label in map-legend order for ``alpha``.
+
+    Examples
+    --------
+    >>> class_order(0.05)
+    ['hot 99', 'hot 95', 'not significant', 'cold 95', 'cold 99', 'no neighbours', 'no denominator']
+    """
+    used = [suffix for threshold, suffix in CONFIDENCE_BINS if threshold <= alpha + 1e-12]
+    return ([f"hot {s}" for s in used] + [NOT_SIGNIFICANT]
+            + [f"cold {s}" for s in reversed(used)] + [NO_NEIGHBOURS, NO_DENOMINATOR])
+
+
+def check_budget(n: int, permutations: int) -> None:
+    """Refuse a permutation test whose simulations would not fit `MAX_SIMULATIONS`.
+
+    Examples
+    --------
+    >>> check_budget(61_200, 999)
+    Traceback (most recent call last):
+    ...
+    geo.errors.HotspotError: 61200 units (or space-time bins) × 999 permutations is more than \
+the engine keeps in memory (50000000 simulations); use larger grid cells, fewer time steps or \
+fewer permutations
+    """
+    if n * permutations > MAX_SIMULATIONS:
+        raise HotspotError(
+            f"{n} units (or space-time bins) × {permutations} permutations is more than the engine "
+            f"keeps in memory ({MAX_SIMULATIONS} simulations); use larger grid cells, fewer time "
+            "steps or fewer permutations")
+
+
+class _SeededNumpy:
+    """Restore numpy's global random state after esda seeds it (esda calls np.random.seed)."""
+
+    def __enter__(self):
+        self.state = np.random.get_state()
+
+    def __exit__(self, *exc):
+        np.random.set_state(self.state)
+
+
+def run_g_local(y: np.ndarray, graph, *, permutations: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* z-scores (analytic, Getis & Ord 1992) and two-sided pseudo p-values from esda.
+
+    ``graph`` is a binary libpysal ``Graph`` without self-loops; Gi* adds the self weight.
+    numpy's global random state is left as it was (esda seeds it).
+
+    Examples
+    --------
+    >>> from geo.hotspots.weights import distance_band_graph
+    >>> graph = distance_band_graph(np.c_[np.arange(6.0), np.zeros(6)], 1)
+    >>> z, p = run_g_local(np.array([5.0, 6, 5, 0, 1, 0]), graph, permutations=99, seed=1)
+    >>> bool(z[0] > 0 > z[4]), bool((p >= 0.02).all())
+    (True, True)
+    """
+    import esda
+
+    check_budget(len(y), permutations)
+    with _SeededNumpy(), warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        # esda 2.9 warns that its default alternative will change; the alternative it uses
+        # does not matter here, the p-value is recomputed two-sided from the simulations.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="esda")
+        # errstate: a unit without neighbours has a constant null distribution, so esda's
+        # simulated z divides by zero; such units get no result (the caller blanks them).
+        stat = esda.G_Local(y, graph, transform="B", star=True, permutations=permutations,
+                            keep_simulations=True, n_jobs=1, seed=seed)
+    return np.asarray(stat.Zs, dtype=float), two_sided_p(stat.Gs, stat.rGs)
+
+
+def run_moran_local(y: np.ndarray, graph, *, permutations: int,
+                    seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Local Moran's I (row-standardised weights): I, permutation z, two-sided p, quadrant.
+
+    Examples
+    --------
+    >>> from geo.hotspots.weights import distance_band_graph
+    >>> graph = distance_band_graph(np.c_[np.arange(6.0), np.zeros(6)], 1)
+    >>> i, z, p, q = run_moran_local(np.array([5.0, 6, 5, 0, 1, 0]), graph, permutations=99, seed=1)
+    >>> [QUADRANTS[k] for k in q]
+    ['HH', 'HH', 'HH', 'LH', 'LL', 'LL']
+    """
+    import esda
+
+    check_budget(len(y), permutations)
+    with _SeededNumpy(), warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        # As in run_g_local: the directed default is replaced by a two-sided p below, and a
+        # unit without neighbours (zero row in the row-standardised weights) divides by zero.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="esda")
+        stat = esda.Moran_Local(y, graph, transformation="r", permutations=permutations,
+                                keep_simulations=True, n_jobs=1, seed=seed)
+        z_sim = (stat.Is - stat.rlisas.mean(axis=1)) / stat.rlisas.std(axis=1)
+    return (np.asarray(stat.Is, dtype=float), np.asarray(z_sim, dtype=float),
+            two_sided_p(stat.Is, stat.rlisas), np.asarray(stat.q))
+

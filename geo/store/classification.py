@@ -1,0 +1,97 @@
+"""Classification in the store: read the inputs, write immutable snapshots, read and compare them.
+
+Snapshots (``classification_snapshot`` and ``classification_result``) are never updated or
+deleted: a trigger raises on UPDATE, DELETE and TRUNCATE. Re-reading a snapshot gives the
+classification of its period exactly as it was taken, whatever data arrived since.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from geo.classify import ClassificationInputs, Ruleset, build_inputs, compare_results
+from geo.errors import DiabanError
+from geo.periods import Period
+from geo.store.engine import connection
+from geo.store.models import ClassificationResult, ClassificationSnapshot
+from geo.store.records import read_establishments, read_inspections, read_sites
+from geo.store.units import read_units
+
+
+class UnknownSnapshotError(DiabanError, LookupError):
+    """A snapshot id that is not in the store."""
+
+
+def read_classification_inputs(conn: Connection | Engine, period: Period, *,
+                               vintage: str) -> ClassificationInputs:
+    """Read every record a classification of ``period`` needs, placed on ``vintage``'s communes."""
+    with connection(conn) as c:
+        units = read_units(c, vintage)
+        sites, events = read_sites(c)
+        return build_inputs(
+            units, vintage=vintage, sites=sites, site_events=events,
+            establishments=read_establishments(c),
+            inspections=read_inspections(c, start=period.start, end=period.end),
+            reports=pd.read_sql(text("""
+                SELECT r.id AS report_id, u.code AS unit_code, u.vintage_id, r.period,
+                       r.indicator_code, r.value
+                FROM commune_report r JOIN admin_unit u ON u.id = r.unit_id
+                WHERE u.vintage_id = :v ORDER BY r.id"""), c, params={"v": vintage}),
+            attestations=pd.read_sql(text("""
+                SELECT a.id AS assessment_id, u.code AS unit_code, u.vintage_id, a.period,
+                       a.criterion_id, a.holds, a.value, a.assessed_by, a.assessed_at, a.note
+                FROM criterion_assessment a JOIN admin_unit u ON u.id = a.unit_id
+                WHERE u.vintage_id = :v ORDER BY a.id"""), c, params={"v": vintage}),
+        )
+
+
+def read_time(conn: Connection | Engine) -> datetime:
+    """The time the inputs are read (the transaction's timestamp): a snapshot's data as-of time."""
+    with connection(conn) as c:
+        return c.execute(text("SELECT now()")).scalar_one()
+
+
+def write_snapshot(conn: Connection | Engine, results: pd.DataFrame, *, ruleset: Ruleset,
+                   period: Period, vintage: str, as_of: datetime, created_by: str) -> int:
+    """Store a classification result as a new snapshot and return its id."""
+    with connection(conn) as c:
+        snapshot_id = c.execute(insert(ClassificationSnapshot).values(
+            ruleset_id=ruleset.id, ruleset_version=ruleset.version, ruleset_sha256=ruleset.sha256,
+            period=period.label, convention=period.convention, vintage_id=vintage,
+            data_as_of=as_of, created_by=created_by).returning(ClassificationSnapshot.id)).scalar_one()
+        rows = [{"snapshot_id": snapshot_id, "unit_code": r.unit_code, "status": r.status,
+                 "score": float(r.score), "criteria": r.criteria} for r in results.itertuples()]
+        if rows:
+            c.execute(insert(ClassificationResult), rows)
+        if isinstance(conn, Engine):
+            c.commit()
+    return snapshot_id
+
+
+def read_snapshot(conn: Connection | Engine, snapshot_id: int) -> tuple[dict, pd.DataFrame]:
+    """Read a snapshot: its metadata and its results (``unit_code, name, status, score, criteria``)."""
+    with connection(conn) as c:
+        table = ClassificationSnapshot.__table__
+        meta = c.execute(select(table).where(table.c.id == snapshot_id)).mappings().first()
+        if meta is None:
+            raise UnknownSnapshotError(f"snapshot {snapshot_id} is not in the store; "
+                                       "`diaban classify` prints the id of each one it takes")
+        meta = dict(meta)
+        results = pd.read_sql(text("""
+            SELECT r.unit_code, u.name, r.status, r.score, r.criteria
+            FROM classification_result r
+            LEFT JOIN admin_unit u ON u.code = r.unit_code AND u.vintage_id = :v
+                                   AND u.level = 'commune'
+            WHERE r.snapshot_id = :s ORDER BY r.unit_code"""), c,
+            params={"s": snapshot_id, "v": meta["vintage_id"]})
+    return meta, results
+
+
+def compare_snapshots(conn: Connection | Engine, before: int, after: int) -> tuple[dict, dict, pd.DataFrame]:
+    """Compare two snapshots: the metadata of both and the communes that changed (and why)."""
+    meta_a, res_a = read_snapshot(conn, before)
+    meta_b, res_b = read_snapshot(conn, after)
+    return meta_a, meta_b, compare_results(res_a, res_b)

@@ -1,0 +1,414 @@
+"""Commune classification: rule sets as data, indicators, statuses, periods, snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, date, datetime
+
+import click
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from shapely import Point, box
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from geo.classify import (
+    RulesetError,
+    UnknownRulesetError,
+    build_inputs,
+    classify_communes,
+    compare_results,
+    empty_inputs,
+    indicator,
+    load_ruleset,
+    parse_ruleset,
+)
+from geo.classify.indicators import INDICATORS, frame_for
+from geo.errors import PeriodError
+from geo.periods import parse_period
+
+RULES = load_ruleset()
+Y2018 = parse_period("2018")
+
+
+# --- scenario builders --------------------------------------------------------------------
+
+def scenario(*, period="2018", reports=None, attest=None, sites=(), events=(), establishments=(),
+             inspections=()):
+    """One commune "A" that meets every criterion unless the arguments say otherwise."""
+    base = empty_inputs(["A"])
+    reports = {"awareness_activities": 3, "tips_received": 2, "tips_handled": 2} if reports is None \
+        else reports
+    attest = {"P8": True, "P9": True} if attest is None else attest
+    rep = pd.DataFrame([{"report_id": i, "unit_code": "A", "period": period, "indicator_code": k,
+                         "value": v} for i, (k, v) in enumerate(reports.items(), start=1)],
+                       columns=base.reports.columns)
+    att = pd.DataFrame([{"assessment_id": i, "unit_code": "A", "period": period, "criterion_id": k,
+                         "holds": v, "value": None, "assessed_by": "officer-7",
+                         "assessed_at": datetime(2019, 1, 5, tzinfo=UTC), "note": "checked"}
+                        for i, (k, v) in enumerate(attest.items(), start=10)],
+                       columns=base.attestations.columns)
+    return dataclasses.replace(
+        base, reports=rep, attestations=att,
+        sites=pd.DataFrame(list(sites), columns=base.sites.columns),
+        site_events=pd.DataFrame(list(events), columns=base.site_events.columns),
+        establishments=pd.DataFrame(list(establishments), columns=base.establishments.columns),
+        inspections=pd.DataFrame(list(inspections), columns=base.inspections.columns))
+
+
+def classify_one(inputs, period=Y2018, rules=RULES):
+    row = classify_communes(inputs, rules, period).iloc[0]
+    return row, {c["id"]: c for c in row["criteria"]}
+
+
+# --- statuses ------------------------------------------------------------------------------
+
+def test_a_commune_meeting_every_criterion_is_healthy_with_full_score():
+    row, crit = classify_one(scenario())
+    assert (row["status"], row["score"], row["missing"]) == ("healthy", 100.0, [])
+    assert all(c["passed"] for c in crit.values())
+    assert crit["P8"]["detail"]["assessed_by"] == "officer-7" and crit["P8"]["evidence"] == [10]
+
+
+def test_a_missing_report_gives_not_assessed_never_a_pass():
+    row, crit = classify_one(scenario(reports={"tips_received": 2, "tips_handled": 2}))
+    assert row["status"] == "not_assessed" and row["missing"] == ["P6"]
+    assert crit["P6"]["passed"] is None and crit["P6"]["value"] is None
+
+
+def test_a_missing_attestation_gives_not_assessed():
+    row, crit = classify_one(scenario(attest={"P9": True}))
+    assert row["status"] == "not_assessed" and row["missing"] == ["P8"]
+    assert crit["P8"]["detail"] is None
+
+
+def test_tips_handled_needs_both_counts():
+    row, _ = classify_one(scenario(reports={"awareness_activities": 1, "tips_handled": 2}))
+    assert row["missing"] == ["P7"]
+
+
+def test_hard_knockout_with_a_full_score_is_not_healthy():
+    # An active public site (P1 fails) knocks the commune out whatever its score.
+    row, crit = classify_one(scenario(
+        sites=[{"site_id": 5, "site_kind": "public", "unit_code": "A"}],
+        events=[{"event_id": 1, "site_id": 5, "event_date": date(2016, 3, 1),
+                 "event_type": "identified"}]))
+    assert row["score"] == 100.0 and row["status"] == "not_healthy"
+    assert crit["P1"] == {**crit["P1"], "passed": False, "value": 1.0, "evidence": [5]}
+    assert crit["P3"]["passed"] is True  # identified before the period
+
+
+def test_a_sanctioned_establishment_fails_p2_and_leaves_reduced():
+    row, crit = classify_one(scenario(
+        establishments=[{"establishment_id": 1, "commitment_signed": True, "status": "active",
+                         "unit_code": "A"}],
+        inspections=[{"inspection_id": 70, "inspection_date": date(2018, 4, 2), "establishment_id": 1,
+                      "outcome": "tam_dinh_chi", "unit_code": "A"},
+                     {"inspection_id": 71, "inspection_date": date(2018, 9, 2), "establishment_id": 1,
+                      "outcome": "xu_phat", "unit_code": "A"}]))
+    assert crit["P2"]["value"] == 1.0 and crit["P2"]["evidence"] == [70, 71]
+    assert (row["status"], row["score"]) == ("reduced", 100.0)
+
+
+def test_a_reactivated_site_fails_p3():
+    events = [{"event_id": 1, "site_id": 9, "event_date": date(2016, 5, 1), "event_type": "identified"},
+              {"event_id": 2, "site_id": 9, "event_date": date(2017, 1, 1), "event_type": "cleared"},
+              {"event_id": 3, "site_id": 9, "event_date": date(2018, 6, 1), "event_type": "reactivated"},
+              {"event_id": 4, "site_id": 9, "event_date": date(2018, 8, 1), "event_type": "recleared"}]
+    row, crit = classify_one(scenario(
+        sites=[{"site_id": 9, "site_kind": "public", "unit_code": "A"}], events=events))
+    assert crit["P1"]["passed"] is True  # re-cleared by the period end
+    assert crit["P3"]["passed"] is False and crit["P3"]["evidence"] == [9]
+    assert row["status"] == "not_healthy"
+    # The same history evaluated for 2019: nothing new, the commune is healthy again.
+    assert classify_one(scenario(period="2019", sites=[{"site_id": 9, "site_kind": "public",
+                        "unit_code": "A"}], events=events), parse_period("2019"))[0]["status"] == "healthy"
+
+
+def test_low_score_with_hard_conditions_met_is_reduced():
+    row, crit = classify_one(scenario(reports={"awareness_activities": 0, "tips_received": 4,
+                                               "tips_handled": 3}))
+    assert crit["P6"]["passed"] is False and crit["P7"]["value"] == 0.75
+    assert (row["status"], row["score"]) == ("reduced", 60.0)
+
+
+def test_attested_criteria_knock_out_without_weight_and_score_with_weight():
+    p8_false, _ = classify_one(scenario(attest={"P8": False, "P9": True}))
+    assert (p8_false["status"], p8_false["score"]) == ("reduced", 100.0)
+    p9_false, _ = classify_one(scenario(attest={"P8": True, "P9": False}))
+    assert (p9_false["status"], p9_false["score"]) == ("healthy", 80.0)
+
+
+def test_shares_of_establishments_and_the_vacuous_case():
+    est = [{"establishment_id": i, "commitment_signed": s, "status": "active", "unit_code": "A"}
+           for i, s in ((1, True), (2, None), (3, True), (4, True))]
+    insp = [{"inspection_id": 1, "inspection_date": date(2018, 2, 1), "establishment_id": 1,
+             "outcome": "khong_vi_pham", "unit_code": "A"},
+            {"inspection_id": 2, "inspection_date": date(2017, 2, 1), "establishment_id": 2,
+             "outcome": "khong_vi_pham", "unit_code": "A"}]
+    row, crit = classify_one(scenario(establishments=est, inspections=insp))
+    assert crit["P4"]["value"] == 0.75 and crit["P4"]["evidence"] == [1, 3, 4]  # unknown is not signed
+    assert crit["P5"]["value"] == 0.25 and crit["P5"]["evidence"] == [1]
+    assert (row["status"], row["score"]) == ("reduced", 60.0)
+    assert classify_one(scenario())[1]["P4"]["value"] == 1.0  # no establishment: nothing unsigned
+
+
+def test_reports_inside_the_period_are_summed_and_a_longer_one_is_not_used():
+    inputs = scenario(period="2018-H1")
+    extra = inputs.reports.assign(period="2018-H2", report_id=inputs.reports["report_id"] + 100)
+    both = dataclasses.replace(inputs, reports=pd.concat([inputs.reports, extra]),
+                               attestations=inputs.attestations.assign(period="2018"))
+    _, crit = classify_one(both)
+    assert crit["P6"]["value"] == 6.0 and crit["P6"]["evidence"] == [1, 101]
+    # A year report does not speak for a half-year; a year attestation does.
+    yearly = scenario(period="2018")
+    row, crit = classify_one(yearly, parse_period("2018-H1"))
+    assert row["missing"] == ["P6", "P7"] and crit["P8"]["passed"] is True
+
+
+def test_every_status_occurs_over_several_units():
+    base = scenario()
+    two = dataclasses.replace(base, units=pd.DataFrame({"unit_code": ["A", "B"], "name": ["A", "B"]}))
+    out = classify_communes(two, RULES, Y2018)
+    assert out["status"].tolist() == ["healthy", "not_assessed"]
+    assert out.index.tolist() == [0, 1] and out.columns[:3].tolist() == ["unit_code", "name", "status"]
+
+
+# --- placing records on a vintage ----------------------------------------------------------
+
+def test_records_are_placed_by_point_or_same_vintage_reference_else_unassigned():
+    units = gpd.GeoDataFrame({"unit_code": ["A", "B"], "name": ["A", "B"]},
+                             geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326)
+    sites = gpd.GeoDataFrame({"site_id": [1, 2, 3, 4], "site_kind": "public",
+                              "ref_unit_code": [None, "B", "B", None],
+                              "ref_vintage": [None, "v2", "v1", None]},
+                             geometry=[Point(0.5, 0.5), None, None, Point(5, 5)], crs=4326)
+    empty = empty_inputs([])
+    est = gpd.GeoDataFrame({"establishment_id": [], "commitment_signed": [], "status": [],
+                            "ref_unit_code": [], "ref_vintage": []}, geometry=[], crs=4326)
+    insp = gpd.GeoDataFrame({"inspection_id": [], "inspection_date": [], "establishment_id": [],
+                             "outcome": [], "ref_unit_code": [], "ref_vintage": []}, geometry=[], crs=4326)
+    inputs = build_inputs(units, vintage="v2", sites=sites, site_events=empty.site_events,
+                          establishments=est, inspections=insp,
+                          reports=empty.reports.assign(vintage_id=[]),
+                          attestations=empty.attestations)
+    assert inputs.sites["unit_code"].tolist()[:2] == ["A", "B"]
+    assert inputs.sites["unit_code"].isna().tolist() == [False, False, True, True]
+    assert inputs.unassigned["sites"] == [3, 4]
+
+
+# --- periods: the 15th-to-14th convention --------------------------------------------------
+
+@pytest.mark.parametrize(("label", "start", "last_day"), [
+    ("2019", date(2018, 12, 15), date(2019, 12, 14)),
+    ("2019-06", date(2019, 5, 15), date(2019, 6, 14)),
+    ("2019-01", date(2018, 12, 15), date(2019, 1, 14)),
+    ("2019-Q2", date(2019, 3, 15), date(2019, 6, 14)),
+    ("2019-H1", date(2018, 12, 15), date(2019, 6, 14)),
+    ("2019-H2", date(2019, 6, 15), date(2019, 12, 14)),
+    ("2019-9M", date(2018, 12, 15), date(2019, 9, 14)),
+])
+def test_report_15_14_windows(label, start, last_day):
+    p = parse_period(label, convention="report_15_14")
+    assert (p.start, p.end.toordinal() - 1) == (start, last_day.toordinal())
+    assert p.convention == "report_15_14" and last_day in p and date(2019, 12, 15) not in p
+
+
+def test_calendar_stays_the_default_and_a_bad_convention_lists_the_allowed_ones():
+    assert parse_period("2019").start == date(2019, 1, 1)
+    with pytest.raises(PeriodError, match="calendar, report_15_14"):
+        parse_period("2019", convention="fiscal")
+
+
+def test_a_site_found_on_20_december_belongs_to_next_year_under_15_14():
+    events = [{"event_id": 1, "site_id": 3, "event_date": date(2018, 12, 20), "event_type": "identified"}]
+    sites = [{"site_id": 3, "site_kind": "in_establishment", "unit_code": "A"}]
+    cal, _ = classify_one(scenario(sites=sites, events=events), Y2018)
+    p2018 = parse_period("2018", convention="report_15_14")
+    rep, crit = classify_one(scenario(sites=sites, events=events), p2018)
+    assert cal["status"] == "not_healthy" and rep["status"] == "healthy" and crit["P3"]["value"] == 0
+    p2019 = parse_period("2019", convention="report_15_14")
+    assert classify_one(scenario(period="2019", sites=sites, events=events), p2019)[0]["status"] == \
+        "not_healthy"
+
+
+# --- rule sets -----------------------------------------------------------------------------
+
+def test_the_shipped_rule_set_is_provisional_and_follows_criteria_md():
+    assert RULES.provisional and RULES.id == "nqlt-01-2008-provisional" and len(RULES.sha256) == 64
+    kinds = {c.id: c.kind for c in RULES.criteria}
+    assert kinds == {"P1": "hard", "P2": "hard", "P3": "hard", "P4": "scored", "P5": "scored",
+                     "P6": "scored", "P7": "scored", "P8": "attested", "P9": "attested"}
+    assert RULES.reduced_requires == ("P1", "P3") and "01/2008" in RULES.legal_basis
+
+
+def test_validation_names_every_problem_at_once(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("""
+id = "bad"
+version = "1"
+provisional = true
+[decision]
+score_threshold = "high"
+reduced_requires = ["P1", "P7"]
+[[criteria]]
+id = "P1"
+text_vi = "x"
+text_en = "x"
+kind = "hard"
+indicator = "active_sites_typo"
+comparison = "=<"
+weight = 5
+[[criteria]]
+id = "P2"
+text_vi = "x"
+text_en = "x"
+kind = "scored"
+indicator = "awareness_activities"
+comparison = ">="
+[[criteria]]
+id = "P2"
+text_vi = "x"
+text_en = "x"
+kind = "optional"
+indicator = "attestation"
+""", encoding="utf-8")
+    with pytest.raises(RulesetError) as err:
+        load_ruleset(path)
+    message = str(err.value)
+    for fragment in ("missing key 'legal_basis'", "unknown indicator 'active_sites_typo'",
+                     "comparison '=<' is not one of <= < == >= >", "criterion P1: missing 'threshold'",
+                     "hard criterion takes no 'weight'", "criterion P2: missing 'threshold'",
+                     "scored criterion needs a 'weight'", "kind 'optional' is not one of",
+                     "'P2' is used twice", "score_threshold 'high' must be a number",
+                     "unknown criterion 'P7'"):
+        assert fragment in message, fragment
+    assert message.count("\n  - ") >= 11
+
+
+def test_an_unknown_rule_set_lists_the_shipped_ones():
+    with pytest.raises(UnknownRulesetError, match="nqlt-01-2008-provisional"):
+        load_ruleset("nqlt-2099")
+
+
+def test_an_indicator_registered_by_name_can_be_used_by_an_edited_rule_set():
+    @indicator("test_always_two")
+    def _two(inputs, period, *, criterion=""):
+        return frame_for(inputs, {}, values=pd.Series(2.0, index=inputs.units["unit_code"]))
+
+    try:
+        data = {"id": "t", "version": "2", "legal_basis": "test", "provisional": True,
+                "decision": {"score_threshold": 5, "reduced_requires": []},
+                "criteria": [{"id": "X", "text_vi": "x", "text_en": "x", "kind": "scored",
+                              "indicator": "test_always_two", "comparison": ">", "threshold": 1,
+                              "weight": 5}]}
+        row, crit = classify_one(empty_inputs(["A"]), rules=parse_ruleset(data))
+        assert (row["status"], crit["X"]["value"]) == ("healthy", 2.0)
+    finally:
+        INDICATORS.pop("test_always_two")
+
+
+def test_compare_names_status_and_criteria_changes():
+    before = classify_communes(scenario(), RULES, Y2018)
+    after = classify_communes(scenario(reports={"awareness_activities": 0, "tips_received": 1,
+                                                "tips_handled": 0}), RULES, Y2018)
+    diff = compare_results(before, after)
+    assert diff.to_dict(orient="records") == [{
+        "unit_code": "A", "status_before": "healthy", "status_after": "reduced",
+        "score_before": 100.0, "score_after": 60.0, "changed_criteria": ["P6", "P7"]}]
+    assert compare_results(before, before).empty
+
+
+# --- against the demo data in PostGIS ------------------------------------------------------
+
+def cli(db_url, *args):
+    from webapp.cli import main
+    from webapp.commands.classify import classify, classify_compare
+
+    group = click.Group(commands={**main.commands, "classify": classify,
+                                  "classify-compare": classify_compare})
+    result = CliRunner().invoke(group, list(args), env={"DATABASE_URL": db_url},
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize(("period", "vintage", "units"), [("2018", "2010-02-06", 171),
+                                                          ("2025-H2", "2025-07-01", 95)])
+def test_cli_classifies_the_demo_with_every_status_and_stores_the_snapshot(db_url, loaded, engine,
+                                                                           period, vintage, units):
+    result = cli(db_url, "classify", "--period", period, "--vintage", vintage, "--json")
+    rows = json.loads(result.stdout)
+    assert len(rows) == units
+    assert {r["status"] for r in rows} == {"healthy", "reduced", "not_healthy", "not_assessed"}
+    assert set(rows[0]) == {"commune_code", "name", "status", "score", "criteria"}
+    assert [c["id"] for c in rows[0]["criteria"]] == [f"P{i}" for i in range(1, 10)]
+    assert "PROVISIONAL" in result.stderr
+    snapshot = int(result.stderr.split()[1])
+    from geo.store.classification import read_snapshot
+
+    meta, stored = read_snapshot(engine, snapshot)
+    assert (meta["period"], meta["vintage_id"], meta["ruleset_sha256"]) == (period, vintage,
+                                                                            RULES.sha256)
+    assert stored["status"].tolist() == [r["status"] for r in rows]
+    assert stored["criteria"].tolist() == [[{**c, "kind": s["kind"]} for c, s in zip(
+        r["criteria"], stored_c, strict=True)] for r, stored_c in zip(rows, stored["criteria"],
+                                                                      strict=True)]
+
+
+@pytest.mark.postgis
+def test_the_default_vintage_is_the_one_valid_in_the_period(db_url, loaded):
+    result = cli(db_url, "classify", "--period", "2025-H2")
+    assert "vintage 2025-07-01" in result.stderr and "healthy:" in result.stdout
+
+
+@pytest.mark.postgis
+def test_snapshots_cannot_be_updated_or_deleted(conn):
+    snapshot = _take_snapshot(conn, "2018", "2010-02-06")
+    for statement in (f"UPDATE classification_snapshot SET period = '2017' WHERE id = {snapshot}",
+                      f"DELETE FROM classification_snapshot WHERE id = {snapshot}",
+                      f"UPDATE classification_result SET status = 'healthy' WHERE snapshot_id = {snapshot}",
+                      f"DELETE FROM classification_result WHERE snapshot_id = {snapshot}"):
+        with pytest.raises(DBAPIError, match="immutable"), conn.begin_nested():
+            conn.execute(text(statement))
+
+
+@pytest.mark.postgis
+def test_a_snapshot_is_reproduced_unchanged_after_new_data_arrives(conn):
+    from geo.store.classification import read_snapshot
+
+    snapshot = _take_snapshot(conn, "2018", "2010-02-06")
+    _, before = read_snapshot(conn, snapshot)
+    healthy = before.loc[before["status"] == "healthy", "unit_code"].iloc[0]
+    # A new public site is reported in that commune during 2018 (by commune reference only).
+    conn.execute(text("""
+        WITH s AS (INSERT INTO site (site_kind, unit_id, import_batch_id)
+                   SELECT 'public', id, (SELECT min(id) FROM import_batch) FROM admin_unit
+                   WHERE vintage_id = '2010-02-06' AND code = :c AND level = 'commune' RETURNING id)
+        INSERT INTO site_event (site_id, event_date, event_type, import_batch_id)
+        SELECT id, '2018-07-01', 'identified', (SELECT min(id) FROM import_batch) FROM s"""),
+        {"c": healthy})
+    _, again = read_snapshot(conn, snapshot)
+    pd.testing.assert_frame_equal(before, again)
+    newer = _take_snapshot(conn, "2018", "2010-02-06")
+    from geo.store.classification import compare_snapshots
+
+    _, _, changes = compare_snapshots(conn, snapshot, newer)
+    assert changes.to_dict(orient="records")[0] | {"score_before": 0, "score_after": 0} == {
+        "unit_code": healthy, "status_before": "healthy", "status_after": "not_healthy",
+        "score_before": 0, "score_after": 0, "changed_criteria": ["P1", "P3"]}
+    assert len(changes) == 1
+
+
+def _take_snapshot(conn, label, vintage):
+    from geo.store.classification import read_classification_inputs, read_time, write_snapshot
+
+    period = parse_period(label)
+    inputs = read_classification_inputs(conn, period, vintage=vintage)
+    results = classify_communes(inputs, RULES, period)
+    return write_snapshot(conn, results, ruleset=RULES, period=period, vintage=vintage,
+                          as_of=read_time(conn), created_by="test")
