@@ -33,9 +33,9 @@
 Spatial islands get the category "no neighbours".
 
 The refinements above (new and consecutive need no earlier significant bin of either sign,
-as sfdep has it; persistent needs the final step hot) keep the categories mutually exclusive, as ArcGIS's wording
-intends; read literally, the list order would let "new" shadow "oscillating" and
-"persistent" shadow "historical".
+as sfdep has it; persistent needs the final step hot) keep the categories mutually
+exclusive, as ArcGIS's wording intends; read literally, the list order would let "new"
+shadow "oscillating" and "persistent" shadow "historical".
 """
 
 from __future__ import annotations
