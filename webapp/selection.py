@@ -9,7 +9,7 @@ from flask import current_app, request
 
 from geo.errors import UnknownVintageError
 from geo.periods import Period, last_closed_half, parse_period
-from geo.store.units import list_vintages, vintage_for_date
+from geo.store.units import list_vintages, vintage_for_period
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Selection:
 def current_selection(today: date | None = None) -> Selection:
     """Read ``period`` and ``vintage`` from the query string.
 
-    Defaults: the last closed half-year, on the vintage valid at its start. Raises
+    Defaults: the last closed half-year, on the vintage valid on its last day. Raises
     ``PeriodError`` or ``UnknownVintageError`` (turned into 400 answers) for bad values.
     """
     engine = current_app.extensions["diaban.engine"]
@@ -32,7 +32,7 @@ def current_selection(today: date | None = None) -> Selection:
     vintages = list_vintages(engine)
     if not vintages:
         raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
-    wanted = request.args.get("vintage") or vintage_for_date(engine, period.start)
+    wanted = request.args.get("vintage") or vintage_for_period(engine, period)
     chosen = [v for v in vintages if v["id"] == wanted]
     if not chosen:
         known = ", ".join(v["id"] for v in vintages)

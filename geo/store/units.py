@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import geopandas as gpd
 from geoalchemy2.shape import from_shape
@@ -88,6 +88,15 @@ def vintage_for_date(conn: Connection | Engine, day: date) -> str:
     if not chosen:
         raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
     return chosen[-1]["id"]
+
+
+def vintage_for_period(conn: Connection | Engine, period) -> str:
+    """Return the vintage a period is drawn and classified on: the one valid on its last day.
+
+    The last day, not the first: a 2025 report or a 15th-to-14th window starting in June
+    2025 describes the units in force at its close (from 2025-07-01, the 95 new units).
+    """
+    return vintage_for_date(conn, period.end - timedelta(days=1))
 
 
 def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "commune",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-from datetime import timedelta
 
 import click
 
@@ -15,7 +14,7 @@ from geo.store.classification import (
     read_time,
     write_snapshot,
 )
-from geo.store.units import vintage_for_date
+from geo.store.units import vintage_for_period
 from webapp.commands import engine_for, print_json
 
 
@@ -45,7 +44,7 @@ def classify(ctx, period, vintage, ruleset, convention, as_json):
     window = parse_period(period, convention=convention)
     engine = engine_for(ctx)
     with engine.begin() as conn:
-        chosen = vintage or vintage_for_date(conn, window.end - timedelta(days=1))
+        chosen = vintage or vintage_for_period(conn, window)
         inputs = read_classification_inputs(conn, window, vintage=chosen)
         results = classify_communes(inputs, rules, window)
         snapshot = write_snapshot(conn, results, ruleset=rules, period=window, vintage=chosen,

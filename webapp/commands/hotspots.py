@@ -8,7 +8,6 @@ records every parameter, and/or prints a summary.
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -44,9 +43,9 @@ def read_inputs(conn, window, vintage):
     """The communes of the vintage (``commune_code``), the period's incidents, data as-of."""
     from geo.store.counts import data_as_of
     from geo.store.records import read_incidents
-    from geo.store.units import read_units, vintage_for_date
+    from geo.store.units import read_units, vintage_for_period
 
-    vintage = vintage or vintage_for_date(conn, window.end - timedelta(days=1))
+    vintage = vintage or vintage_for_period(conn, window)
     communes = read_units(conn, vintage).rename(columns={"unit_code": "commune_code"})
     incidents = read_incidents(conn, start=window.start, end=window.end)
     return vintage, communes[["commune_code", "name", "geometry"]], incidents, data_as_of(conn)
