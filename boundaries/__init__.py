@@ -1,6 +1,6 @@
 """Boundary layers as data with provenance: province configurations, cleaning, vintages."""
 
-from boundaries.load import load_boundaries
+from boundaries.load import load_boundaries, load_crosswalks
 from boundaries.province import DEFAULT_PROVINCE, Province, load_province
 
-__all__ = ["DEFAULT_PROVINCE", "Province", "load_boundaries", "load_province"]
+__all__ = ["DEFAULT_PROVINCE", "Province", "load_boundaries", "load_crosswalks", "load_province"]

@@ -7,12 +7,14 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, select
 
+from boundaries.crosswalk import build_crosswalk, crosswalk_specs
 from boundaries.province import Province, VintageSpec
 from boundaries.units import build_units
 from geo.store import session_scope
 from geo.store.batches import audit, file_sha256, finish_batch, start_batch
+from geo.store.crosswalk import has_crosswalk, write_crosswalk
 from geo.store.models import Vintage
-from geo.store.units import delete_vintage, write_vintage
+from geo.store.units import delete_vintage, list_vintages, read_units, write_vintage
 
 
 def load_boundaries(
@@ -68,3 +70,43 @@ def _load_vintage(engine: Engine, province: Province, spec: VintageSpec, *, repl
               batch=batch.id, replaced=bool(exists))
     return {"vintage": spec.id, "status": "loaded", "units": written, "batch": batch.id,
             **report, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def load_crosswalks(engine: Engine, province: Province, *, actor: str = "cli") -> list[dict]:
+    """Build and store each configured crosswalk whose two vintages are loaded (once).
+
+    Returns
+    -------
+    list of dict
+        Per crosswalk: ``from_vintage``, ``to_vintage``, ``status`` (``loaded``, ``already
+        loaded`` or ``waiting for vintages``) and, when loaded, row counts by kind and method,
+        the old units left without a successor and the text names matching no unit.
+    """
+    results = []
+    for spec in crosswalk_specs(province):
+        result = {"from_vintage": spec.from_vintage, "to_vintage": spec.to_vintage}
+        with session_scope(engine) as session:
+            loaded = {v["id"] for v in list_vintages(session.connection())}
+            if not {spec.from_vintage, spec.to_vintage} <= loaded:
+                results.append(result | {"status": "waiting for vintages"})
+                continue
+            if has_crosswalk(session.connection(), spec.from_vintage, spec.to_vintage):
+                results.append(result | {"status": "already loaded"})
+                continue
+            old = read_units(session.connection(), spec.from_vintage)
+            table = build_crosswalk(spec, old, read_units(session.connection(), spec.to_vintage))
+            batch = start_batch(session, kind="crosswalk", created_by=actor,
+                                source=f"{spec.successors.name} + {spec.predecessor_list.name}",
+                                source_sha256=file_sha256(spec.successors))
+            counts = table.groupby(["method", "kind"]).size()
+            report = {
+                "rows": write_crosswalk(session, table, batch),
+                "by_method_and_kind": {f"{m}/{k}": int(n) for (m, k), n in counts.items()},
+                "old_units_without_successor": sorted(set(old["unit_code"]) - set(table["from_code"])),
+                "unresolved_names": table.attrs["unresolved"],
+            }
+            finish_batch(batch, rows_loaded=report["rows"], report=report)
+            audit(session, actor, "crosswalk.load", f"{spec.from_vintage}->{spec.to_vintage}",
+                  rows=report["rows"], batch=batch.id)
+        results.append(result | {"status": "loaded", **report})
+    return results

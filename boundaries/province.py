@@ -56,6 +56,7 @@ class Province:
     vn2000_crs: tuple[str, ...] = ()
     plan: dict = field(default_factory=dict)
     gazetteer: dict = field(default_factory=dict)
+    crosswalks: tuple[dict, ...] = ()
 
     def vintage(self, vintage_id: str) -> VintageSpec:
         """Return the vintage called ``vintage_id`` or raise naming the known ones."""
@@ -108,6 +109,7 @@ def _province(raw: dict, path: Path) -> Province:
             vn2000_crs=tuple(raw.get("vn2000_crs", ())),
             plan=dict(raw.get("plan", {})),
             gazetteer=dict(raw.get("gazetteer", {})),
+            crosswalks=tuple(raw.get("crosswalks", ())),
         )
     except KeyError as exc:
         raise ProvinceConfigError(f"{path}: missing key {exc.args[0]!r}") from exc

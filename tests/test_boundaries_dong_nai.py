@@ -24,7 +24,7 @@ GAZETTEER = load_province().folder / "gazetteer"
 
 
 def test_cli_load_reports_both_vintages_and_the_area_moved(loaded):
-    results = {r["vintage"]: r for r in json.loads(loaded["boundaries"])}
+    results = {r["vintage"]: r for r in json.loads(loaded["boundaries"])["vintages"]}
     assert results[OLD]["units"] == 171 + 11 + 1
     assert results[NEW]["units"] == 95 + 1
     coverage = results[OLD]["coverage"]
@@ -105,7 +105,9 @@ def test_reloading_is_a_no_op(db_url, loaded):
     from tests.conftest import run_cli
 
     result = run_cli(db_url, "boundaries", "load", "--json")
-    assert [r["status"] for r in json.loads(result.stdout)] == ["already loaded"] * 2
+    out = json.loads(result.stdout)
+    assert [r["status"] for r in out["vintages"]] == ["already loaded"] * 2
+    assert [c["status"] for c in out["crosswalks"]] == ["already loaded"]
 
 
 def test_list_shows_the_unit_counts(db_url, loaded):

@@ -63,7 +63,7 @@ def boundaries():
 @click.pass_context
 def boundaries_load(ctx, province, vintages, replace, as_json):
     """Read, clean into a coverage and store the boundary vintages of a province."""
-    from boundaries import load_boundaries, load_province
+    from boundaries import load_boundaries, load_crosswalks, load_province
 
     config = load_province(province)
     chosen = list(vintages) or [v.id for v in config.vintages]
@@ -71,8 +71,9 @@ def boundaries_load(ctx, province, vintages, replace, as_json):
                            file=sys.stderr) as bar:
         results = load_boundaries(engine_for(ctx), config, vintages=chosen, replace=replace,
                                   progress=lambda _: bar.update(1))
+    crosswalks = load_crosswalks(engine_for(ctx), config)
     if as_json:
-        print_json(results)
+        print_json({"vintages": results, "crosswalks": crosswalks})
         return
     for r in results:
         if r["status"] != "loaded":
@@ -84,6 +85,10 @@ def boundaries_load(ctx, province, vintages, replace, as_json):
             f"{cov['total_moved_km2']:.3f} km² (overlaps {cov['overlap_removed_km2']:.3f}, gaps "
             f"filled {cov['gaps_filled_km2']:.3f}, clipped to parent "
             f"{cov['clipped_outside_parent_km2']:.3f}); outline IoU {r['outline_iou']}")
+    for c in crosswalks:
+        detail = (f": {c['rows']} pairs {c['by_method_and_kind']}, without successor "
+                  f"{c['old_units_without_successor'] or 'none'}") if c["status"] == "loaded" else ""
+        click.echo(f"crosswalk {c['from_vintage']} → {c['to_vintage']}: {c['status']}{detail}")
 
 
 @boundaries.command("list")

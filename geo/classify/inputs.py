@@ -58,7 +58,8 @@ class ClassificationInputs:
     unassigned: dict = field(default_factory=dict)
 
 
-def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage: str) -> pd.Series:
+def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage: str,
+                  crosswalk: pd.DataFrame | None = None) -> pd.Series:
     """Return the unit code of each record on the units of ``vintage``.
 
     Parameters
@@ -70,6 +71,10 @@ def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage
         The communes of ``vintage`` (``unit_code``, polygons in the records' CRS).
     vintage : str
         The evaluated vintage.
+    crosswalk : DataFrame, optional
+        ``from_vintage, from_code, to_vintage, to_code, kind``: a reference to a unit of
+        another vintage follows a ``whole`` row into ``vintage``; a split unit's records
+        stay unplaced (flagged, never guessed).
 
     Returns
     -------
@@ -84,12 +89,24 @@ def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage
     ...     "ref_vintage": [None, "v1", "v0"]}, geometry=[Point(0.5, 0.5), None, None], crs=4326)
     >>> place_records(recs, units, vintage="v1").tolist()
     ['A', 'B', <NA>]
+    >>> cw = pd.DataFrame({"from_vintage": ["v0"], "from_code": ["C"], "to_vintage": ["v1"],
+    ...                    "to_code": ["A"], "kind": ["whole"]})
+    >>> place_records(recs, units, vintage="v1", crosswalk=cw).tolist()
+    ['A', 'B', 'A']
     """
     if records.empty:
         return pd.Series(pd.array([], dtype="string"), index=records.index, name="unit_code")
     by_point = assign_units(records.geometry, units)["unit_code"].astype("string")
     ref_ok = records["ref_vintage"].eq(vintage).fillna(False).astype(bool)
     by_ref = records["ref_unit_code"].where(ref_ok).astype("string")
+    if crosswalk is not None and not crosswalk.empty:
+        whole = crosswalk[(crosswalk["kind"] == "whole") & (crosswalk["to_vintage"] == vintage)]
+        successor = dict(zip(zip(whole["from_vintage"], whole["from_code"], strict=True),
+                             whole["to_code"], strict=True))
+        followed = pd.Series([successor.get((v, c)) for v, c in zip(
+            records["ref_vintage"], records["ref_unit_code"], strict=True)],
+            index=records.index, dtype="string")
+        by_ref = by_ref.fillna(followed)
     has_point = records.geometry.notna() & ~records.geometry.is_empty
     return by_point.where(has_point, by_ref).rename("unit_code")
 
@@ -97,12 +114,14 @@ def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage
 def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFrame,
                  site_events: pd.DataFrame, establishments: gpd.GeoDataFrame,
                  inspections: gpd.GeoDataFrame, reports: pd.DataFrame,
-                 attestations: pd.DataFrame) -> ClassificationInputs:
+                 attestations: pd.DataFrame, crosswalk: pd.DataFrame | None = None,
+                 ) -> ClassificationInputs:
     """Place the store's records on the units of ``vintage`` and bundle them.
 
     ``sites``, ``establishments`` and ``inspections`` are frames as ``geo.store.records``
     reads them (point or commune reference). ``reports`` and ``attestations`` carry
     ``unit_code`` and ``vintage_id`` already; rows of other vintages are dropped.
+    ``crosswalk`` lets references to units of other vintages follow whole successions.
 
     Returns
     -------
@@ -113,7 +132,7 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     for name, frame, id_col in (("sites", sites, "site_id"),
                                 ("establishments", establishments, "establishment_id"),
                                 ("inspections", inspections, "inspection_id")):
-        codes = place_records(frame, units, vintage=vintage)
+        codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
         placed[name] = pd.DataFrame(frame.drop(columns=frame.geometry.name)).assign(unit_code=codes)
         unassigned[name] = frame.loc[codes.isna(), id_col].astype(int).tolist()
     return ClassificationInputs(

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, insert, select, text
 from geo.classify import ClassificationInputs, Ruleset, build_inputs, compare_results
 from geo.errors import DiabanError
 from geo.periods import Period
+from geo.store.crosswalk import read_crosswalk
 from geo.store.engine import connection
 from geo.store.models import ClassificationResult, ClassificationSnapshot
 from geo.store.records import read_establishments, read_inspections, read_sites
@@ -33,7 +34,7 @@ def read_classification_inputs(conn: Connection | Engine, period: Period, *,
         sites, events = read_sites(c)
         return build_inputs(
             units, vintage=vintage, sites=sites, site_events=events,
-            establishments=read_establishments(c),
+            establishments=read_establishments(c), crosswalk=read_crosswalk(c),
             inspections=read_inspections(c, start=period.start, end=period.end),
             reports=pd.read_sql(text("""
                 SELECT r.id AS report_id, u.code AS unit_code, u.vintage_id, r.period,

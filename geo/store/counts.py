@@ -3,7 +3,9 @@
 A record with a point is counted in the commune covering it, with the rule of
 ``geo.join.assign_units`` (boundary included, lowest code on a shared edge); a record with
 only a commune reference is counted there when the reference belongs to the vintage asked
-for. Records in neither case are reported as unassigned, never dropped silently.
+for, or in its successor when the crosswalk says the unit went there whole. Records of a
+split unit, and any other record no commune takes, are reported as unassigned, never
+dropped silently or guessed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ SOURCES = {
 
 _LOCATE = """
 WITH rec AS ({source})
-SELECT COALESCE(pt.code, ref.code) AS unit_code, count(*) AS n
+SELECT COALESCE(pt.code, CASE WHEN ref.vintage_id = :vintage THEN ref.code END, cw.code)
+       AS unit_code, count(*) AS n
 FROM rec
 LEFT JOIN LATERAL (
     SELECT u.code FROM admin_unit u
@@ -34,8 +37,11 @@ LEFT JOIN LATERAL (
       AND ST_Covers(u.geom, rec.geom)
     ORDER BY u.code LIMIT 1
 ) pt ON TRUE
-LEFT JOIN admin_unit ref
-       ON rec.geom IS NULL AND ref.id = rec.unit_id AND ref.vintage_id = :vintage
+LEFT JOIN admin_unit ref ON rec.geom IS NULL AND ref.id = rec.unit_id
+LEFT JOIN LATERAL (
+    SELECT t.code FROM unit_crosswalk x JOIN admin_unit t ON t.id = x.to_unit_id
+    WHERE x.from_unit_id = ref.id AND x.kind = 'whole' AND t.vintage_id = :vintage
+) cw ON ref.vintage_id <> :vintage
 GROUP BY 1
 """
 

@@ -321,3 +321,28 @@ class ClassificationResult(Base):
     status: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column()
     criteria: Mapped[list] = mapped_column(JSONB)
+
+
+class UnitCrosswalk(Base):
+    """Old unit → new unit across two vintages: ``whole`` or ``split``, and how it was found.
+
+    ``share`` is the part of the old unit's area inside the new one; ``method`` says whether
+    the published text named the pair (``text``, checked against the geometry) or the area
+    shares alone placed it (``geometry``). Name-only records follow ``whole`` rows only.
+    """
+
+    __tablename__ = "unit_crosswalk"
+    __table_args__ = (
+        UniqueConstraint("from_unit_id", "to_unit_id", name="unit_crosswalk_pair"),
+        one_of("kind", ("whole", "split")),
+        one_of("method", ("text", "geometry")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="CASCADE"),
+                                              index=True)
+    to_unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    share: Mapped[float] = mapped_column()
+    method: Mapped[str] = mapped_column(String(10))
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
