@@ -187,8 +187,9 @@ def _register_commands() -> None:
     from webapp.commands.classify import classify, classify_compare
     from webapp.commands.hotspots import hotspots
     from webapp.commands.reactivation import history, reactivation
+    from webapp.commands.targets import targets
 
-    for command in (classify, classify_compare, hotspots, reactivation, history):
+    for command in (classify, classify_compare, hotspots, reactivation, history, targets):
         main.add_command(command)
 
 

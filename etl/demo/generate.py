@@ -4,11 +4,12 @@ It covers 2016-01-01 → 2026-06-30 on the loaded boundary vintages: a few thous
 establishments concentrated in urban wards (phường, thị trấn) around a few hot centres each,
 some tens of sites with clearing and reactivation histories, a few thousand incidents (a
 falling trend through the 2016–2020 plan, a dip in 2021) and about 8,000 inspections over
-2016–2020. A share of communes in each vintage is kept clean (no site, no incident), so every
-classification status can occur; officer attestations are left out for a few communes so
-``not_assessed`` occurs too. Communes also report aggregate counts (awareness activities,
-tip-offs received and handled) per period, a few reports missing. Names carry ``DEMO`` and
-the batch is flagged ``synthetic``.
+2016–2020, with two multi-commune clusters around the urban cores so that hot spot analysis
+has something to find. A share of communes in each vintage is kept clean (no site, no
+incident), so every classification status can occur; officer attestations are left out for a
+few communes so ``not_assessed`` occurs too. Communes also report aggregate counts
+(awareness activities, tip-offs received and handled) per period, a few reports missing.
+Names carry ``DEMO`` and the batch is flagged ``synthetic``.
 
 Nothing here knows Đồng Nai: it reads whatever vintages are loaded.
 """
@@ -52,6 +53,8 @@ INCIDENT_KINDS = (
 YEAR_WEIGHTS = {2016: 1.3, 2017: 1.2, 2018: 1.05, 2019: 0.95, 2020: 0.8, 2021: 0.5,
                 2022: 0.8, 2023: 0.85, 2024: 0.85, 2025: 0.8, 2026: 0.8}
 TYPE_WEIGHTS = {"phuong": 6.0, "thi_tran": 3.0, "xa": 1.0}
+#: Share of establishments in the urban-core clusters (the rest spread by unit type).
+ZONE_SHARE = 0.25
 
 
 @dataclass
@@ -171,8 +174,9 @@ def _establishments(vintages: list[Vintage], n: int, rng) -> gpd.GeoDataFrame:
     units = latest.communes.to_crs(WORK_CRS)
     weight = units["unit_type"].map(TYPE_WEIGHTS).fillna(1.0).to_numpy()
     weight = weight * units.area.to_numpy() ** 0.3 * rng.lognormal(0, 0.6, len(units))
-    counts = rng.multinomial(n, weight / weight.sum())
-    points = []
+    in_zones = round(n * ZONE_SHARE)
+    counts = rng.multinomial(n - in_zones, weight / weight.sum())
+    points = _zone_points(units, in_zones, rng)
     for polygon, count in zip(units.geometry.values, counts, strict=True):
         if count:
             centres = np.array([[p.x, p.y] for p in _sample_in(polygon, rng.integers(1, 4), rng)])
@@ -195,6 +199,24 @@ def _establishments(vintages: list[Vintage], n: int, rng) -> gpd.GeoDataFrame:
         geometry=geometry.values,
         crs=STORAGE_CRS,
     )
+
+
+def _zone_points(units: gpd.GeoDataFrame, n: int, rng, spread_m: float = 3000.0) -> list:
+    """Points around the urban cores: the wards (phường) with the most phường neighbours.
+
+    These multi-commune clusters are what a planner expects around a city centre, and what
+    a hot spot analysis should find in the demo.
+    """
+    urban = units[units["unit_type"] == "phuong"]
+    if urban.empty or n == 0:
+        return []
+    touching = urban.geometry.apply(lambda g: int(urban.geometry.touches(g).sum())).to_numpy()
+    order = np.argsort(-touching, kind="stable")
+    cores = [urban.geometry.iloc[order[0]]]
+    cores += [g for g in urban.geometry.iloc[order[1:]] if g.distance(cores[0]) > 4 * spread_m][:1]
+    centres = np.array([[c.representative_point().x, c.representative_point().y] for c in cores])
+    territory = shapely.union_all(units.geometry.values)
+    return _sample_in(territory, n, rng, centres, spread_m)
 
 
 def _random_days(n: int, rng, start: date = START, end: date = END) -> list[date]:
@@ -377,11 +399,14 @@ def _reports(vintages: list[Vintage], rng, clean: dict[str, set[str]]) -> pd.Dat
 
 
 def _commune_reports(vintage: str, code: str, period: str, clean: bool, rng) -> list[dict]:
-    """One commune's reports for a period: awareness work and tip-offs (counts only)."""
+    """One commune's reports for a period: awareness work, tip-offs, people supported (counts)."""
     awareness = int(rng.poisson(4)) if rng.random() > (0.04 if clean else 0.15) else 0
     received = int(rng.poisson(1 if clean else 5))
     handled = received if rng.random() < (0.9 if clean else 0.7) else int(rng.integers(0, received + 1))
     values = {"awareness_activities": awareness, "tips_received": received, "tips_handled": handled}
+    if not clean:  # people reached, trained, reintegrated: aggregate counts, never persons
+        values |= {"people_reached": int(rng.poisson(1.5)), "vocational_support": int(rng.poisson(0.4)),
+                   "reintegrated": int(rng.poisson(0.15))}
     dropped = rng.random() < 0.04  # this commune's awareness or tip report never arrived
     left_out = ("awareness_activities",) if rng.random() < 0.5 else ("tips_received", "tips_handled")
     return [{"vintage": vintage, "unit_code": code, "period": period, "indicator_code": k, "value": n}

@@ -266,7 +266,7 @@ class AuditLog(Base):
 
 
 REPORT_INDICATORS = ("awareness_activities", "tips_received", "tips_handled", "people_reached",
-                     "vocational_support")
+                     "vocational_support", "reintegrated")
 CLASSIFICATION_STATUSES = ("healthy", "reduced", "not_healthy", "not_assessed")
 
 

@@ -25,7 +25,8 @@ def upgrade() -> None:
     sa.Column('reported_by', sa.String(length=80), nullable=False),
     sa.Column('import_batch_id', sa.Integer(), nullable=False),
     sa.CheckConstraint("indicator_code IN ('awareness_activities', 'tips_received', 'tips_handled', "
-                       "'people_reached', 'vocational_support')", name='indicator_code_allowed'),
+                       "'people_reached', 'vocational_support', 'reintegrated')",
+                       name='indicator_code_allowed'),
     sa.CheckConstraint('value >= 0', name='commune_report_value_nonneg'),
     sa.ForeignKeyConstraint(['import_batch_id'], ['import_batch.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['unit_id'], ['admin_unit.id'], ),
