@@ -73,3 +73,19 @@ def test_name_only_records_follow_whole_successions_onto_todays_units(auth_clien
     counted = sum(f["properties"]["incidents"] for f in body["features"])
     # points outside the 2025 province would show up here too; the demo has none
     assert counted + body["metadata"]["unassigned"]["incidents"] == total
+
+
+def test_classification_follows_whole_successions_and_flags_split_units():
+    from geo.classify.inputs import place_records
+
+    new_units = units([("N1", box(0, 0, 1, 1)), ("N2", box(1, 0, 2, 1))])
+    crosswalk = pd.DataFrame({
+        "from_vintage": ["old", "old", "old"], "from_code": ["A", "S", "S"],
+        "to_vintage": ["new"] * 3, "to_code": ["N1", "N1", "N2"],
+        "kind": ["whole", "split", "split"]})
+    sites = gpd.GeoDataFrame({"ref_unit_code": ["A", "S", "N2"],
+                              "ref_vintage": ["old", "old", "new"]},
+                             geometry=[None, None, None], crs=4326)
+    placed = place_records(sites, new_units, vintage="new", crosswalk=crosswalk)
+    # whole succession followed, split unit flagged (never guessed), same vintage kept
+    assert placed.tolist() == ["N1", pd.NA, "N2"]
