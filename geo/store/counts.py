@@ -29,7 +29,7 @@ SOURCES = {
 _LOCATE = """
 WITH rec AS ({source})
 SELECT COALESCE(pt.code, CASE WHEN ref.vintage_id = :vintage THEN ref.code END, cw.code)
-       AS unit_code, count(*) AS n
+       AS unit_code, {aggregates}
 FROM rec
 LEFT JOIN LATERAL (
     SELECT u.code FROM admin_unit u
@@ -46,6 +46,17 @@ GROUP BY 1
 """
 
 
+def locate_sql(source: str, aggregates: str = "count(*) AS n") -> str:
+    """SQL grouping the rows of ``source`` by the commune of ``:vintage`` that takes them.
+
+    ``source`` selects at least ``geom`` and ``unit_id`` and is aliased ``rec``; the result
+    has ``unit_code`` (NULL for rows no commune takes) and the ``aggregates`` over ``rec``.
+    The one placement rule of the store: point in polygon, else the same-vintage reference,
+    else a whole succession of the crosswalk.
+    """
+    return _LOCATE.format(source=source, aggregates=aggregates)
+
+
 def count_by_unit(conn: Connection | Engine, vintage_id: str, period: Period) -> tuple[pd.DataFrame, dict]:
     """Count incidents and inspections per commune of ``vintage_id`` within ``period``.
 
@@ -59,7 +70,7 @@ def count_by_unit(conn: Connection | Engine, vintage_id: str, period: Period) ->
     columns, unassigned = {}, {}
     with connection(conn) as c:
         for family, source in SOURCES.items():
-            rows = c.execute(text(_LOCATE.format(source=source)), params).all()
+            rows = c.execute(text(locate_sql(source)), params).all()
             counts = {code: n for code, n in rows}
             unassigned[family] = int(counts.pop(None, 0))
             columns[family] = pd.Series(counts, dtype="int64")

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from geo.errors import PeriodError
 from geo.periods import parse_period
-from geo.store.counts import count_by_unit
+from geo.store.counts import count_by_unit, locate_sql
 from geo.store.engine import connection
 from geo.store.models import REPORT_INDICATORS
 from geo.store.units import read_units
@@ -38,24 +38,12 @@ FROM classification_snapshot s
 WHERE s.vintage_id = :vintage AND s.period = ANY(:periods)
 ORDER BY s.period, s.created_at DESC, s.id DESC"""
 
-_INSPECTED = """
-WITH rec AS (
-    SELECT e.geom, e.unit_id,
-           EXISTS (SELECT 1 FROM inspection i WHERE i.establishment_id = e.id
-                   AND i.inspection_date >= :start AND i.inspection_date < :end) AS inspected
-    FROM establishment e)
-SELECT COALESCE(pt.code, ref.code) AS unit_code, count(*) AS n,
-       count(*) FILTER (WHERE rec.inspected) AS inspected
-FROM rec
-LEFT JOIN LATERAL (
-    SELECT u.code FROM admin_unit u
-    WHERE rec.geom IS NOT NULL AND u.vintage_id = :vintage AND u.level = 'commune'
-      AND ST_Covers(u.geom, rec.geom)
-    ORDER BY u.code LIMIT 1
-) pt ON TRUE
-LEFT JOIN admin_unit ref
-       ON rec.geom IS NULL AND ref.id = rec.unit_id AND ref.vintage_id = :vintage
-GROUP BY 1"""
+_INSPECTED = locate_sql(
+    """SELECT e.geom, e.unit_id,
+              EXISTS (SELECT 1 FROM inspection i WHERE i.establishment_id = e.id
+                      AND i.inspection_date >= :start AND i.inspection_date < :end) AS inspected
+       FROM establishment e""",
+    "count(*) AS n, count(*) FILTER (WHERE rec.inspected) AS inspected")
 
 
 def read_target_measures(conn: Connection | Engine, measures, *, vintage: str = PLAN_VINTAGE,
