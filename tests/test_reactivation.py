@@ -27,6 +27,7 @@ from geo.reactivation import (
     track_reactivations,
 )
 from geo.store.records import read_sites
+from geo.store.units import read_units
 
 X0, Y0 = 700_000.0, 1_200_000.0  # a point in Đồng Nai, EPSG:32648 metres
 UTM = 32648
@@ -540,6 +541,12 @@ def test_cli_reactivation_json_lists_officers_reactivations_with_their_evidence(
     assert all(c["incident_ids"] or c["inspection_ids"] or c["event_ids"] for c in spells if c["reactivated"])
     assert report["survival"]["overall"][0]["spells"] == len(spells)
     assert {r["group"] for r in report["survival"]["by_site_kind"]} <= {"public", "in_establishment"}
+    # districts (abolished in 2025) come from the latest vintage that has them
+    assert report["survival"]["district_vintage"] == "2010-02-06"
+    districts = set(read_units(engine, "2010-02-06", level="district")["unit_code"])
+    by_district = report["survival"]["by_district"]
+    assert by_district and {r["group"] for r in by_district if r["group"] is not None} <= districts
+    assert sum(r["spells"] for r in by_district) == len(spells)
     assert all(r["rank"] == i for i, r in enumerate(report["at_risk"]["sites"], start=1))
     text = invoke(db_url, reactivation, "--as-of", "2026-06-30", "--window", "0").stdout
     assert "window no limit" in text and "Kaplan–Meier" in text

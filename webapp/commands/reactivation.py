@@ -58,13 +58,20 @@ def read_inputs(engine, as_of: date) -> dict:
         sites, events = read_sites(conn)
         incidents = read_incidents(conn, end=end)
         inspections = read_inspections(conn, end=end)
-        vintage = list_vintages(conn)[-1]["id"]
+        vintages = list_vintages(conn)
+        vintage = vintages[-1]["id"]
         units = read_units(conn, vintage)
+        # Districts were abolished on 2025-07-01: group by those of the latest vintage having them.
+        with_districts = [v["id"] for v in vintages if v["units"].get("district")]
+        districts = read_units(conn, with_districts[-1], level="district") if with_districts else None
     code = assign_units(sites, units)["unit_code"]
     own = sites["ref_unit_code"].where(sites["ref_vintage"] == vintage)
     sites = sites.assign(commune_code=code.fillna(own.astype("string")))
+    district = (assign_units(sites, districts)["unit_code"] if districts is not None
+                else pd.Series(pd.NA, index=sites.index, dtype="string"))
+    sites = sites.assign(district_code=district)
     return {"sites": sites, "events": events, "evidence": collect_evidence(incidents, inspections),
-            "vintage": vintage}
+            "vintage": vintage, "district_vintage": with_districts[-1] if with_districts else None}
 
 
 def reactivation_report(inputs: dict, *, as_of: date, radius: float, window: int | None, top: int) -> dict:
@@ -83,7 +90,9 @@ def reactivation_report(inputs: dict, *, as_of: date, radius: float, window: int
         site["clearings"] = records(clearings[clearings["site_id"] == site["site_id"]], spell_cols)
     survival = {"overall": records(survival_summary(clearings), _summary_cols()),
                 "by_site_kind": records(survival_summary(clearings, by="site_kind"), _summary_cols()),
-                "by_commune": records(survival_summary(clearings, by="commune_code"), _summary_cols())}
+                "by_commune": records(survival_summary(clearings, by="commune_code"), _summary_cols()),
+                "by_district": records(survival_summary(clearings, by="district_code"), _summary_cols()),
+                "district_vintage": inputs["district_vintage"]}
     status = result.sites["status"].value_counts()
     return {
         "as_of": as_of, "vintage": inputs["vintage"], "params": plain_dict(result.params),
