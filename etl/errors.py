@@ -1,0 +1,34 @@
+"""Errors of the ETL. Each refines a builtin; messages name the bad value and the fix.
+
+Bad cells inside a column are not errors: the parsers return them with a reason code
+(``etl.reasons``). These classes are for a bad call (an unknown option, a missing column) and for
+the scalar parsers, which raise :class:`ValueParseError` carrying the reason code.
+"""
+
+from __future__ import annotations
+
+from geo.errors import DiabanError
+
+
+class EtlError(DiabanError):
+    """Base class of the errors the ETL raises on purpose."""
+
+
+class ValueParseError(EtlError, ValueError):
+    """A single value that cannot be parsed; ``reason`` is its code in ``etl.reasons``."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ParserOptionError(EtlError, ValueError):
+    """A bad option or column name given to a parser."""
+
+
+class FileDecodingError(EtlError, ValueError):
+    """File bytes that decode neither as UTF-8 (with or without BOM) nor as Windows-1258."""
+
+
+class TextEncodingError(EtlError, ValueError):
+    """A text value or option the Vietnamese text repair (``etl.text``) cannot handle."""

@@ -1,0 +1,117 @@
+"""Reason codes for values the ETL could not accept, with a Vietnamese and English explanation and the fix.
+
+A parser never raises on a bad cell inside a column: it returns the row with a reason code from this
+table, so the ingest can quarantine the row and tell the sender what to change.
+
+Examples
+--------
+>>> REASONS[OUTSIDE_PROVINCE].en
+'The point lies outside the province; it was not moved.'
+>>> sorted(REASONS)[:2]
+['AMBIGUOUS_CRS', 'AMBIGUOUS_DAY_MONTH']
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Reason(NamedTuple):
+    """One reason code: what went wrong in Vietnamese (``vi``) and English (``en``), and the ``fix``."""
+
+    vi: str
+    en: str
+    fix: str
+
+
+BAD_COORDINATE = "BAD_COORDINATE"
+NO_COORDINATE = "NO_COORDINATE"
+OUTSIDE_PROVINCE = "OUTSIDE_PROVINCE"
+AMBIGUOUS_CRS = "AMBIGUOUS_CRS"
+BAD_DATE = "BAD_DATE"
+AMBIGUOUS_DAY_MONTH = "AMBIGUOUS_DAY_MONTH"
+BAD_NUMBER = "BAD_NUMBER"
+AMBIGUOUS_NUMBER = "AMBIGUOUS_NUMBER"
+BAD_MONEY = "BAD_MONEY"
+FRACTIONAL_MONEY = "FRACTIONAL_MONEY"
+
+REASONS: dict[str, Reason] = {
+    BAD_COORDINATE: Reason(
+        "Không đọc được tọa độ.",
+        "The coordinate cannot be read.",
+        "Write decimal degrees (10.9447, 106.8427), degrees-minutes-seconds (10°56'41\"N 106°50'34\"E) "
+        "or VN-2000 X (northing) and Y (easting) in metres.",
+    ),
+    NO_COORDINATE: Reason(
+        "Không có tọa độ.",
+        "The row has no coordinate.",
+        "Nothing to fix if the address is given: the unit is then resolved from the address.",
+    ),
+    OUTSIDE_PROVINCE: Reason(
+        "Điểm nằm ngoài địa bàn tỉnh; không tự dời điểm.",
+        "The point lies outside the province; it was not moved.",
+        "Check the coordinate, its lat/lon order and, for X/Y, the VN-2000 zone (kinh tuyến trục).",
+    ),
+    AMBIGUOUS_CRS: Reason(
+        "X/Y rơi vào tỉnh theo nhiều hệ tọa độ; không biết chọn hệ nào.",
+        "The X/Y pair lands inside the province under more than one coordinate system.",
+        "State the coordinate system of the file (e.g. VN-2000 TM-3 107°45′, EPSG:5899).",
+    ),
+    BAD_DATE: Reason(
+        "Không đọc được ngày.",
+        "The date cannot be read, or does not exist.",
+        "Write dd/mm/yyyy (15/06/2019), ISO (2019-06-15) or 'ngày 15 tháng 6 năm 2019'.",
+    ),
+    AMBIGUOUS_DAY_MONTH: Reason(
+        "Cột có cả ngày kiểu dd/mm và mm/dd; ngày này không phân biệt được.",
+        "The column mixes day-first and month-first dates, and this one could be either.",
+        "Write the column in one order, preferably dd/mm/yyyy, or use ISO dates.",
+    ),
+    BAD_NUMBER: Reason(
+        "Không đọc được số.",
+        "The number cannot be read.",
+        "Write digits with '.' between thousands and ',' before decimals (1.234.567,5).",
+    ),
+    AMBIGUOUS_NUMBER: Reason(
+        "Không rõ dấu ',' là phần nghìn hay phần thập phân.",
+        "It is unclear whether ',' separates thousands or decimals.",
+        "Write the whole column in one convention (1.234,5 or 1,234.5), or add a decimal part.",
+    ),
+    BAD_MONEY: Reason(
+        "Không đọc được số tiền.",
+        "The amount of money cannot be read.",
+        "Write the amount in đồng (15.000.000đ) or with a unit word (15 triệu, 1,5 tỷ, 500 nghìn).",
+    ),
+    FRACTIONAL_MONEY: Reason(
+        "Số tiền lẻ dưới 1 đồng.",
+        "The amount has a fraction of a đồng.",
+        "Amounts are whole đồng: check the decimal separator and the unit word.",
+    ),
+}
+
+
+def explain(code: str) -> Reason:
+    """The explanation and fix of a reason code.
+
+    Parameters
+    ----------
+    code : str
+        One of the module constants, e.g. ``"BAD_DATE"``.
+
+    Returns
+    -------
+    Reason
+
+    Raises
+    ------
+    KeyError
+        When the code is unknown; the message lists the known codes.
+
+    Examples
+    --------
+    >>> explain(BAD_MONEY).fix
+    'Write the amount in đồng (15.000.000đ) or with a unit word (15 triệu, 1,5 tỷ, 500 nghìn).'
+    """
+    if code not in REASONS:
+        raise KeyError(f"reason code {code!r} is not known; use one of " + ", ".join(sorted(REASONS)))
+    return REASONS[code]

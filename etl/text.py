@@ -1,0 +1,487 @@
+"""Vietnamese text repair: file decoding, NFC, legacy TCVN3 and VNI columns, and mojibake.
+
+Legacy text reaches Python as Latin-1 (or Windows-1252) characters standing for bytes of an old
+Vietnamese code page: TCVN3/ABC (the ``.VnTime`` fonts) or VNI-Windows, or as UTF-8 bytes that were
+decoded as Windows-1252 (mojibake). Which one a column holds is decided once for the whole column
+(see data-realities.md §3.2), never cell by cell:
+
+1. A cell with a character that no legacy reading can produce (``ư``, ``ộ``, ``đ`` …, or any
+   character outside Latin-1 and Windows-1252) is Unicode and is never converted.
+2. The other non-ASCII cells are *candidates*. Each reading (unchanged, TCVN3, VNI, mojibake) is
+   applied to all of them, and the share of their words that are valid Vietnamese syllables is
+   counted over the whole column.
+3. A reading is accepted only if that share is at least ``MIN_SHARE``, and beats the unchanged text
+   and every other reading by ``MARGIN``. Otherwise nothing is converted: ``"unicode"`` when the
+   text reads well as it is, ``"undecided"`` (for a human to look at) when it does not.
+
+Every value that comes back is NFC-normalised; ASCII cells and non-string cells come back as given.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import pandas as pd
+
+from etl.errors import FileDecodingError, TextEncodingError
+
+Encoding = Literal["unicode", "tcvn3", "vni", "mojibake_latin1", "undecided"]
+LegacyEncoding = Literal["tcvn3", "vni"]
+FileEncoding = Literal["utf-8", "utf-8-sig", "cp1258"]
+
+MIN_SHARE = 0.8
+"""Least share of valid syllables a conversion must reach to be accepted."""
+MARGIN = 0.3
+"""Lead a conversion must have over the unchanged text and over every other reading."""
+
+_READINGS: tuple[str, ...] = ("tcvn3", "vni", "mojibake_latin1")
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
+
+# TCVN3 (TCVN 5712:1993, VN3 as drawn by the .VnTime fonts): bytes 0xA1..0xFF, generated once with
+# glibc ``iconv -f TCVN5712-1``; 0xB0..0xB4 are the combining tone marks. Checked in the tests.
+_TCVN3_HIGH = (
+    "\u0102\xc2\xca\xd4\u01a0\u01af\u0110\u0103\xe2\xea\xf4\u01a1\u01b0\u0111\u1eb0\u0300\u0309\u0303"
+    "\u0301\u0323\xe0\u1ea3\xe3\xe1\u1ea1\u1eb2\u1eb1\u1eb3\u1eb5\u1eaf\u1eb4\u1eae\u1ea6\u1ea8\u1eaa"
+    "\u1ea4\u1ec0\u1eb7\u1ea7\u1ea9\u1eab\u1ea5\u1ead\xe8\u1ec2\u1ebb\u1ebd\xe9\u1eb9\u1ec1\u1ec3\u1ec5"
+    "\u1ebf\u1ec7\xec\u1ec9\u1ec4\u1ebe\u1ed2\u0129\xed\u1ecb\xf2\u1ed4\u1ecf\xf5\xf3\u1ecd\u1ed3\u1ed5"
+    "\u1ed7\u1ed1\u1ed9\u1edd\u1edf\u1ee1\u1edb\u1ee3\xf9\u1ed6\u1ee7\u0169\xfa\u1ee5\u1eeb\u1eed\u1eef"
+    "\u1ee9\u1ef1\u1ef3\u1ef7\u1ef9\xfd\u1ef5\u1ed0"
+)
+_TCVN3_DECODE: dict[int, str] = {0xA1 + i: ch for i, ch in enumerate(_TCVN3_HIGH)}
+_TCVN3_ENCODE: dict[str, int] = {ch: byte for byte, ch in _TCVN3_DECODE.items()}
+
+# Windows-1252 characters of bytes 0x80..0x9F: a legacy string may have been read through cp1252.
+_CP1252_BYTES: dict[str, int] = {
+    bytes([byte]).decode("cp1252", errors="replace"): byte for byte in range(0x80, 0xA0)
+}
+_CP1252_BYTES.pop("\ufffd")  # the five bytes cp1252 leaves undefined
+
+
+def _vni_table() -> dict[str, str]:
+    """Unicode letter -> its VNI-Windows spelling (base letter plus mark characters)."""
+    table = {"đ": "ñ", "Đ": "Ñ", "ơ": "ô", "Ơ": "Ô", "ư": "ö", "Ư": "Ö", "ă": "aê", "Ă": "AÊ"}
+    table |= {"â": "aâ", "Â": "AÂ", "ê": "eâ", "Ê": "EÂ", "ô": "oâ", "Ô": "OÂ"}
+    table |= dict(zip("íìỉĩịỵÍÌỈĨỊỴ", "íìæóòîÍÌÆÓÒÎ", strict=True))
+    marks = {  # tone mark -> (after a plain or horn vowel, after â ê ô, after ă), lower case
+        "\u0301": "ùáé", "\u0300": "øàè", "\u0309": "ûåú", "\u0303": "õãü", "\u0323": "ïäë",
+    }
+    for tone, (plain, circ, breve) in marks.items():
+        for base in "aeouyAEOUY":
+            table.setdefault(_compose(base + tone), base + (plain if base.islower() else plain.upper()))
+        for horn, spelled in (("ơ", "ô"), ("ư", "ö"), ("Ơ", "Ô"), ("Ư", "Ö")):
+            table[_compose(horn + tone)] = spelled + (plain if horn.islower() else plain.upper())
+        for base, lead in (("â", "a"), ("ê", "e"), ("ô", "o"), ("Â", "A"), ("Ê", "E"), ("Ô", "O")):
+            table[_compose(base + tone)] = lead + (circ if base.islower() else circ.upper())
+        table[_compose("ă" + tone)] = "a" + breve
+        table[_compose("Ă" + tone)] = "A" + breve.upper()
+    return table
+
+
+def _compose(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+_VNI_ENCODE = _vni_table()
+_VNI_DECODE = {spelled: letter for letter, spelled in _VNI_ENCODE.items()}
+_VNI_PATTERN = re.compile("|".join(re.escape(k) for k in sorted(_VNI_DECODE, key=len, reverse=True)))
+# Vowel groups of Vietnamese spelling: with no final consonant, with one required, or either way.
+_OPEN = "ai ao au ay âu ây eo êu iu oi ôi ơi ui ưi ưu ia ưa ua iêu yêu oai oay oao oeo uây uôi ươi ươu uya"
+_OPEN += " uyu"
+_CLOSED = "ă â iê yê uô ươ oă uâ uyê"
+_EITHER = "a e ê i o ô ơ u ư y oa oe uê uy uơ oo"
+
+
+def _alternatives(groups: str) -> str:
+    return "|".join(sorted(groups.split(), key=len, reverse=True))
+
+
+_SYLLABLE = re.compile(
+    r"(?P<onset>ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
+    rf"(?:(?:{_alternatives(_OPEN)})|(?:{_alternatives(_CLOSED)})(?P<coda>ng|nh|ch|[cmnpt])"
+    rf"|(?:{_alternatives(_EITHER)})(?P<coda2>ng|nh|ch|[cmnpt])?)"
+)
+_WORDS = re.compile(r"[^\s!-@\[-`{-~]+")  # runs without whitespace, ASCII digits or punctuation
+
+
+@dataclass(frozen=True)
+class ColumnEvidence:
+    """What the detection saw in one column, and what it decided.
+
+    Attributes
+    ----------
+    encoding : str
+        The decision: ``"unicode"``, ``"tcvn3"``, ``"vni"``, ``"mojibake_latin1"`` or ``"undecided"``.
+    n_cells : int
+        Non-empty string cells.
+    n_unicode : int
+        Cells with a character no legacy reading produces: certainly Unicode, never converted.
+    n_candidates : int
+        Non-ASCII cells made only of Latin-1/Windows-1252 characters: the ones that were scored.
+    n_words : int
+        Non-ASCII words in the candidate cells, as given.
+    shares : dict of str to float
+        Per reading (``"unchanged"`` and each conversion), the share of valid Vietnamese syllables.
+    n_changed : int
+        Cells whose value changed (conversion or NFC); filled by :func:`repair_column`.
+    """
+
+    encoding: Encoding
+    n_cells: int
+    n_unicode: int
+    n_candidates: int
+    n_words: int
+    shares: dict[str, float] = field(default_factory=dict)
+    n_changed: int = 0
+
+
+def to_nfc(text: str) -> str:
+    r"""The text in Unicode normal form C (precomposed letters, one code point per letter).
+
+    Parameters
+    ----------
+    text : str
+        Any text, for example with combining tone marks (NFD, "Unicode tổ hợp", or Windows-1258).
+
+    Returns
+    -------
+    str
+        The NFC form.
+
+    Examples
+    --------
+    >>> nfd = "Bie\u0302n Ho\u0300a"
+    >>> len(nfd), to_nfc(nfd), len(to_nfc(nfd))
+    (10, 'Biên Hòa', 8)
+    """
+    if not isinstance(text, str):
+        raise TextEncodingError(f"to_nfc takes a str, got {type(text).__name__} {text!r}; pass str(value).")
+    return unicodedata.normalize("NFC", text)
+
+
+def decode_bytes(data: bytes, *, source: str = "<bytes>") -> tuple[str, FileEncoding]:
+    r"""Decode file bytes as UTF-8 (with or without BOM) or else Windows-1258, NFC-normalised.
+
+    Parameters
+    ----------
+    data : bytes
+        The raw file content.
+    source : str, optional
+        A name for the data (usually the file name), used in error messages.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The NFC text without BOM, and the encoding used: ``"utf-8"``, ``"utf-8-sig"`` or ``"cp1258"``.
+
+    Raises
+    ------
+    FileDecodingError
+        If the bytes are neither valid UTF-8 nor valid Windows-1258.
+
+    Examples
+    --------
+    >>> decode_bytes("Biên Hòa".encode("utf-8-sig"))
+    ('Biên Hòa', 'utf-8-sig')
+    >>> decode_bytes(b"Ho\xcca")  # cp1258 stores the tone as a combining mark
+    ('Hòa', 'cp1258')
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        kind = type(data).__name__
+        raise FileDecodingError(f"{source}: expected bytes, got {kind}; open the file in 'rb'.")
+    raw = bytes(data)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return to_nfc(_strict_decode(raw, "utf-8-sig", source)), "utf-8-sig"
+    try:
+        return to_nfc(raw.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        return to_nfc(_strict_decode(raw, "cp1258", source)), "cp1258"
+
+
+def _strict_decode(raw: bytes, codec: str, source: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        found = raw[exc.start : exc.start + 1]
+        raise FileDecodingError(
+            f"{source}: byte {found!r} at offset {exc.start} is valid neither in UTF-8 nor in "
+            f"{'Windows-1258' if codec == 'cp1258' else 'UTF-8 after its BOM'}; "
+            "re-save the file as 'CSV UTF-8' or as 'CSV (Comma delimited)' on Vietnamese Windows."
+        ) from exc
+
+
+def encode_legacy(text: str, encoding: LegacyEncoding) -> bytes:
+    """Encode Unicode text in a legacy Vietnamese code page: the inverse of the column repair.
+
+    Parameters
+    ----------
+    text : str
+        Unicode text; NFD input is accepted.
+    encoding : {"tcvn3", "vni"}
+        TCVN3/ABC (``.VnTime``) or VNI-Windows. In TCVN3 an upper-case toned letter without its own
+        byte is written as base letter plus combining tone mark (bytes 0xB0..0xB4).
+
+    Returns
+    -------
+    bytes
+        The bytes a legacy-font document holds; ``.decode("latin-1")`` gives what Excel shows.
+
+    Raises
+    ------
+    TextEncodingError
+        For an unknown ``encoding`` or a character the code page cannot write.
+
+    Examples
+    --------
+    >>> encode_legacy("Tân Biên", "tcvn3").decode("latin-1")
+    'T©n Biªn'
+    >>> encode_legacy("Đồng Nai", "vni").decode("latin-1")
+    'Ñoàng Nai'
+    """
+    if encoding not in ("tcvn3", "vni"):
+        raise TextEncodingError(f"encoding={encoding!r} is not one of 'tcvn3', 'vni'.")
+    encode_char = _tcvn3_char if encoding == "tcvn3" else _vni_char
+    return b"".join(encode_char(ch, text) for ch in to_nfc(text))
+
+
+def _tcvn3_char(ch: str, text: str) -> bytes:
+    if ord(ch) < 0x80:
+        return ch.encode("ascii")
+    if ch in _TCVN3_ENCODE:
+        return bytes([_TCVN3_ENCODE[ch]])
+    decomposed = unicodedata.normalize("NFD", ch)
+    tones = [mark for mark in decomposed if mark in _TONE_MARKS]
+    base = _compose("".join(mark for mark in decomposed if mark not in _TONE_MARKS))
+    if len(tones) == 1 and (base.isascii() or base in _TCVN3_ENCODE):
+        return _tcvn3_char(base, text) + bytes([_TCVN3_ENCODE[tones[0]]])
+    raise TextEncodingError(f"{ch!r} in {text!r} has no TCVN3 byte; only Vietnamese letters and ASCII do.")
+
+
+def _vni_char(ch: str, text: str) -> bytes:
+    if ord(ch) < 0x80:
+        return ch.encode("ascii")
+    if ch in _VNI_ENCODE:
+        return _VNI_ENCODE[ch].encode("latin-1")
+    raise TextEncodingError(f"{ch!r} in {text!r} has no VNI spelling; only Vietnamese letters and ASCII do.")
+
+
+def _legacy_bytes(text: str) -> bytes | None:
+    """The bytes a legacy string stands for (read as Latin-1 or cp1252), or None if it cannot be one."""
+    out = bytearray()
+    for ch in text:
+        if ord(ch) < 0x100:
+            out.append(ord(ch))
+        elif ch in _CP1252_BYTES:
+            out.append(_CP1252_BYTES[ch])
+        else:
+            return None
+    return bytes(out)
+
+
+def _convert(raw: bytes, reading: str) -> str | None:
+    """One reading of legacy bytes as Unicode (NFC), or None where the bytes do not fit it."""
+    if reading == "tcvn3":
+        return _compose("".join(_TCVN3_DECODE.get(b, chr(b)) for b in raw))
+    if reading == "vni":
+        return _compose(_VNI_PATTERN.sub(lambda m: _VNI_DECODE[m.group()], raw.decode("latin-1")))
+    try:
+        return _compose(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+
+
+def _words(text: str) -> list[str]:
+    """The non-ASCII words of a text, trimmed of punctuation and symbols at their edges."""
+    trimmed = (_trim(w) for w in _WORDS.findall(text))
+    return [w for w in trimmed if w and not w.isascii()]
+
+
+def _trim(word: str) -> str:
+    start, end = 0, len(word)
+    while start < end and unicodedata.category(word[start])[0] in "PSZ":
+        start += 1
+    while end > start and unicodedata.category(word[end - 1])[0] in "PSZ":
+        end -= 1
+    return word[start:end]
+
+
+def _is_syllable(word: str) -> bool:
+    """A plausible Vietnamese syllable: onset, one to three vowels, coda, at most one tone mark."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    tones = [ch for ch in decomposed if ch in _TONE_MARKS]
+    base = _compose("".join(ch for ch in decomposed if ch not in _TONE_MARKS))
+    match = _SYLLABLE.fullmatch(base)
+    if base == "đ":  # a lone "đ" is the đồng sign
+        return True
+    if match is None or len(tones) > 1:
+        return False
+    stop = (match["coda"] or match["coda2"] or "") in ("c", "ch", "p", "t")
+    return not (stop and tones and tones[0] not in "\u0301\u0323")  # -c -ch -p -t take sắc or nặng only
+
+
+def _share(texts: list[str | None], originals: list[str]) -> tuple[float, int]:
+    """Share of valid syllables over all words of a reading; a failed cell counts its words invalid."""
+    valid = total = 0
+    for text, original in zip(texts, originals, strict=True):
+        words = _words(original if text is None else text)
+        total += len(words)
+        valid += 0 if text is None else sum(map(_is_syllable, words))
+    return (valid / total if total else 1.0), total
+
+
+def _cells(values: Iterable[Any]) -> tuple[list[Any], dict[int, str], int, int]:
+    """Listed values, candidate cells by position (as NFC text), and counts of text and Unicode cells."""
+    listed = list(values)
+    candidates: dict[int, str] = {}
+    n_cells = n_unicode = 0
+    for i, value in enumerate(listed):
+        if not isinstance(value, str) or not value:
+            continue
+        n_cells += 1
+        text = to_nfc(value)
+        if text.isascii():
+            continue
+        if _legacy_bytes(text) is None:
+            n_unicode += 1
+        else:
+            candidates[i] = text
+    return listed, candidates, n_cells, n_unicode
+
+
+def _decide(candidates: dict[int, str]) -> tuple[Encoding, dict[str, float], int, dict[int, str]]:
+    """Score every reading over all candidate cells and pick one with the rules of the module."""
+    originals = list(candidates.values())
+    shares: dict[str, float] = {}
+    shares["unchanged"], n_words = _share(originals, originals)
+    converted: dict[str, list[str | None]] = {}
+    for reading in _READINGS:
+        converted[reading] = [_convert(_legacy_bytes(t) or b"", reading) for t in originals]
+        shares[reading] = round(_share(converted[reading], originals)[0], 4)
+    shares["unchanged"] = round(shares["unchanged"], 4)
+    if not n_words:
+        return "unicode", shares, 0, {}
+    best = max(_READINGS, key=shares.__getitem__)
+    rivals = [shares[r] for r in ("unchanged", *_READINGS) if r != best]
+    if shares[best] >= MIN_SHARE and all(shares[best] - rival >= MARGIN for rival in rivals):
+        fixed = {i: new for i, new in zip(candidates, converted[best], strict=True) if new is not None}
+        return best, shares, n_words, fixed  # type: ignore[return-value]
+    return ("unicode" if shares["unchanged"] >= MIN_SHARE else "undecided"), shares, n_words, {}
+
+
+def _examine(values: Iterable[Any]) -> tuple[list[Any], ColumnEvidence, dict[int, str]]:
+    listed, candidates, n_cells, n_unicode = _cells(values)
+    encoding, shares, n_words, fixed = _decide(candidates)
+    evidence = ColumnEvidence(encoding, n_cells, n_unicode, len(candidates), n_words, shares)
+    return listed, evidence, fixed
+
+
+def detect_column_encoding(values: Iterable[Any]) -> Encoding:
+    """Decide, from all cells of a column together, which encoding its text is in.
+
+    Parameters
+    ----------
+    values : iterable
+        The cells of one column; non-string cells (None, NaN, numbers) are ignored.
+
+    Returns
+    -------
+    str
+        ``"unicode"``, ``"tcvn3"``, ``"vni"``, ``"mojibake_latin1"`` (UTF-8 read as Latin-1 or
+        Windows-1252) or ``"undecided"`` (legacy-looking text no reading explains clearly).
+
+    Examples
+    --------
+    >>> detect_column_encoding(["Tªn c¬ së", "§Þa chØ", "KP 5"])
+    'tcvn3'
+    >>> detect_column_encoding(["Xaõ Xuaân Höng", "huyeän Xuaân Loäc"])
+    'vni'
+    >>> detect_column_encoding(["BiÃªn HÃ²a"])
+    'mojibake_latin1'
+    >>> detect_column_encoding(["Biên Hòa", "Hố Nai 3", None, ""])
+    'unicode'
+    """
+    return _examine(values)[1].encoding
+
+
+def repair_column(values: Iterable[Any]) -> tuple[list[Any] | pd.Series, Encoding, ColumnEvidence]:
+    """Convert a column to NFC Unicode, decoding legacy TCVN3/VNI text or mojibake if detected.
+
+    Parameters
+    ----------
+    values : iterable or pandas.Series
+        The cells of one column. Non-string cells are returned as given; so are ASCII cells and
+        cells that are already Unicode, apart from NFC normalisation.
+
+    Returns
+    -------
+    values : list or pandas.Series
+        The repaired cells; a Series keeps its index, name and dtype.
+    encoding : str
+        The decision of :func:`detect_column_encoding`.
+    evidence : ColumnEvidence
+        Counts and per-reading syllable shares behind the decision, and the number of changed cells.
+
+    Examples
+    --------
+    >>> fixed, encoding, evidence = repair_column(["KP 5, P. T©n Biªn, TP Biªn Hoµ", "Karaoke", None])
+    >>> fixed, encoding, evidence.n_changed
+    (['KP 5, P. Tân Biên, TP Biên Hoà', 'Karaoke', None], 'tcvn3', 1)
+    """
+    listed, evidence, fixed = _examine(values)
+    out = [fixed.get(i, to_nfc(v) if isinstance(v, str) else v) for i, v in enumerate(listed)]
+    n_changed = sum(isinstance(old, str) and old != new for old, new in zip(listed, out, strict=True))
+    evidence = replace(evidence, n_changed=n_changed)
+    if isinstance(values, pd.Series):
+        out = pd.Series(out, index=values.index, name=values.name, dtype=values.dtype)
+    return out, evidence.encoding, evidence
+
+
+def repair_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Repair every text column of a frame with :func:`repair_column`; the input is not modified.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any frame; columns of object or string dtype are examined, the others are copied as they are.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        A new frame with the same index and columns.
+    report : pandas.DataFrame
+        One row per examined column (indexed by column name) with ``encoding``, ``n_cells``,
+        ``n_unicode``, ``n_candidates``, ``n_words``, ``n_changed`` and ``share_<reading>`` columns.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"ten": ["Tªn c¬ së", "Karaoke"], "so": [1, 2]})
+    >>> fixed, report = repair_frame(raw)
+    >>> fixed["ten"].tolist(), report.loc["ten", "encoding"], list(report.index)
+    (['Tên cơ sở', 'Karaoke'], 'tcvn3', ['ten'])
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TextEncodingError(f"repair_frame takes a pandas DataFrame, got {type(frame).__name__}.")
+    out = frame.copy()
+    rows = {}
+    for name in frame.columns:
+        column = frame[name]
+        if not (pd.api.types.is_object_dtype(column.dtype) or isinstance(column.dtype, pd.StringDtype)):
+            continue
+        out[name], _, evidence = repair_column(column)
+        rows[name] = _report_row(evidence)
+    return out, pd.DataFrame.from_dict(rows, orient="index", columns=_REPORT_COLUMNS)
+
+
+_REPORT_COLUMNS = [
+    "encoding", "n_cells", "n_unicode", "n_candidates", "n_words", "n_changed",
+    "share_unchanged", *(f"share_{r}" for r in _READINGS),
+]
+
+
+def _report_row(evidence: ColumnEvidence) -> list[Any]:
+    shares = [evidence.shares.get(key, float("nan")) for key in ("unchanged", *_READINGS)]
+    counts = [evidence.n_cells, evidence.n_unicode, evidence.n_candidates, evidence.n_words]
+    return [evidence.encoding, *counts, evidence.n_changed, *shares]
