@@ -28,7 +28,7 @@ def test_every_geometry_column_is_4326_with_a_gist_index(conn):
 
 def test_every_fact_table_carries_its_import_batch():
     # classification_snapshot/result are derived by `diaban classify`, never imported.
-    exempt = {"import_batch", "app_user", "audit_log", "classification_snapshot",
+    exempt = {"import_batch", "app_user", "api_token", "audit_log", "classification_snapshot",
               "classification_result"}
     for table in Base.metadata.sorted_tables:
         if table.name not in exempt:
@@ -37,7 +37,7 @@ def test_every_fact_table_carries_its_import_batch():
 
 
 def test_db_init_is_idempotent(engine):
-    assert init_db(engine) == current_revision(engine) == "0003"
+    assert init_db(engine) == current_revision(engine) == "0004"
 
 
 def batch_id(conn):

@@ -14,7 +14,7 @@ STATIC = Path(__file__).resolve().parents[1] / "webapp" / "static"
 
 def test_healthz_answers_without_login(client):
     body = client.get("/healthz").get_json()
-    assert body == {"status": "ok", "database": "ok", "schema": "0003"}
+    assert body == {"status": "ok", "database": "ok", "schema": "0004"}
 
 
 @pytest.mark.parametrize("path", ["/", "/api/communes", "/api/vintages"])

@@ -32,10 +32,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["diaban.engine"] = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
 
-    from webapp import api, auth, health, map_page
+    from webapp import api, auth, health, map_page, ogc
     from webapp.errors import register_error_handlers
 
-    for blueprint in (auth.bp, health.bp, map_page.bp, api.bp):
+    for blueprint in (auth.bp, health.bp, map_page.bp, api.bp, ogc.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

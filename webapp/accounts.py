@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.errors import DiabanError
 from geo.store import session_scope
 from geo.store.batches import audit
-from geo.store.models import ROLES, User
+from geo.store.models import ROLES, ApiToken, User
 
 #: Roles in increasing order of rights.
 ROLE_ORDER = {role: rank for rank, role in enumerate(ROLES)}
@@ -59,3 +63,55 @@ def authenticate(engine: Engine, username: str, password: str) -> dict | None:
 def has_role(user: dict | None, needed: str) -> bool:
     """True when ``user`` holds ``needed`` or a higher role."""
     return bool(user) and ROLE_ORDER[user["role"]] >= ROLE_ORDER[needed]
+
+
+def issue_token(engine: Engine, username: str, *, actor: str = "cli") -> str:
+    """Create a bearer token for the active user ``username`` and return it.
+
+    Only the token's SHA-256 is stored and the audit log names the user, never the token:
+    show the returned value once, to its owner.
+
+    Raises
+    ------
+    AccountError
+        For an unknown or disabled user.
+    """
+    token = secrets.token_urlsafe(32)
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise AccountError(f"no active user {username!r}; create one with `diaban users add`")
+        session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), revoked=False))
+        audit(session, actor, "users.token", username)
+    return token
+
+
+def user_for_token(engine: Engine, token: str) -> dict | None:
+    """Return ``{"username", "role"}`` for a valid, unrevoked token of an active user, else None."""
+    if not token:
+        return None
+    with session_scope(engine) as session:
+        row = session.execute(
+            select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_sha256 == _digest(token))).first()
+        if row is None or row.ApiToken.revoked or not row.User.active:
+            return None
+        row.ApiToken.last_used_at = datetime.now(UTC)
+        return {"username": row.User.username, "role": row.User.role}
+
+
+def revoke_token(engine: Engine, token: str, *, actor: str = "cli") -> bool:
+    """Revoke ``token``; True when it existed and was still valid."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(ApiToken).where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked.is_(False))
+            .values(revoked=True).returning(ApiToken.user_id))
+        revoked = result.first() is not None
+        if revoked:
+            audit(session, actor, "users.token.revoke")
+        return revoked
+
+
+def _digest(token: str) -> str:
+    """The hex SHA-256 of a token, as stored."""
+    return hashlib.sha256(token.encode()).hexdigest()

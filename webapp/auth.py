@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -17,10 +18,13 @@ from flask import (
     url_for,
 )
 
-from webapp.accounts import authenticate, has_role
+from webapp.accounts import authenticate, has_role, user_for_token
 from webapp.i18n import t
 
 bp = Blueprint("auth", __name__)
+
+#: Paths whose clients may authenticate with ``Authorization: Bearer TOKEN``.
+MACHINE_PREFIXES = ("/api/", "/ogc/")
 
 #: Endpoints reachable without a login.
 PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "health.favicon", "static"}
@@ -30,11 +34,30 @@ PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "health.favicon", "static"}
 def require_login():
     """Load the user of the session; send anyone else to the login page (401 for the API)."""
     g.user = session.get("user")
+    machine = request.path.startswith(MACHINE_PREFIXES) or request.path == "/ogc"
+    header = request.headers.get("Authorization", "")
+    if machine and header:
+        scheme, _, token = header.partition(" ")
+        g.user = user_for_token(current_app.extensions["diaban.engine"], token.strip()) \
+            if scheme.lower() == "bearer" else None
+        if g.user is None:
+            return _unauthorized("invalid, revoked or unsupported token; get one with "
+                                 "`diaban users token NAME` and send Authorization: Bearer TOKEN")
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if request.path.startswith("/api/"):
             abort(401)
+        if machine:
+            return _unauthorized("log in or send Authorization: Bearer TOKEN")
         return redirect(url_for("auth.login", next=request.full_path))
     return None
+
+
+def _unauthorized(message: str):
+    """A 401 in JSON with the Bearer challenge: API and OGC API clients never get a redirect."""
+    response = jsonify({"error": message, "status": 401})
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="diaban"'
+    return response
 
 
 def role_required(role: str):

@@ -152,6 +152,16 @@ def users_add(ctx, name, role, password_stdin):
     click.echo(f"user {name} ({role}) created")
 
 
+@users.command("token")
+@click.argument("name")
+@click.pass_context
+def users_token(ctx, name):
+    """Print a new API token for NAME (send it as ``Authorization: Bearer TOKEN``)."""
+    from webapp.accounts import issue_token
+
+    click.echo(issue_token(engine_for(ctx), name))
+
+
 @users.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the users as JSON.")
 @click.pass_context

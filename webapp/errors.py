@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP answers: JSON under /api/, plain pages elsewhere."""
+"""The one place where errors become HTTP answers: JSON under /api/ and /ogc, plain pages elsewhere."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def _answer(status: int, message: str):
-    """JSON for the API, a minimal text page for browsers."""
-    if request.path.startswith("/api/"):
+    """JSON for the APIs (GIS clients read it), a minimal text page for browsers."""
+    if request.path.startswith(("/api/", "/ogc")):
         return jsonify({"error": message, "status": status}), status
     return f"<!doctype html><meta charset=utf-8><title>{status}</title><p>{_escape(message)}", status
 
