@@ -44,8 +44,6 @@ def require_login():
             return _unauthorized("invalid, revoked or unsupported token; get one with "
                                  "`diaban users token NAME` and send Authorization: Bearer TOKEN")
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
-        if request.path.startswith("/api/"):
-            abort(401)
         if machine:
             return _unauthorized("log in or send Authorization: Bearer TOKEN")
         return redirect(url_for("auth.login", next=request.full_path))
