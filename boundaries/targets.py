@@ -58,7 +58,12 @@ def load_targets(province: Province | None = None) -> tuple[dict, pd.DataFrame]:
     if "district_target" not in targets:
         targets["district_target"] = float("nan")
     targets["district_target"] = targets["district_target"].astype(float)
-    return dict(raw.get("plan", {})), targets
+    plan = dict(raw.get("plan", {}))
+    missing = [key for key in ("start_year", "end_year", "vintage") if key not in plan]
+    if missing:
+        raise ProvinceConfigError(f"the targets file of {province.name} lacks {missing} under [plan]; "
+                                  "vintage is the boundary vintage the plan's units are counted on")
+    return plan, targets
 
 
 def _read(province: Province) -> dict:

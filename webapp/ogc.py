@@ -38,7 +38,7 @@ def landing():
     _check_format()
     return _json({
         "title": "diaban – OGC API – Features",
-        "description": "Communes and (for analysts) point layers of Đồng Nai province.",
+        "description": "Communes of each boundary vintage and, for analysts, the point layers.",
         "links": [_link("ogc.landing", "self", JSON, "This document"),
                   _link("ogc.conformance", "conformance", JSON, "Conformance classes"),
                   _link("ogc.collections", "data", JSON, "Collections")],

@@ -22,7 +22,6 @@ from geo.store.engine import connection
 from geo.store.models import REPORT_INDICATORS
 from geo.store.units import read_units
 
-PLAN_VINTAGE = "2010-02-06"
 PLAN_YEARS = range(2016, 2021)
 _MEASURED = ["measure", "year", "unit_code", "numerator", "denominator"]
 
@@ -46,7 +45,7 @@ _INSPECTED = locate_sql(
     "count(*) AS n, count(*) FILTER (WHERE rec.inspected) AS inspected")
 
 
-def read_target_measures(conn: Connection | Engine, measures, *, vintage: str = PLAN_VINTAGE,
+def read_target_measures(conn: Connection | Engine, measures, *, vintage: str,
                          years=PLAN_YEARS) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read the yearly values of ``measures`` per commune of ``vintage``.
 
@@ -54,8 +53,9 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str = 
     ----------
     measures : iterable of str
         Names from ``geo.targets.MEASURES``; others are ignored.
-    vintage : str, default "2010-02-06"
-        The boundary vintage counted on (its communes' ``parent_code`` is the district).
+    vintage : str
+        The boundary vintage counted on, the targets file's ``[plan] vintage`` (its communes'
+        ``parent_code`` is the district).
     years : iterable of int, default 2016–2020
         Calendar years.
 

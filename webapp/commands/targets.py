@@ -7,7 +7,7 @@ import math
 import click
 
 from boundaries.targets import load_targets
-from geo.store.targets import PLAN_VINTAGE, read_target_measures
+from geo.store.targets import read_target_measures
 from geo.targets import track_targets
 from webapp.commands import engine_for, print_json
 
@@ -16,7 +16,7 @@ _YES_NO = {True: "đạt / yes", False: "chưa / no", None: "–"}
 
 @click.command("targets")
 @click.option("--year", type=int, default=None, help="Only this plan year (cumulative still from the start).")
-@click.option("--district", default=None, help="Only this district (GSO code, 2010-02-06 vintage).")
+@click.option("--district", default=None, help="Only this district (GSO code in the plan's vintage).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"plan": ..., "rows": [...]} as JSON.')
 @click.pass_context
 def targets(ctx, year, district, as_json):
@@ -26,7 +26,8 @@ def targets(ctx, year, district, as_json):
     if year is not None and year not in years:
         raise click.BadParameter(f"{year} is outside the plan; use {years[0]}–{years[-1]}",
                                  param_hint="--year")
-    measured, gaps, communes = read_target_measures(engine_for(ctx), table["measure"], years=years)
+    measured, gaps, communes = read_target_measures(engine_for(ctx), table["measure"], years=years,
+                                                    vintage=plan["vintage"])
     rows = track_targets(table, measured, communes, years=years, gaps=gaps)
     names = {"province": "Toàn tỉnh / Province",
              **communes.dropna(subset=["district_code"])
@@ -34,7 +35,7 @@ def targets(ctx, year, district, as_json):
     rows = _select(rows, year, district, names)
     records = [_record(r, names) for r in rows.to_dict(orient="records")]
     if as_json:
-        print_json({"plan": {**plan, "vintage": PLAN_VINTAGE,
+        print_json({"plan": {**plan, "vintage": plan["vintage"],
                              "targets": [_plain(t) for t in table.to_dict(orient="records")]},
                     "rows": records})
         return
