@@ -380,17 +380,36 @@ def _attestations(vintages: list[Vintage], rng) -> pd.DataFrame:
     return frame
 
 
-#: The periods communes report aggregate counts for, per vintage id (the 2025-07-01 vintage
-#: reports its two half-years inside the demo span: 2025-H2 and 2026-H1).
-REPORT_PERIODS = {"2010-02-06": ("2016", "2017", "2018", "2019"),
-                  "2025-07-01": ("2025-H2", "2026-H1")}
+def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
+    """The periods communes report aggregate counts for, per vintage id.
+
+    The first vintage reports whole years from the start of the demo to the year its
+    validity ends; each later one, half-years from its start to the end of the demo.
+
+    Examples
+    --------
+    >>> v = [Vintage("a", date(2010, 2, 6), date(2019, 4, 9), None),
+    ...      Vintage("b", date(2025, 7, 1), None, None)]
+    >>> report_periods(v)
+    {'a': ['2016', '2017', '2018', '2019'], 'b': ['2025-H2', '2026-H1']}
+    """
+    first, *later = vintages
+    last_year = min(first.valid_to or END, END).year
+    periods = {first.id: [str(y) for y in range(START.year, last_year + 1)]}
+    for v in later:
+        halves = [(y, h) for y in range(v.valid_from.year, END.year + 1) for h in (1, 2)]
+        periods[v.id] = [f"{y}-H{h}" for y, h in halves
+                         if date(y, 6 * h - 5, 1) >= v.valid_from.replace(day=1)
+                         and date(y, 6 * h - 5, 1) <= END]
+    return periods
 
 
 def _reports(vintages: list[Vintage], rng, clean: dict[str, set[str]]) -> pd.DataFrame:
     """Aggregate counts per commune and period; a few communes leave one report out."""
     rows = []
+    periods = report_periods(vintages)
     for v in vintages:
-        for period in REPORT_PERIODS.get(v.id, ()):
+        for period in periods[v.id]:
             for code in v.communes["unit_code"]:
                 rows += _commune_reports(v.id, code, period, code in clean[v.id], rng)
     frame = pd.DataFrame(rows, columns=["vintage", "unit_code", "period", "indicator_code", "value"])
