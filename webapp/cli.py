@@ -195,11 +195,12 @@ def serve(host, port, threads):
 def _register_commands() -> None:
     """Add the analysis commands, each defined in its own module under webapp/commands."""
     from webapp.commands.classify import classify, classify_compare
+    from webapp.commands.export import export
     from webapp.commands.hotspots import hotspots
     from webapp.commands.reactivation import history, reactivation
     from webapp.commands.targets import targets
 
-    for command in (classify, classify_compare, hotspots, reactivation, history, targets):
+    for command in (classify, classify_compare, export, hotspots, reactivation, history, targets):
         main.add_command(command)
 
 

@@ -1,0 +1,160 @@
+"""Export-ready layers read from the store: one GeoDataFrame per layer, all in EPSG:4326.
+
+Each function returns only the columns an export may carry (never a site's descriptor,
+never a person count; establishment names only when the caller allows them). Layers dated
+by a period keep the records with ``period.start <= date < period.end``. Point layers get a
+``commune_code`` of the vintage asked for: the commune covering the point (the rule of
+``geo.join.assign_units``), else the record's own reference when it belongs to that vintage.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Connection, Engine, text
+
+from geo.join import assign_units
+from geo.periods import Period
+from geo.settings import STORAGE_CRS
+from geo.store.classification import read_snapshot
+from geo.store.counts import communes_with_counts
+from geo.store.engine import connection
+from geo.store.records import read_establishments, read_incidents, read_inspections, read_sites
+from geo.store.units import read_units
+
+#: The layer names every exporter knows, in a stable order.
+LAYER_NAMES = ("communes", "districts", "sites", "establishments", "incidents", "inspections")
+#: Layers that need a period.
+PERIOD_LAYERS = ("communes", "incidents", "inspections")
+
+
+def _latest_snapshot_id(conn, period: Period, vintage: str) -> int | None:
+    """The id of the newest classification snapshot of ``period`` on ``vintage``, or None."""
+    sql = text("SELECT id FROM classification_snapshot WHERE period = :p AND vintage_id = :v "
+               "ORDER BY created_at DESC, id DESC LIMIT 1")
+    with connection(conn) as c:
+        return c.execute(sql, {"p": period.label, "v": vintage}).scalar_one_or_none()
+
+
+def _place(frame: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, vintage: str) -> pd.Series:
+    """The commune of ``vintage`` each record lies in, else its same-vintage reference."""
+    placed = assign_units(frame.geometry, communes)["unit_code"].astype("string")
+    ref = frame["ref_unit_code"].where(frame["ref_vintage"] == vintage).astype("string")
+    return placed.fillna(ref)
+
+
+def _points(frame: gpd.GeoDataFrame, columns: list[str], communes, vintage: str) -> gpd.GeoDataFrame:
+    """``frame`` reduced to ``columns`` plus ``commune_code`` and geometry (EPSG:4326)."""
+    out = frame[columns].copy()
+    out["commune_code"] = _place(frame, communes, vintage)
+    return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=STORAGE_CRS)
+
+
+def communes_layer(conn: Connection | Engine, period: Period, *, vintage: str) -> gpd.GeoDataFrame:
+    """The communes of ``vintage`` with their counts over ``period`` and classification status.
+
+    Columns: ``commune_code, name, unit_type, district_code, district_name, incidents,
+    inspections, status, score, snapshot_id, classified, geometry`` (EPSG:4326).
+    ``status`` and ``score`` come from the newest snapshot of that period and vintage; without
+    one they are empty and ``classified`` is ``"no snapshot"``.
+    """
+    with connection(conn) as c:
+        frame, _ = communes_with_counts(c, vintage, period, display=False)
+        snapshot_id = _latest_snapshot_id(c, period, vintage)
+        results = read_snapshot(c, snapshot_id)[1] if snapshot_id is not None else None
+    frame = frame.copy()
+    if results is None:
+        frame["status"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+        frame["score"] = pd.Series(float("nan"), index=frame.index, dtype="float64")
+        frame["snapshot_id"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+        frame["classified"] = "no snapshot"
+    else:
+        by_code = results.set_index("unit_code")
+        frame["status"] = frame["commune_code"].map(by_code["status"]).astype("string")
+        frame["score"] = frame["commune_code"].map(by_code["score"]).astype("float64")
+        frame["snapshot_id"] = pd.Series(snapshot_id, index=frame.index, dtype="Int64")
+        frame["classified"] = "snapshot"
+    return frame.set_geometry("geometry")[[*frame.columns.drop("geometry"), "geometry"]]
+
+
+def districts_layer(conn: Connection | Engine, *, vintage: str) -> gpd.GeoDataFrame:
+    """The districts of ``vintage``: ``district_code, name, unit_type, area_km2, geometry`` (EPSG:4326)."""
+    frame = read_units(conn, vintage, level="district")
+    frame = frame.rename(columns={"unit_code": "district_code"})
+    return frame[["district_code", "name", "unit_type", "area_km2", "geometry"]]
+
+
+def sites_layer(conn: Connection | Engine, *, vintage: str) -> gpd.GeoDataFrame:
+    """Every site: ``site_id, site_kind, commune_code, geometry`` (never the descriptor)."""
+    with connection(conn) as c:
+        sites, _ = read_sites(c)
+        communes = read_units(c, vintage)
+    return _points(sites, ["site_id", "site_kind"], communes, vintage)
+
+
+def establishments_layer(conn: Connection | Engine, *, vintage: str,
+                         names: bool = False) -> gpd.GeoDataFrame:
+    """Every establishment, with its name only when ``names=True`` (analyst and above).
+
+    Columns: ``establishment_id, establishment_type, [name,] commitment_signed, status,
+    commune_code, geometry`` (EPSG:4326).
+    """
+    with connection(conn) as c:
+        frame = read_establishments(c)
+        communes = read_units(c, vintage)
+    columns = ["establishment_id", "establishment_type", *(["name"] if names else []),
+               "commitment_signed", "status"]
+    return _points(frame, columns, communes, vintage)
+
+
+def incidents_layer(conn: Connection | Engine, period: Period, *, vintage: str) -> gpd.GeoDataFrame:
+    """Incidents dated in ``[period.start, period.end)``, without any person count.
+
+    Columns: ``incident_id, event_date, incident_kind, case_type, outcome, commune_code,
+    geometry`` (EPSG:4326; None for records with only a unit reference).
+    """
+    with connection(conn) as c:
+        frame = read_incidents(c, start=period.start, end=period.end)
+        communes = read_units(c, vintage)
+    columns = ["incident_id", "event_date", "incident_kind", "case_type", "outcome"]
+    return _points(frame, columns, communes, vintage)
+
+
+def inspections_layer(conn: Connection | Engine, period: Period, *, vintage: str) -> gpd.GeoDataFrame:
+    """Inspections dated in ``[period.start, period.end)``, at their establishment's point.
+
+    Columns: ``inspection_id, inspection_date, establishment_type, outcome, fine_vnd,
+    commune_code, geometry`` (EPSG:4326).
+    """
+    with connection(conn) as c:
+        frame = read_inspections(c, start=period.start, end=period.end)
+        communes = read_units(c, vintage)
+    columns = ["inspection_id", "inspection_date", "establishment_type", "outcome", "fine_vnd"]
+    return _points(frame, columns, communes, vintage)
+
+
+def read_layers(conn: Connection | Engine, names, *, period: Period | None, vintage: str,
+                with_names: bool = False) -> dict[str, gpd.GeoDataFrame]:
+    """Read the layers ``names`` (from ``LAYER_NAMES``) for one period and vintage.
+
+    Raises
+    ------
+    ValueError
+        For an unknown layer name, or a dated layer without a period.
+    """
+    unknown = [n for n in names if n not in LAYER_NAMES]
+    if unknown:
+        raise ValueError(f"unknown layer(s) {unknown}; choose from {', '.join(LAYER_NAMES)}")
+    dated = [n for n in names if n in PERIOD_LAYERS]
+    if dated and period is None:
+        raise ValueError(f"layer(s) {', '.join(dated)} need a period, e.g. --period 2018")
+    readers = {
+        "communes": lambda c: communes_layer(c, period, vintage=vintage),
+        "districts": lambda c: districts_layer(c, vintage=vintage),
+        "sites": lambda c: sites_layer(c, vintage=vintage),
+        "establishments": lambda c: establishments_layer(c, vintage=vintage, names=with_names),
+        "incidents": lambda c: incidents_layer(c, period, vintage=vintage),
+        "inspections": lambda c: inspections_layer(c, period, vintage=vintage),
+    }
+    with connection(conn) as c:
+        return {name: readers[name](c) for name in names}
