@@ -32,3 +32,24 @@ class FileDecodingError(EtlError, ValueError):
 
 class TextEncodingError(EtlError, ValueError):
     """A text value or option the Vietnamese text repair (``etl.text``) cannot handle."""
+
+
+class HeaderMappingError(EtlError, ValueError):
+    """A bad synonym table, mapping file or mapping entry (``etl.headers``)."""
+
+
+class SourceFileError(EtlError, ValueError):
+    """A source file that cannot be read as a table: unknown format, unreadable, or no header row.
+
+    ``path``, ``sheet`` and ``row`` (1-based, as the spreadsheet shows it) locate the problem where known.
+    """
+
+    def __init__(self, message: str, *, path: str, sheet: str | None = None, row: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.sheet = sheet
+        self.row = row
+
+
+class UnsupportedFormatError(SourceFileError):
+    """A file whose extension no reader handles (``etl.readers``)."""
