@@ -1,0 +1,470 @@
+"""Read a source file into a frame: CSV, XLSX, GeoJSON, GeoPackage or a zipped Shapefile.
+
+Every reader ends the same way: the header row is found (below the title rows of a report
+template), headers are mapped to canonical fields (``etl.headers``), forbidden columns are dropped
+*before* their values enter the frame (privacy, DOMAIN.md), every kept row carries the row number the
+sender sees (``source_row``: the Excel row, the CSV record counted from 1 with the header, or the
+feature number), and text columns are repaired (``etl.text.repair_frame``: NFC, TCVN3, VNI, mojibake).
+
+Values are not parsed here: dates, numbers and coordinates stay as the file gives them (strings for
+CSV; what openpyxl returns for XLSX) for the parsers of ``etl.dates``, ``etl.numbers`` and
+``etl.coordinates``. Vector formats keep their geometry, converted to EPSG:4326 when the file
+declares a CRS.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyogrio
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from etl.errors import SourceFileError, UnsupportedFormatError
+from etl.headers import (
+    DroppedColumn,
+    HeaderMapping,
+    Kind,
+    header_key,
+    header_score,
+    load_mapping,
+    map_headers,
+)
+from etl.text import decode_bytes, repair_column, repair_frame
+
+SCAN_ROWS = 30
+"""How many rows from the top are searched for the header row."""
+MIN_HEADER_SCORE = 2
+"""Least number of distinct known headers (synonyms, mapping keys or forbidden headers) a row needs to be
+taken as the header row; one suffices on the first non-empty row of the file."""
+STORAGE_CRS = "EPSG:4326"
+_DELIMITERS = (";", "\t", ",")  # on a tie, ";" first: Vietnamese CSV with decimal commas uses it
+_FORMATS = ".csv, .txt, .xlsx, .xlsm, .geojson, .json, .gpkg, .zip (Shapefile)"
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A file read into a frame, with what was learnt on the way.
+
+    ``frame`` holds the kept columns (canonical names where the header matched) plus ``source_row``
+    (1-based row of the file) and, for a workbook read whole, ``source_sheet``; vector formats give a
+    GeoDataFrame. ``sheet`` and ``header_row`` are set when one sheet was read; ``sheets`` maps every
+    sheet read to its header row. ``dropped_columns`` lists the columns dropped for privacy,
+    ``unmatched`` the kept headers that name no field, ``text_report`` the per-column text repair
+    report, ``crs`` the CRS the file declared, ``notes`` anything else worth telling the sender.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    sheet: str | None
+    header_row: int | None
+    encoding: str | None
+    dropped_columns: list[DroppedColumn]
+    notes: list[str]
+    unmatched: list[str] = field(default_factory=list)
+    sheets: dict[str, int] = field(default_factory=dict)
+    text_report: pd.DataFrame = field(default_factory=pd.DataFrame)
+    crs: str | None = None
+
+
+@dataclass
+class _Grid:
+    rows: list[list[Any]]
+    merges: list[tuple[int, int, int, int]]  # 0-based min_row, min_col, max_row, max_col
+    letters: bool  # name header-less columns by spreadsheet letter
+
+
+def read_table(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    kind: Kind | None = None,
+    mapping: dict[str, str] | str | Path | None = None,
+) -> ReadResult:
+    r"""Read a CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile into a frame.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file. The format is chosen by extension.
+    sheet : str, optional
+        The worksheet of a workbook (all sheets with a header row when None, stacked with a
+        ``source_sheet`` column), or the layer of a GeoPackage or zip (the first when None).
+    kind : {"establishments", "sites", "site-events", "incidents", "inspections"}, optional
+        The record kind whose fields the headers are mapped to; None keeps the source headers.
+    mapping : dict or path, optional
+        User header overrides (``--mapping``), see :func:`etl.headers.map_headers`.
+
+    Returns
+    -------
+    ReadResult
+        Geometry, when present, is in EPSG:4326 if the file declared a CRS (``crs`` records it).
+
+    Raises
+    ------
+    UnsupportedFormatError
+        For an extension no reader handles.
+    SourceFileError
+        For a missing or unreadable file, an unknown sheet or layer, no recognisable header row, or a
+        CSV row wider than its header; the message names the file (sheet, row) and the fix.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     file = pathlib.Path(tmp, "kt.csv")
+    ...     data = "Ten co so;Ngay KT;SDT\nKaraoke Hoa Sen;15/06/2019;0909\n"
+    ...     _ = file.write_bytes(data.encode("utf-8-sig"))
+    ...     result = read_table(file, kind="inspections")
+    >>> result.frame.to_dict("records")
+    [{'source_row': 2, 'establishment_name': 'Karaoke Hoa Sen', 'inspection_date': '15/06/2019'}]
+    >>> result.encoding, [d.column for d in result.dropped_columns]
+    ('utf-8-sig', ['SDT'])
+    """
+    path = Path(path)
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".zip" else path.suffix.lower()
+    reader = _READERS.get(suffix) or _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise UnsupportedFormatError(
+            f"{path}: cannot read {path.suffix or 'a file without extension'!r} files; "
+            f"save it as one of {_FORMATS} (an old .xls workbook: open it and save as .xlsx).",
+            path=str(path),
+        )
+    if not path.is_file():
+        raise SourceFileError(f"{path}: no such file; check the path.", path=str(path))
+    return reader(path, sheet, kind, mapping)
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, sheet: str | None, kind: Kind | None, mapping: Any) -> ReadResult:
+    text, encoding = decode_bytes(path.read_bytes(), source=str(path))
+    lines = text.splitlines()
+    delimiter = _sniff_delimiter(lines[:50])
+    rows = [
+        [cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+    ]
+    frame, header_row, result = _tabulate(_Grid(rows, [], False), str(path), None, kind, mapping)
+    notes = [f"delimiter {delimiter!r}"]
+    return _finish(frame, result, str(path), None, header_row, encoding, notes)
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter whose most common field count (above one) covers the most lines."""
+    best, best_key = ",", (0, 0)
+    for delimiter in _DELIMITERS:
+        widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if any(row))
+        width, count = max(widths.items(), key=lambda item: (item[1], item[0]), default=(0, 0))
+        key = (count if width > 1 else 0, width)
+        if key > best_key:
+            best, best_key = delimiter, key
+    return best
+
+
+# --- XLSX ------------------------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, sheet: str | None, kind: Kind | None, mapping: Any) -> ReadResult:
+    try:
+        book = load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, XML and its own errors on a bad file
+        raise SourceFileError(
+            f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}); open it in Excel or "
+            "LibreOffice and save it again as .xlsx.",
+            path=str(path),
+        ) from exc
+    if sheet is not None and sheet not in book.sheetnames:
+        raise SourceFileError(
+            f"{path}: no sheet {sheet!r}; the sheets are {', '.join(map(repr, book.sheetnames))}.",
+            path=str(path),
+        )
+    parts: list[tuple[str, pd.DataFrame, int, Any]] = []
+    notes: list[str] = []
+    for name in [sheet] if sheet else book.sheetnames:
+        work = book[name]
+        rows = [[_cell(v) for v in row] for row in work.iter_rows(values_only=True)]
+        merges = [
+            (r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in work.merged_cells.ranges
+        ]
+        try:
+            frame, header_row, result = _tabulate(_Grid(rows, merges, True), str(path), name, kind, mapping)
+        except SourceFileError as exc:
+            if sheet is not None or len(book.sheetnames) == 1:
+                raise
+            notes.append(f"sheet {name!r} skipped: {exc}")
+            continue
+        parts.append((name, frame, header_row, result))
+    book.close()
+    if not parts:
+        raise SourceFileError(
+            f"{path}: no sheet has a recognisable header row; put one row of column headers (such as "
+            "'Tên cơ sở', 'Ngày KT', 'Xã/phường') above the data.",
+            path=str(path),
+        )
+    return _stack_sheets(parts, str(path), sheet, notes)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def _stack_sheets(
+    parts: list[tuple[str, pd.DataFrame, int, Any]], source: str, sheet: str | None, notes: list[str]
+) -> ReadResult:
+    if len(parts) == 1 and sheet is not None:
+        name, frame, header_row, result = parts[0]
+        return _finish(frame, result, source, name, header_row, None, notes)
+    frames = [frame.assign(source_sheet=name) for name, frame, _, _ in parts]
+    stacked = pd.concat(frames, ignore_index=True)
+    stacked.insert(0, "source_sheet", stacked.pop("source_sheet"))
+    dropped = {d.column: d for _, _, _, r in parts for d in r.dropped}
+    unmatched = list(dict.fromkeys(u for _, _, _, r in parts for u in r.unmatched))
+    merged = HeaderMapping(parts[0][3].rename, unmatched, list(dropped.values()))
+    one = len(parts) == 1
+    result = _finish(
+        stacked, merged, source, parts[0][0] if one else None, parts[0][2] if one else None, None, notes
+    )
+    result.sheets.update({name: header_row for name, _, header_row, _ in parts})
+    return result
+
+
+# --- Shared table logic ----------------------------------------------------------------------------
+
+
+def _tabulate(grid: _Grid, source: str, sheet: str | None, kind: Kind | None, mapping: Any):
+    """Find the header row, drop forbidden columns, and build the frame with ``source_row``."""
+    rows = _fill_merges(grid)
+    where = f"{source}, sheet {sheet!r}" if sheet else source
+    known = {
+        header_key(k) for k in (load_mapping(mapping) if isinstance(mapping, str | Path) else mapping or {})
+    }
+    header_index, labels = _find_header(rows, grid.merges, kind, known, (where, source, sheet))
+    header_width = _used_width(labels)
+    body = rows[header_index + 1 :]
+    for offset, row in enumerate(body):
+        if not grid.letters and _used_width(row) > header_width:
+            number = header_index + offset + 2
+            raise SourceFileError(
+                f"{where}, row {number}: {_used_width(row)} cells but the header (row {header_index + 1}) "
+                f"has {header_width}; quote cells that contain the delimiter, or check the delimiter.",
+                path=source,
+                sheet=sheet,
+                row=number,
+            )
+    width = max([header_width, *(_used_width(row) for row in body)])
+    labels = _name_columns(labels[:width], width, grid.letters)
+    result = map_headers(labels, kind, mapping=mapping)
+    forbidden = {d.column for d in result.dropped}
+    keep = [i for i, label in enumerate(labels) if label not in forbidden]
+    records, numbers = [], []
+    for offset, row in enumerate(body):
+        if any(v is not None for v in row):
+            records.append([row[i] if i < len(row) else None for i in keep])
+            numbers.append(header_index + offset + 2)
+    frame = pd.DataFrame(records, columns=[labels[i] for i in keep], dtype=object)
+    frame = frame.rename(columns=result.rename)
+    frame.insert(0, "source_row", pd.Series(numbers, dtype="int64"))
+    return frame, header_index + 1, result
+
+
+def _used_width(row: list[Any]) -> int:
+    """One past the last non-empty cell of a row."""
+    return max((i + 1 for i, value in enumerate(row) if value is not None), default=0)
+
+
+def _fill_merges(grid: _Grid) -> list[list[Any]]:
+    """Rows padded to one width, each merged range's value copied into all of its cells."""
+    width = max([len(r) for r in grid.rows] + [m[3] + 1 for m in grid.merges], default=0)
+    rows = [list(row) + [None] * (width - len(row)) for row in grid.rows]
+    for top, left, bottom, right in grid.merges:
+        value = rows[top][left]
+        for r in range(top, bottom + 1):
+            for c in range(left, right + 1):
+                rows[r][c] = value
+    return rows
+
+
+def _find_header(
+    rows: list[list[Any]],
+    merges: list[tuple[int, int, int, int]],
+    kind: Kind | None,
+    known: set[str],
+    place: tuple[str, str, str | None],
+) -> tuple[int, list[Any]]:
+    """The index and labels of the best-scoring header row; a two-row header is joined ("Tọa độ X")."""
+    spanned = {
+        (r, c)
+        for top, left, bottom, right in merges
+        if right > left
+        for r in range(top, bottom + 1)
+        for c in range(left, right + 1)
+    }
+    best: tuple[tuple[int, bool, int], int, list[Any]] | None = None
+    for index in range(min(len(rows), SCAN_ROWS)):
+        candidates = [(rows[index], False)]
+        if index > 0 and any((index - 1, c) in spanned for c in range(len(rows[index]))):
+            candidates.append((_join_rows(rows[index - 1], rows[index], index - 1, spanned), True))
+        for labels, joined in candidates:
+            score = len(
+                {
+                    header_key(label)
+                    for label in labels
+                    if label is not None and (header_key(label) in known or header_score([label], kind))
+                }
+            )
+            key = (score, joined, -index)
+            if best is None or key > best[0]:
+                best = (key, index, labels)
+    where, source, sheet = place
+    first = next((i for i, row in enumerate(rows) if any(v is not None for v in row)), None)
+    if best is None or best[0][0] < (1 if best[1] == first else MIN_HEADER_SCORE):
+        raise SourceFileError(
+            f"{where}: no header row found in the first {SCAN_ROWS} rows; put one row of column headers "
+            "(such as 'Tên cơ sở', 'Ngày KT', 'Xã/phường', 'Kinh độ') above the data, or give --mapping.",
+            path=source,
+            sheet=sheet,
+        )
+    return best[1], best[2]
+
+
+def _join_rows(
+    upper: list[Any], lower: list[Any], upper_index: int, spanned: set[tuple[int, int]]
+) -> list[Any]:
+    labels = []
+    for c, (above, below) in enumerate(zip(upper, lower, strict=True)):
+        if below is None:
+            labels.append(above)
+        elif (upper_index, c) in spanned and above is not None and above != below:
+            labels.append(f"{above} {below}")
+        else:
+            labels.append(below)
+    return labels
+
+
+def _name_columns(labels: list[Any], width: int, letters: bool) -> list[str]:
+    """Header labels as unique strings, TCVN3/VNI repaired; a column without header gets a name."""
+    labels = list(labels) + [None] * (width - len(labels))
+    repaired, _, _ = repair_column([str(label).strip() if label is not None else None for label in labels])
+    names: list[str] = []
+    for number, label in enumerate(repaired, start=1):
+        name = label or (f"column_{get_column_letter(number)}" if letters else f"column_{number}")
+        while name in names:
+            name = f"{name}.{sum(n.split('.')[0] == name.split('.')[0] for n in names) + 1}"
+        names.append(name)
+    return names
+
+
+def _finish(
+    frame: pd.DataFrame,
+    result: Any,
+    source: str,
+    sheet: str | None,
+    header_row: int | None,
+    encoding: str | None,
+    notes: list[str],
+    crs: str | None = None,
+) -> ReadResult:
+    repaired, report = repair_frame(frame)
+    notes = list(notes)
+    if result.dropped:
+        notes.append(
+            "dropped for privacy: " + ", ".join(f"{d.column!r} ({d.reason})" for d in result.dropped)
+        )
+    for column, encoding_found in report["encoding"].items():
+        if encoding_found not in ("unicode",):
+            notes.append(f"column {column!r}: text read as {encoding_found}")
+    sheets = {sheet: header_row} if sheet is not None and header_row is not None else {}
+    return ReadResult(
+        repaired,
+        source,
+        sheet,
+        header_row,
+        encoding,
+        list(result.dropped),
+        notes,
+        list(result.unmatched),
+        sheets,
+        report,
+        crs,
+    )
+
+
+# --- Vector formats --------------------------------------------------------------------------------
+
+
+def _read_vector(path: Path, layer: str | None, kind: Kind | None, mapping: Any) -> ReadResult:
+    uri, notes = _vector_uri(path, layer)
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(uri)[:, 0]]
+        if layer is not None and layer not in layers and not str(path).lower().endswith(".zip"):
+            raise SourceFileError(
+                f"{path}: no layer {layer!r}; the layers are {', '.join(map(repr, layers))}.", path=str(path)
+            )
+        name = layer if layer in layers else layers[0]
+        if len(layers) > 1 and layer is None:
+            notes.append(
+                f"{len(layers)} layers ({', '.join(layers)}); read {name!r}, choose another with sheet="
+            )
+        info = pyogrio.read_info(uri, layer=name)
+        result = map_headers(list(info["fields"]), kind, mapping=mapping)
+        forbidden = {d.column for d in result.dropped}
+        keep = [f for f in info["fields"] if f not in forbidden]
+        frame = pyogrio.read_dataframe(uri, layer=name, columns=keep)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, IndexError) as exc:
+        raise SourceFileError(
+            f"{path}: not a readable vector file ({exc}); export it again as GeoJSON, GeoPackage or a zipped "
+            "Shapefile (.shp with its .shx, .dbf and .prj).",
+            path=str(path),
+        ) from exc
+    crs = frame.crs.to_string() if frame.crs is not None else None
+    if crs is None:
+        notes.append("no CRS declared; coordinates kept as they are")
+    elif frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(STORAGE_CRS)
+        notes.append(f"converted from {crs} to {STORAGE_CRS}")
+    frame = frame.rename(columns=result.rename)
+    frame.insert(0, "source_row", pd.Series(range(1, len(frame) + 1), index=frame.index, dtype="int64"))
+    return _finish(frame, result, str(path), name, None, info.get("encoding"), notes, crs)
+
+
+def _vector_uri(path: Path, layer: str | None) -> tuple[str, list[str]]:
+    if path.suffix.lower() != ".zip":
+        return str(path), []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            shapes = [n for n in archive.namelist() if n.lower().endswith(".shp")]
+    except zipfile.BadZipFile as exc:
+        raise SourceFileError(
+            f"{path}: not a readable zip archive; zip the Shapefile again.", path=str(path)
+        ) from exc
+    if not shapes:
+        raise SourceFileError(
+            f"{path}: the zip holds no .shp file; zip the Shapefile's .shp, .shx, .dbf and .prj together.",
+            path=str(path),
+        )
+    chosen = next((s for s in shapes if Path(s).stem == layer), shapes[0])
+    notes = [f"{len(shapes)} shapefiles in the zip; read {chosen!r}"] if len(shapes) > 1 else []
+    return f"/vsizip/{path.resolve()}/{chosen}", notes
+
+
+_READERS = {
+    ".csv": _read_csv,
+    ".txt": _read_csv,
+    ".xlsx": _read_xlsx,
+    ".xlsm": _read_xlsx,
+    ".geojson": _read_vector,
+    ".json": _read_vector,
+    ".gpkg": _read_vector,
+    ".zip": _read_vector,
+    ".shp.zip": _read_vector,
+}
