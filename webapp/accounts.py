@@ -51,12 +51,16 @@ def list_users(engine: Engine) -> list[dict]:
                  "created_at": u.created_at.isoformat()} for u in users]
 
 
-def authenticate(engine: Engine, username: str, password: str) -> dict | None:
-    """Return ``{"username", "role"}`` when the password matches an active user, else None."""
+def authenticate(engine: Engine, username: str, password: str, **detail) -> dict | None:
+    """Return ``{"username", "role"}`` when the password matches an active user, else None.
+
+    The attempt is audited as ``login`` or ``login.failed`` with ``detail`` (e.g. the client
+    address); the password never is.
+    """
     with session_scope(engine) as session:
         user = session.scalar(select(User).where(User.username == username))
         ok = bool(user and user.active and check_password_hash(user.password_hash, password))
-        audit(session, username, "login" if ok else "login.failed")
+        audit(session, username, "login" if ok else "login.failed", **detail)
         return {"username": user.username, "role": user.role} if ok else None
 
 

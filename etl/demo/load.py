@@ -24,13 +24,17 @@ from geo.store.records import insert_frame, unit_ids
 from geo.store.units import list_vintages, read_units
 
 DEMO_KIND = "demo"
+#: Raised whenever the generator changes what it produces: a demo set made by an older
+#: generator is replaced on the next `diaban demo` (it is synthetic, nothing is lost).
+GENERATOR_VERSION = 2
 
 
 def load_demo(engine: Engine, *, seed: int = 2016, replace: bool = False, actor: str = "cli",
               progress: Callable[[str], None] | None = None) -> dict:
     """Generate the demo set for ``seed`` and load it, unless a demo set is already loaded.
 
-    With ``replace=True`` every earlier demo batch is deleted first (its rows cascade).
+    With ``replace=True``, or when the loaded set came from another ``GENERATOR_VERSION``,
+    every earlier demo batch is deleted first (its rows cascade).
 
     Returns
     -------
@@ -40,7 +44,8 @@ def load_demo(engine: Engine, *, seed: int = 2016, replace: bool = False, actor:
     step = progress or (lambda _: None)
     with session_scope(engine) as session:
         existing = session.scalars(select(ImportBatch).where(ImportBatch.kind == DEMO_KIND)).all()
-        if existing and not replace:
+        current = all(b.report.get("generator_version") == GENERATOR_VERSION for b in existing)
+        if existing and current and not replace:
             return {"status": "already loaded", "batch": existing[0].id,
                     "seed": existing[0].report.get("seed"), **existing[0].report.get("rows", {})}
         for batch in existing:
@@ -56,7 +61,8 @@ def load_demo(engine: Engine, *, seed: int = 2016, replace: bool = False, actor:
         batch = start_batch(session, kind=DEMO_KIND, source=f"diaban demo --seed {seed}",
                             created_by=actor, synthetic=True)
         rows = _write(session, data, batch.id, step)
-        finish_batch(batch, rows_loaded=sum(rows.values()), report={"seed": seed, "rows": rows})
+        finish_batch(batch, rows_loaded=sum(rows.values()), report={"seed": seed, "rows": rows,
+                                                                   "generator_version": GENERATOR_VERSION})
         audit(session, actor, "demo.load", f"batch {batch.id}", seed=seed, rows=rows)
         return {"status": "loaded", "batch": batch.id, "seed": seed, **rows}
 
