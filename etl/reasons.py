@@ -34,6 +34,11 @@ BAD_NUMBER = "BAD_NUMBER"
 AMBIGUOUS_NUMBER = "AMBIGUOUS_NUMBER"
 BAD_MONEY = "BAD_MONEY"
 FRACTIONAL_MONEY = "FRACTIONAL_MONEY"
+MISSING_FIELD = "MISSING_FIELD"
+UNKNOWN_UNIT = "UNKNOWN_UNIT"
+AMBIGUOUS_UNIT = "AMBIGUOUS_UNIT"
+DUPLICATE = "DUPLICATE"
+UNKNOWN_LABEL = "UNKNOWN_LABEL"
 
 REASONS: dict[str, Reason] = {
     BAD_COORDINATE: Reason(
@@ -86,6 +91,33 @@ REASONS: dict[str, Reason] = {
         "Số tiền lẻ dưới 1 đồng.",
         "The amount has a fraction of a đồng.",
         "Amounts are whole đồng: check the decimal separator and the unit word.",
+    ),
+    MISSING_FIELD: Reason(
+        "Thiếu thông tin bắt buộc.",
+        "A required field is empty.",
+        "Fill in the field named in the detail (e.g. the date and the act of an incident, and its place).",
+    ),
+    UNKNOWN_UNIT: Reason(
+        "Không tìm thấy xã/phường này trong danh mục đơn vị hành chính của thời điểm đó.",
+        "No commune or ward of that name (or code) exists in the boundary vintage of the record's date.",
+        "Write the commune's official name with its district (Phường Tân Phong, TP Biên Hòa), its GSO "
+        "code, or the coordinates.",
+    ),
+    AMBIGUOUS_UNIT: Reason(
+        "Tên xã/phường khớp với nhiều đơn vị; không tự chọn.",
+        "The commune name matches more than one unit; none was chosen.",
+        "Add the district (huyện/thành phố) or the GSO code of the commune, or the coordinates.",
+    ),
+    DUPLICATE: Reason(
+        "Dòng trùng hoàn toàn với một dòng khác trong tệp; chỉ nạp một lần.",
+        "The row repeats another row of the file exactly; it was loaded once.",
+        "Nothing to fix unless the two rows are two real events: then tell them apart (time, place).",
+    ),
+    UNKNOWN_LABEL: Reason(
+        "Nhãn chưa có trong danh mục; nạp với mã 'other' và giữ nguyên nhãn gốc.",
+        "The label is not in the vocabulary; loaded as 'other' with the original label kept.",
+        "Use one of the listed labels (mua bán dâm, chứa mại dâm, môi giới mại dâm, ...) or ask for the "
+        "label to be added to the vocabulary.",
     ),
 }
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import ADMIN, login, run_cli
 from webapp.assets import remote_urls
 
 pytestmark = pytest.mark.postgis
@@ -14,7 +14,7 @@ STATIC = Path(__file__).resolve().parents[1] / "webapp" / "static"
 
 def test_healthz_answers_without_login(client):
     body = client.get("/healthz").get_json()
-    assert body == {"status": "ok", "database": "ok", "schema": "0004"}
+    assert body == {"status": "ok", "database": "ok", "schema": "0005"}
 
 
 @pytest.mark.parametrize("path", ["/", "/api/communes", "/api/vintages"])
@@ -93,3 +93,127 @@ def test_vintages_endpoint(auth_client):
     body = auth_client.get("/api/vintages").get_json()
     assert [v["id"] for v in body] == ["2010-02-06", "2025-07-01"]
     assert body[1]["valid_to"] is None and body[0]["units"]["commune"] == 171
+
+
+def _failed_logins(client, username, times, address):
+    """``times`` wrong-password logins of ``username`` from ``address``; each must get 401."""
+    client.environ_base["REMOTE_ADDR"] = address
+    for _ in range(times):
+        assert login(client, username, "wrong-password-x").status_code == 401
+
+
+@pytest.fixture(scope="module")
+def throttle_user(db_url):
+    user = ("throttle-user", "throttle-user-password")
+    result = run_cli(db_url, "users", "add", user[0], "--role", "viewer", "--password-stdin",
+                     input=user[1] + "\n")
+    assert result.exit_code == 0, result.output
+    return user
+
+
+def test_failed_logins_of_one_username_are_throttled_and_audited(client, conn, throttle_user):
+    from sqlalchemy import text
+
+    name, password = throttle_user
+    for i in range(5):  # from five addresses: only the username counter can trip
+        _failed_logins(client, name, 1, f"203.0.113.{10 + i}")
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.99"
+    response = login(client, name, password)  # even the right password: the account is paused
+    assert response.status_code == 429 and "Quá nhiều lần đăng nhập sai" in response.text
+    assert response.text.index("Quá nhiều") < response.text.index("Too many")
+    assert client.get("/").status_code == 302
+    rows = conn.execute(text("SELECT action, detail FROM audit_log WHERE actor = :n ORDER BY id"),
+                        {"n": name}).all()
+    assert [r.action for r in rows] == ["login.failed"] * 5 + ["login.throttled"]
+    assert [r.detail["address"] for r in rows] == [f"203.0.113.{10 + i}" for i in range(5)] + ["203.0.113.99"]
+    assert all(password not in str(r.detail) and "wrong-password" not in str(r.detail) for r in rows)
+
+
+def test_failed_logins_from_one_address_are_throttled(client, conn):
+    from sqlalchemy import text
+
+    for i in range(5):
+        _failed_logins(client, f"nobody-{i}", 1, "198.51.100.7")
+    response = login(client, ADMIN[0], ADMIN[1])
+    assert response.status_code == 429
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.8"  # another address is not held back
+    assert login(client, ADMIN[0], ADMIN[1]).status_code == 302
+    throttled = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'login.throttled' "
+                                  "AND actor = :n"), {"n": ADMIN[0]}).scalars().all()
+    assert {"address": "198.51.100.7", "by_username": 0, "by_address": 5} in throttled
+
+
+def test_a_successful_login_clears_the_username_counter(app, db_url):
+    name, password = "clears-user", "clears-user-password"
+    assert run_cli(db_url, "users", "add", name, "--role", "viewer", "--password-stdin",
+                   input=password + "\n").exit_code == 0
+    client = app.test_client()
+    _failed_logins(client, name, 4, "192.0.2.1")
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.2"
+    assert login(client, name, password).status_code == 302
+    client = app.test_client()
+    _failed_logins(client, name, 4, "192.0.2.3")  # 8 failures in the window, 4 since the success
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.4"
+    assert login(client, name, password).status_code == 302
+
+
+def _csrf_token(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_logout_needs_the_session_token(auth_client):
+    assert auth_client.post("/logout").status_code == 400
+    assert auth_client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    page = auth_client.get("/").text  # still logged in
+    response = auth_client.post("/logout", data={"csrf_token": _csrf_token(page)})
+    assert response.status_code == 302 and response.location.endswith("/login")
+    assert auth_client.get("/").status_code == 302
+
+
+def test_the_login_token_is_renewed_for_the_new_session(client):
+    before = _csrf_token(client.get("/login").text)
+    assert login(client).status_code == 302
+    assert _csrf_token(client.get("/").text) != before
+
+
+def test_bearer_requests_need_no_csrf_token(client, engine):
+    from webapp.accounts import issue_token
+
+    token = issue_token(engine, ADMIN[0])
+    response = client.post("/api/communes", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 405  # the method is refused, not the missing token
+    assert client.post("/api/communes").status_code == 401
+
+
+def test_request_bodies_are_limited(app, engine, db_url):
+    from webapp import create_app
+
+    assert app.config["MAX_CONTENT_LENGTH"] == 50 * 1024 * 1024
+    small = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": db_url,
+                        "ENGINE": engine, "MAX_CONTENT_LENGTH": 2048})
+    client = small.test_client()
+    token = _csrf_token(client.get("/login").text)
+    response = client.post("/login", data={"csrf_token": token, "username": "x", "password": "y" * 4096})
+    assert response.status_code == 413
+    assert login(client).status_code == 302
+    response = client.post("/logout", data={"csrf_token": _csrf_token(client.get("/").text),
+                                            "padding": "z" * 4096})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/login", "/", "/api/vintages", "/ogc/collections",
+                                  "/no-such-page"])
+def test_every_answer_has_the_security_headers(auth_client, path):
+    headers = auth_client.get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    policy = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["img-src"] == "'self' data:"
+    assert policy["script-src"] == policy["style-src"] == "'self' 'unsafe-inline'"
+    assert policy["font-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+
+
+def test_anonymous_answers_have_the_security_headers_too(client):
+    for path in ("/", "/api/communes"):
+        assert client.get(path).headers["X-Frame-Options"] == "DENY"

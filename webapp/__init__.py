@@ -11,12 +11,16 @@ from flask import Flask
 from geo.settings import database_url
 from geo.store import make_engine
 
+#: Default limit of a request body (uploads included), in bytes.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application.
 
     Configuration is read here and only here: ``DATABASE_URL`` (or ``test_config``) for the
-    database, ``SECRET_KEY`` for sessions (else a key kept in the instance folder).
+    database, ``SECRET_KEY`` for sessions (else a key kept in the instance folder),
+    ``MAX_CONTENT_LENGTH`` for the largest request body in bytes (default 50 MB; larger get 413).
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
@@ -24,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
     )
     if test_config:
         app.config.update(test_config)

@@ -1,4 +1,11 @@
-"""Login, logout and the guard every route except /healthz and /login goes through."""
+"""Login, logout and the guards every request goes through.
+
+:func:`require_login` sends anyone without a session (or a Bearer token under /api/ and /ogc)
+to the login page; :func:`check_csrf` refuses a state-changing request from a browser session
+without the session's token; :func:`login` is rate limited per username and client address
+from the audit log (so the limit holds across processes); :func:`security_headers` adds the
+headers every answer carries.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from flask import (
     url_for,
 )
 
+from geo.store.audit import recent_login_failures, record
 from webapp.accounts import authenticate, has_role, user_for_token
 from webapp.i18n import t
 
@@ -29,17 +37,39 @@ MACHINE_PREFIXES = ("/api/", "/ogc/")
 #: Endpoints reachable without a login.
 PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "health.favicon", "static"}
 
+#: Methods that change nothing and need no CSRF token.
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+#: Failed logins for one username or from one client address within the window before 429.
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_SECONDS = 10 * 60
+THROTTLED = ("Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau 10 phút. / "
+             "Too many failed logins. Please try again in 10 minutes.")
+
+#: Sent with every answer. Folium's pages inline their scripts and styles, Leaflet uses data: images.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "; ".join([
+        "default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:", "font-src 'self'", "connect-src 'self'", "object-src 'none'",
+        "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'"]),
+}
+
 
 @bp.before_app_request
 def require_login():
     """Load the user of the session; send anyone else to the login page (401 for the API)."""
     g.user = session.get("user")
+    g.bearer = False
     machine = request.path.startswith(MACHINE_PREFIXES) or request.path == "/ogc"
     header = request.headers.get("Authorization", "")
     if machine and header:
         scheme, _, token = header.partition(" ")
         g.user = user_for_token(current_app.extensions["diaban.engine"], token.strip()) \
             if scheme.lower() == "bearer" else None
+        g.bearer = g.user is not None
         if g.user is None:
             return _unauthorized("invalid, revoked or unsupported token; get one with "
                                  "`diaban users token NAME` and send Authorization: Bearer TOKEN")
@@ -48,6 +78,41 @@ def require_login():
             return _unauthorized("log in or send Authorization: Bearer TOKEN")
         return redirect(url_for("auth.login", next=request.full_path))
     return None
+
+
+@bp.before_app_request
+def check_csrf():
+    """Refuse (400) a state-changing request without the session's token.
+
+    The token comes in the form field ``csrf_token`` or the header ``X-CSRF-Token``. Requests
+    authenticated with a Bearer token carry no cookie and are exempt. Runs after
+    :func:`require_login`, so an anonymous request to a guarded route is sent to log in first.
+    """
+    if request.method in SAFE_METHODS or g.get("bearer"):
+        return
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    expected = session.get("csrf_token") or ""
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        abort(400, "thiếu hoặc sai mã CSRF; tải lại trang / missing or wrong CSRF token; reload the page")
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, created on first use (templates call it for every form)."""
+    return session.setdefault("csrf_token", secrets.token_urlsafe(24))
+
+
+@bp.app_context_processor
+def inject_csrf_token() -> dict:
+    """Make :func:`csrf_token` available to every template."""
+    return {"csrf_token": csrf_token}
+
+
+@bp.after_app_request
+def security_headers(response):
+    """Add :data:`SECURITY_HEADERS` to every answer."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _unauthorized(message: str):
@@ -73,27 +138,29 @@ def role_required(role: str):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Show the login form and check it; a per-session token guards the form."""
-    error = None
-    if request.method == "POST":
-        token = request.form.get("csrf_token")
-        if not token or token != session.get("csrf_token"):
-            abort(400)
-        user = authenticate(current_app.extensions["diaban.engine"],
-                            request.form.get("username", ""), request.form.get("password", ""))
+    error, status = None, 200
+    if request.method == "POST":  # the token was checked by check_csrf
+        engine = current_app.extensions["diaban.engine"]
+        username, address = request.form.get("username", ""), request.remote_addr
+        failures = recent_login_failures(engine, username, address, seconds=LOGIN_WINDOW_SECONDS)
+        if max(failures) >= LOGIN_MAX_FAILURES:
+            record(engine, username, "login.throttled", address=address,
+                   by_username=failures[0], by_address=failures[1])
+            return render_template("login.html", error=THROTTLED, t=t, csrf_token=csrf_token()), 429
+        user = authenticate(engine, username, request.form.get("password", ""), address=address)
         if user:
             session.clear()
             session["user"] = user
+            session["csrf_token"] = secrets.token_urlsafe(24)  # a new token for the new session
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/") and not target.startswith("//")
                             else url_for("map.index"))
-        error = t("bad_login")
-    session.setdefault("csrf_token", secrets.token_urlsafe(24))
-    return render_template("login.html", error=error, t=t, csrf_token=session["csrf_token"]), (
-        401 if error else 200)
+        error, status = t("bad_login"), 401
+    return render_template("login.html", error=error, t=t, csrf_token=csrf_token()), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Forget the session's user."""
+    """Forget the session's user (the form carries the session's token, see :func:`check_csrf`)."""
     session.clear()
     return redirect(url_for("auth.login"))

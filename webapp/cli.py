@@ -197,10 +197,11 @@ def _register_commands() -> None:
     from webapp.commands.classify import classify, classify_compare
     from webapp.commands.export import export
     from webapp.commands.hotspots import hotspots
+    from webapp.commands.ingest import ingest
     from webapp.commands.reactivation import history, reactivation
     from webapp.commands.targets import targets
 
-    for command in (classify, classify_compare, export, hotspots, reactivation, history, targets):
+    for command in (classify, classify_compare, export, hotspots, ingest, reactivation, history, targets):
         main.add_command(command)
 
 

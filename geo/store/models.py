@@ -360,3 +360,22 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class RejectedRow(Base):
+    """A source row the ingest could not load (quarantine), with its reason and fix.
+
+    ``raw`` holds only the row's allowed columns as the file gave them: columns dropped for
+    privacy at read time never reach it, and case or record numbers are left out.
+    """
+
+    __tablename__ = "rejected_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True)
+    source_row: Mapped[int] = mapped_column()
+    sheet: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict] = mapped_column(JSONB, default=dict)
