@@ -36,6 +36,7 @@ from pyproj.transformer import TransformerGroup
 
 from etl import reasons
 from etl.errors import ParserOptionError
+from etl.text import is_blank
 from geo.settings import STORAGE_CRS
 
 #: The operation pinned for every VN-2000 source CRS (EPSG:6960, parameters of QĐ 05/2007/QĐ-BTNMT).
@@ -174,14 +175,6 @@ def _empty(index: pd.Index) -> pd.DataFrame:
     )
 
 
-def _blank(value: object) -> bool:
-    """True for None, NaN, NA and empty text."""
-    return (
-        value is None
-        or value is pd.NA
-        or (isinstance(value, float) and value != value)
-        or (isinstance(value, str) and not value.strip())
-    )
 
 
 class _Raw(NamedTuple):
@@ -209,7 +202,7 @@ def _geo_or_proj(values: list[float], hemis: list[str], dms: bool, lat_first: bo
 
 def _raw_text(text: object) -> _Raw:
     """One cell holding both values, latitude first unless hemisphere letters say otherwise."""
-    if _blank(text):
+    if is_blank(text):
         return _Raw("none")
     found = _angles(str(text))
     if found is None or len(found.values) != 2:
@@ -219,9 +212,9 @@ def _raw_text(text: object) -> _Raw:
 
 def _raw_pair(lon: object, lat: object) -> _Raw:
     """Two cells stated as longitude and latitude (possibly swapped, possibly metres)."""
-    if _blank(lon) and _blank(lat):
+    if is_blank(lon) and is_blank(lat):
         return _Raw("none")
-    if _blank(lon) or _blank(lat):
+    if is_blank(lon) or is_blank(lat):
         return _Raw("bad")
     a, b = _angles(str(lon)), _angles(str(lat))
     if a is None or b is None or len(a.values) != 1 or len(b.values) != 1:
@@ -232,7 +225,7 @@ def _raw_pair(lon: object, lat: object) -> _Raw:
 
 def _raw_xy(x: object, y: object) -> _Raw:
     """Two cells of projected metres, X = northing and Y = easting (Vietnamese surveying)."""
-    if _blank(x) and _blank(y):
+    if is_blank(x) and is_blank(y):
         return _Raw("none")
     north, east = _metres(x), _metres(y)
     return _Raw("bad") if np.isnan(north) or np.isnan(east) else _Raw("proj", north, east, method="projected")

@@ -28,6 +28,7 @@ import pandas as pd
 
 from etl import reasons
 from etl.errors import ParserOptionError, ValueParseError
+from etl.text import is_blank
 
 Precision = Literal["day", "month", "quarter", "year"]
 
@@ -182,15 +183,6 @@ def _parse_cell(
     raise ValueParseError(f"{value!r} is not a date; write dd/mm/yyyy", reasons.BAD_DATE)
 
 
-def _blank(value: object) -> bool:
-    """True for None, NaN, NaT, NA and empty text."""
-    return (
-        value is None
-        or value is pd.NA
-        or value is pd.NaT
-        or (isinstance(value, float) and value != value)
-        or (isinstance(value, str) and not value.strip())
-    )
 
 
 def parse_dates(
@@ -232,7 +224,7 @@ def parse_dates(
     order = _column_order([f for v in series if (f := _dmy_fields(v)) is not None])
     rows = []
     for value in series:
-        if _blank(value):
+        if is_blank(value):
             rows.append((None, None, None, None))
             continue
         try:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from etl import reasons
 from etl.errors import ValueParseError
+from etl.text import is_blank
 
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
 _DIGIT_SPACES = re.compile(r"(?<=[\d.,]) (?=\d)")
@@ -105,14 +106,6 @@ def _clean(text: object) -> str:
     return unicodedata.normalize("NFC", str(text)).strip().casefold()
 
 
-def _blank(value: object) -> bool:
-    """True for None, NaN, NA and empty text."""
-    return (
-        value is None
-        or value is pd.NA
-        or (isinstance(value, float) and value != value)
-        or (isinstance(value, str) and not value.strip())
-    )
 
 
 def _squeeze(text: object) -> str:
@@ -205,7 +198,7 @@ def parse_numbers(values: Iterable[object]) -> pd.DataFrame:
     mark = _column_mark([m.group("num") for c in cells if (m := _NUMBER_WITH_UNIT.fullmatch(c))])
     out, why = [], []
     for value in series:
-        if _blank(value):
+        if is_blank(value):
             out.append(float("nan"))
             why.append(None)
             continue
@@ -301,7 +294,7 @@ def parse_money(values: Iterable[object]) -> pd.DataFrame:
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     out, why = [], []
     for value in series:
-        if _blank(value):
+        if is_blank(value):
             out.append(None)
             why.append(None)
             continue

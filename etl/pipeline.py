@@ -36,6 +36,7 @@ from etl.dates import parse_dates
 from etl.errors import ParserOptionError
 from etl.numbers import parse_numbers
 from etl.readers import read_table
+from etl.text import is_blank
 from geo.join import assign_units
 from geo.settings import STORAGE_CRS
 from geo.store.batches import file_sha256
@@ -165,16 +166,15 @@ def _reject(out: pd.DataFrame, mask, code: str, details) -> None:
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     """A column as stripped text (None when blank or absent)."""
     values = frame[column] if column in frame else [None] * len(frame)
-    return pd.Series([None if _blank(v) else str(v).strip() for v in values], index=frame.index, dtype=object)
+    return pd.Series([None if is_blank(v) else str(v).strip() for v in values], index=frame.index,
+                     dtype=object)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
 
 
 def _detail(field: str, value: Any, code: str) -> str:
     reason = reasons.explain(code)
-    return f"{field}: {'' if _blank(value) else value!s} — {reason.en} Fix: {reason.fix}"
+    return f"{field}: {'' if is_blank(value) else value!s} — {reason.en} Fix: {reason.fix}"
 
 
 def _incident_values(frame: pd.DataFrame, out: pd.DataFrame) -> None:
@@ -277,7 +277,7 @@ def _coordinates(frame: pd.DataFrame, out: pd.DataFrame, places: _Places) -> Non
     parsed = parse_coordinates(frame, province=places.outline, crs_candidates=places.crs_candidates,
                                **columns)
     out["lon"], out["lat"] = parsed["lon"], parsed["lat"]
-    shown = [", ".join("" if _blank(v) else str(v) for v in row)
+    shown = [", ".join("" if is_blank(v) else str(v) for v in row)
              for row in frame[list(columns.values())].itertuples(index=False)]
     for code in (reasons.BAD_COORDINATE, reasons.OUTSIDE_PROVINCE, reasons.AMBIGUOUS_CRS):
         _reject(out, parsed["reason"] == code, code,
@@ -317,7 +317,7 @@ def _by_reference(places: _Places, vintage: str, code: str | None, commune: str 
                   district: str | None) -> tuple[int | None, str | None, str | None]:
     """The unit id named by a GSO code or by commune and district names, or the reason why none."""
     units = places.units(vintage)
-    code, commune, district = (None if _blank(v) else v for v in (code, commune, district))
+    code, commune, district = (None if is_blank(v) else v for v in (code, commune, district))
     if code is not None:
         code = code.zfill(5) if code.isdigit() else code
         found = units.loc[units["unit_code"] == code, "unit_id"]
@@ -412,7 +412,7 @@ def _raw(row: pd.Series) -> dict:
 
 
 def _json_value(value: Any) -> Any:
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, datetime | date):
         return value.isoformat()

@@ -138,6 +138,23 @@ class ColumnEvidence:
     n_changed: int = 0
 
 
+def is_blank(value: object) -> bool:
+    """True for an empty cell: None, NaN, NaT, NA and text of only spaces.
+
+    Examples
+    --------
+    >>> [is_blank(v) for v in (None, float("nan"), pd.NA, pd.NaT, "  ", "0", 0)]
+    [True, True, True, True, True, False, False]
+    """
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and value != value)
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
 def to_nfc(text: str) -> str:
     r"""The text in Unicode normal form C (precomposed letters, one code point per letter).
 

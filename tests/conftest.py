@@ -174,3 +174,12 @@ def browser_type_launch_args(browser_type_launch_args, chromium_path):
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"],
     }
+
+
+@pytest.fixture(scope="session")
+def ogrinfo():
+    """Path of system GDAL's ogrinfo (Debian gdal-bin); exports are read back with it."""
+    path = shutil.which("ogrinfo")
+    if path is None:
+        unavailable("GDAL's ogrinfo (apt-get install gdal-bin)")
+    return path

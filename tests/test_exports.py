@@ -1,7 +1,6 @@
 """`diaban export` read back with system GDAL: counts, Vietnamese text, CRS and public mode."""
 
 import re
-import shutil
 import subprocess
 import zipfile
 
@@ -21,14 +20,6 @@ NAME = "Phường Tân Phong"
 EXTENSIONS = {"gpkg": "gpkg", "shp": "zip", "geojson": "geojson", "kml": "kml", "csv": "csv",
               "fgb": "fgb"}
 
-
-@pytest.fixture(scope="module")
-def ogrinfo():
-    path = shutil.which("ogrinfo")
-    if path is None:
-        from tests.conftest import unavailable
-        unavailable("GDAL's ogrinfo (apt-get install gdal-bin)")
-    return path
 
 
 def gdal_read(ogrinfo, path, *args):

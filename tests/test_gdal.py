@@ -1,21 +1,12 @@
 """GIS staff read what the API gives with GDAL's own tools."""
 
 import json
-import shutil
 import subprocess
 
 import pytest
 
 pytestmark = [pytest.mark.postgis, pytest.mark.gdal]
 
-
-@pytest.fixture(scope="module")
-def ogrinfo():
-    path = shutil.which("ogrinfo")
-    if path is None:
-        from tests.conftest import unavailable
-        unavailable("GDAL's ogrinfo (apt-get install gdal-bin)")
-    return path
 
 
 def test_ogrinfo_reads_the_communes_geojson(auth_client, ogrinfo, tmp_path):
