@@ -7,11 +7,9 @@ establishment's name: establishments appear by id and type.
 
 from __future__ import annotations
 
-import math
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import click
-import numpy as np
 import pandas as pd
 
 from geo.join import assign_units
@@ -24,31 +22,16 @@ from geo.reactivation import (
 )
 from geo.store.records import read_establishments, read_incidents, read_inspections, read_sites
 from geo.store.units import list_vintages, read_units
-from webapp.commands import engine_for, print_json
+from webapp.commands import engine_for, json_ready, json_ready_dict, print_json
 
 AT_RISK = {"radius_m": 500.0, "lookback_days": 90, "half_life_days": 30.0}
 TRIGGERS = {"incident": "incident", "inspection": "inspection", "recorded": "officer's record, event",
             "recleared": "re-clearing, event"}
 
 
-def plain(value):
-    """A JSON-ready value: numpy scalars to Python, timestamps to dates, NaN/NaT/NA to None."""
-    if isinstance(value, list | tuple | np.ndarray):
-        return [plain(v) for v in value]
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, pd.Timestamp | datetime):
-        return value.date()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
     """Rows of ``frame`` as JSON-ready dicts with the given columns."""
-    return [{c: plain(row[c]) for c in columns} for _, row in frame.iterrows()]
+    return [{c: json_ready(row[c]) for c in columns} for _, row in frame.iterrows()]
 
 
 def read_inputs(engine, as_of: date) -> dict:
@@ -95,18 +78,13 @@ def reactivation_report(inputs: dict, *, as_of: date, radius: float, window: int
                 "district_vintage": inputs["district_vintage"]}
     status = result.sites["status"].value_counts()
     return {
-        "as_of": as_of, "vintage": inputs["vintage"], "params": plain_dict(result.params),
-        "counts": plain_dict(result.counts),
+        "as_of": as_of, "vintage": inputs["vintage"], "params": json_ready_dict(result.params),
+        "counts": json_ready_dict(result.counts),
         "status": {s: int(status.get(s, 0)) for s in ("active", "cleared", "reactivated")},
         "sites": sites, "survival": survival,
         "at_risk": {"params": AT_RISK | {"top": top},
                     "sites": records(at_risk, list(at_risk.columns))},
     }
-
-
-def plain_dict(data: dict) -> dict:
-    """A dict with JSON-ready values."""
-    return {k: plain(v) for k, v in data.items()}
 
 
 def _spell_text(c: dict) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 from boundaries.targets import load_targets
 from geo.store.targets import read_target_measures
 from geo.targets import track_targets
-from webapp.commands import engine_for, print_json
+from webapp.commands import engine_for, json_ready_dict, print_json
 
 _YES_NO = {True: "đạt / yes", False: "chưa / no", None: "–"}
 
@@ -36,7 +34,7 @@ def targets(ctx, year, district, as_json):
     records = [_record(r, names) for r in rows.to_dict(orient="records")]
     if as_json:
         print_json({"plan": {**plan, "vintage": plan["vintage"],
-                             "targets": [_plain(t) for t in table.to_dict(orient="records")]},
+                             "targets": [json_ready_dict(t) for t in table.to_dict(orient="records")]},
                     "rows": records})
         return
     _print_table(records, table)
@@ -54,19 +52,9 @@ def _select(rows, year, district, names):
     return rows
 
 
-def _plain(row: dict) -> dict:
-    """NaN → None and numpy scalars → Python numbers, for JSON."""
-    out = {}
-    for key, value in row.items():
-        if hasattr(value, "item"):
-            value = value.item()
-        out[key] = None if isinstance(value, float) and math.isnan(value) else value
-    return out
-
-
 def _record(row: dict, names: dict) -> dict:
     """One row of the JSON output."""
-    row = _plain(row)
+    row = json_ready_dict(row)
     row["scope_name"] = names.get(row["scope"])
     row["year"] = int(row["year"])
     return row
