@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from geo.join import assign_units
+from geo.join import place_records
 
 #: Inspection outcomes that mean the establishment was sanctioned.
 SANCTION_OUTCOMES = ("xu_phat", "tam_dinh_chi", "tuoc_giay_phep")
@@ -56,59 +56,6 @@ class ClassificationInputs:
     attestations: pd.DataFrame
     vintage: str = ""
     unassigned: dict = field(default_factory=dict)
-
-
-def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage: str,
-                  crosswalk: pd.DataFrame | None = None) -> pd.Series:
-    """Return the unit code of each record on the units of ``vintage``.
-
-    Parameters
-    ----------
-    records : GeoDataFrame
-        Points (EPSG:4326) or ``None``, with ``ref_unit_code`` and ``ref_vintage`` columns
-        for records placed only by a commune reference.
-    units : GeoDataFrame
-        The communes of ``vintage`` (``unit_code``, polygons in the records' CRS).
-    vintage : str
-        The evaluated vintage.
-    crosswalk : DataFrame, optional
-        ``from_vintage, from_code, to_vintage, to_code, kind``: a reference to a unit of
-        another vintage follows a ``whole`` row into ``vintage``; a split unit's records
-        stay unplaced (flagged, never guessed).
-
-    Returns
-    -------
-    Series
-        Indexed like ``records``: the unit code, ``<NA>`` when the record cannot be placed.
-
-    Examples
-    --------
-    >>> from shapely import Point, box
-    >>> units = gpd.GeoDataFrame({"unit_code": ["A"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
-    >>> recs = gpd.GeoDataFrame({"ref_unit_code": [None, "B", "C"],
-    ...     "ref_vintage": [None, "v1", "v0"]}, geometry=[Point(0.5, 0.5), None, None], crs=4326)
-    >>> place_records(recs, units, vintage="v1").tolist()
-    ['A', 'B', <NA>]
-    >>> cw = pd.DataFrame({"from_vintage": ["v0"], "from_code": ["C"], "to_vintage": ["v1"],
-    ...                    "to_code": ["A"], "kind": ["whole"]})
-    >>> place_records(recs, units, vintage="v1", crosswalk=cw).tolist()
-    ['A', 'B', 'A']
-    """
-    if records.empty:
-        return pd.Series(pd.array([], dtype="string"), index=records.index, name="unit_code")
-    by_point = assign_units(records.geometry, units)["unit_code"].astype("string")
-    ref_ok = records["ref_vintage"].eq(vintage).fillna(False).astype(bool)
-    by_ref = records["ref_unit_code"].where(ref_ok).astype("string")
-    if crosswalk is not None and not crosswalk.empty:
-        whole = crosswalk[(crosswalk["kind"] == "whole") & (crosswalk["to_vintage"] == vintage)]
-        successor = dict(zip(zip(whole["from_vintage"], whole["from_code"], strict=True),
-                             whole["to_code"], strict=True))
-        followed = pd.Series([successor.get((v, c)) for v, c in zip(
-            records["ref_vintage"], records["ref_unit_code"], strict=True)],
-            index=records.index, dtype="string")
-        by_ref = by_ref.fillna(followed)
-    has_point = records.geometry.notna() & ~records.geometry.is_empty
-    return by_point.where(has_point, by_ref).rename("unit_code")
 
 
 def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFrame,

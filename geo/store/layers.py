@@ -3,8 +3,8 @@
 Each function returns only the columns an export may carry (never a site's descriptor,
 never a person count; establishment names only when the caller allows them). Layers dated
 by a period keep the records with ``period.start <= date < period.end``. Point layers get a
-``commune_code`` of the vintage asked for: the commune covering the point (the rule of
-``geo.join.assign_units``), else the record's own reference when it belongs to that vintage.
+``commune_code`` of the vintage asked for by ``geo.join.place_records``: the commune covering
+the point, or for a record without one its own reference when it belongs to that vintage.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
-from geo.join import assign_units
+from geo.join import place_records
 from geo.periods import Period
 from geo.settings import STORAGE_CRS
 from geo.store.classification import read_snapshot
@@ -36,17 +36,10 @@ def _latest_snapshot_id(conn, period: Period, vintage: str) -> int | None:
         return c.execute(sql, {"p": period.label, "v": vintage}).scalar_one_or_none()
 
 
-def _place(frame: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, vintage: str) -> pd.Series:
-    """The commune of ``vintage`` each record lies in, else its same-vintage reference."""
-    placed = assign_units(frame.geometry, communes)["unit_code"].astype("string")
-    ref = frame["ref_unit_code"].where(frame["ref_vintage"] == vintage).astype("string")
-    return placed.fillna(ref)
-
-
 def _points(frame: gpd.GeoDataFrame, columns: list[str], communes, vintage: str) -> gpd.GeoDataFrame:
     """``frame`` reduced to ``columns`` plus ``commune_code`` and geometry (EPSG:4326)."""
     out = frame[columns].copy()
-    out["commune_code"] = _place(frame, communes, vintage)
+    out["commune_code"] = place_records(frame, communes, vintage=vintage)
     return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=STORAGE_CRS)
 
 

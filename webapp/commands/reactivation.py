@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import click
 import pandas as pd
 
-from geo.join import assign_units
+from geo.join import assign_units, place_records
 from geo.reactivation import (
     collect_evidence,
     location_history,
@@ -47,9 +47,7 @@ def read_inputs(engine, as_of: date) -> dict:
         # Districts were abolished on 2025-07-01: group by those of the latest vintage having them.
         with_districts = [v["id"] for v in vintages if v["units"].get("district")]
         districts = read_units(conn, with_districts[-1], level="district") if with_districts else None
-    code = assign_units(sites, units)["unit_code"]
-    own = sites["ref_unit_code"].where(sites["ref_vintage"] == vintage)
-    sites = sites.assign(commune_code=code.fillna(own.astype("string")))
+    sites = sites.assign(commune_code=place_records(sites, units, vintage=vintage))
     district = (assign_units(sites, districts)["unit_code"] if districts is not None
                 else pd.Series(pd.NA, index=sites.index, dtype="string"))
     sites = sites.assign(district_code=district)
