@@ -16,8 +16,6 @@ digits must match, and no fuzzy candidate is ever accepted.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
@@ -34,6 +32,7 @@ from etl import reasons
 from etl.coordinates import parse_coordinates
 from etl.dates import parse_dates
 from etl.errors import ParserOptionError
+from etl.names import commune_key, district_key, text_key
 from etl.numbers import parse_numbers
 from etl.readers import read_table
 from etl.text import is_blank
@@ -46,11 +45,6 @@ from geo.store.units import list_vintages, read_units, vintage_for_date
 IngestKind = Literal["establishments", "incidents"]
 KINDS: tuple[str, ...] = ("establishments", "incidents")
 
-_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
-_COMMUNE_PREFIX = re.compile(r"^(?:thị trấn|phường|xã|tt\.|p\.|x\.|tt(?=\s)|p(?=\s)|x(?=\s))\s*")
-_DISTRICT_PREFIX = re.compile(
-    r"^(?:thành phố|thị xã|huyện|quận|tp\.|tx\.|h\.|q\.|tp(?=\s)|tx(?=\s)|h(?=\s)|q(?=\s))\s*")
 _INCIDENT_KINDS = {
     "mua bán dâm": "mua_ban_dam",
     "chứa mại dâm": "chua_mai_dam",
@@ -192,11 +186,11 @@ def _incident_values(frame: pd.DataFrame, out: pd.DataFrame) -> None:
     label = _text(frame, "incident_kind")
     _reject(out, label.isna(), reasons.MISSING_FIELD,
             _detail("incident_kind", None, reasons.MISSING_FIELD))
-    codes = label.map(lambda v: None if v is None else _INCIDENT_KINDS.get(_text_key(v)))
+    codes = label.map(lambda v: None if v is None else _INCIDENT_KINDS.get(text_key(v)))
     out["incident_kind"] = codes.where(codes.notna() | label.isna(), "other")
     out["kind_label"] = label
     out.loc[label.notna() & codes.isna(), "warning"] = reasons.UNKNOWN_LABEL
-    out["case_type"] = _text(frame, "case_type").map(lambda v: _CASE_TYPES.get(_text_key(v)) if v else None)
+    out["case_type"] = _text(frame, "case_type").map(lambda v: _CASE_TYPES.get(text_key(v)) if v else None)
     for column in ("persons_total", "persons_under_18"):
         _count(frame, out, column)
 
@@ -217,12 +211,12 @@ def _establishment_values(frame: pd.DataFrame, out: pd.DataFrame) -> None:
     label, name = _text(frame, "establishment_type"), _text(frame, "name")
     _reject(out, label.isna() & name.isna(), reasons.MISSING_FIELD,
             _detail("establishment_type or name", None, reasons.MISSING_FIELD))
-    codes = label.map(lambda v: None if v is None else _ESTABLISHMENT_TYPES.get(_text_key(v)))
+    codes = label.map(lambda v: None if v is None else _ESTABLISHMENT_TYPES.get(text_key(v)))
     out["establishment_type"] = codes.fillna("other")
     out.loc[label.notna() & codes.isna(), "warning"] = reasons.UNKNOWN_LABEL
     out["name"], out["address"] = name, _text(frame, "address")
     out["commitment_signed"] = _text(frame, "commitment_signed").map(
-        lambda v: None if v is None else _YES_NO.get(_text_key(v)))
+        lambda v: None if v is None else _YES_NO.get(text_key(v)))
     out["status"] = "active"
 
 
@@ -252,13 +246,13 @@ class _Places:
     def units(self, vintage: str) -> gpd.GeoDataFrame:
         if vintage not in self._units:
             units = read_units(self.engine, vintage)
-            self._units[vintage] = units.assign(key=units["name"].map(_commune_key))
+            self._units[vintage] = units.assign(key=units["name"].map(commune_key))
         return self._units[vintage]
 
     def districts(self, vintage: str) -> pd.DataFrame:
         if vintage not in self._districts:
             districts = read_units(self.engine, vintage, level="district")
-            self._districts[vintage] = districts.assign(key=districts["name"].map(_district_key))
+            self._districts[vintage] = districts.assign(key=districts["name"].map(district_key))
         return self._districts[vintage]
 
 
@@ -325,55 +319,16 @@ def _by_reference(places: _Places, vintage: str, code: str | None, commune: str 
     if commune is None:
         return None, reasons.MISSING_FIELD, "no coordinate, commune code or commune name"
     shown = f"{commune} ({district})" if district else commune
-    found = units[units["key"] == _commune_key(commune)]
+    found = units[units["key"] == commune_key(commune)]
     districts = places.districts(vintage)
     if district is not None and len(districts):
-        parents = districts.loc[districts["key"] == _district_key(district), "unit_code"]
+        parents = districts.loc[districts["key"] == district_key(district), "unit_code"]
         found = found[found["parent_code"].isin(parents)]
     if len(found) != 1:
         listed = ", ".join(found["name"] + " " + found["unit_code"])
         detail = f"{shown}: {listed}" if listed else shown
         return None, reasons.UNKNOWN_UNIT if len(found) == 0 else reasons.AMBIGUOUS_UNIT, detail
     return int(found["unit_id"].iloc[0]), None, None
-
-
-def _text_key(text: str) -> str:
-    """Lower case NFC text with one space between words and tone marks in one place (oà = òa)."""
-    words = unicodedata.normalize("NFC", str(text)).lower().split()
-    return " ".join(_tone_word(w) for w in words)
-
-
-def _tone_word(word: str) -> str:
-    marks = unicodedata.normalize("NFD", word)
-    tones = "".join(c for c in marks if c in _TONES)
-    base = "".join(c for c in marks if c not in _TONES)
-    if not tones:
-        return unicodedata.normalize("NFC", word)
-    return unicodedata.normalize("NFC", base + "#" + tones)
-
-
-def _commune_key(name: str) -> str:
-    """A commune name without its prefix (P., Xã, TT., ...), tones placed one way, Roman numerals as digits.
-
-    Examples
-    --------
-    >>> _commune_key("P. Tân Phong") == _commune_key("Phường Tân Phong")
-    True
-    >>> _commune_key("Xã Hố Nai III") == _commune_key("Hố Nai 3")
-    True
-    >>> _commune_key("Xuân Hoà") == _commune_key("Xuân Hòa")
-    True
-    >>> _commune_key("Bàu Hàm") == _commune_key("Bàu Hàm 2")
-    False
-    """
-    text = _COMMUNE_PREFIX.sub("", unicodedata.normalize("NFC", str(name)).lower().strip())
-    words = _text_key(text).split()
-    return " ".join(_ROMAN.get(w, "1" if w == "i" and n else w) for n, w in enumerate(words))
-
-
-def _district_key(name: str) -> str:
-    """A district name without its prefix (TP, Huyện, TX., ...), tones placed one way."""
-    return _text_key(_DISTRICT_PREFIX.sub("", unicodedata.normalize("NFC", str(name)).lower().strip()))
 
 
 # --- Splitting into loaded, rejected and duplicate rows --------------------------------------------
@@ -423,6 +378,6 @@ def _json_value(value: Any) -> Any:
 
 # The vocabularies, keyed as labels are looked up (tone placement, case and spacing ignored).
 _INCIDENT_KINDS, _ESTABLISHMENT_TYPES, _CASE_TYPES, _YES_NO = (
-    {_text_key(k): v for k, v in table.items()}
+    {text_key(k): v for k, v in table.items()}
     for table in (_INCIDENT_KINDS, _ESTABLISHMENT_TYPES, _CASE_TYPES, _YES_NO)
 )

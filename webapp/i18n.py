@@ -1,6 +1,8 @@
 """Interface strings: Vietnamese first, English second.
 
-The language is chosen with ``?lang=vi|en`` and remembered in the session.
+The language is chosen with ``?lang=vi|en`` and remembered in the session. The shared strings are
+in :data:`STRINGS`; a blueprint keeps its own in a dict of its module and adds them with
+:func:`register` at import, so each page's wording lives next to its view.
 """
 
 from __future__ import annotations
@@ -39,6 +41,25 @@ STRINGS = {
                   "SYNTHETIC DEMO DATA — not real figures"),
     "no_data": ("Chưa có dữ liệu", "No data yet"),
 }
+
+
+def register(strings: dict[str, tuple[str, str]]) -> None:
+    """Add a module's ``{key: (vi, en)}`` strings; a key already taken with other text is an error.
+
+    Examples
+    --------
+    >>> register({"login": ("Đăng nhập", "Log in")})
+    >>> register({"login": ("Vào", "Enter")})
+    Traceback (most recent call last):
+    ...
+    ValueError: interface string 'login' is already defined with other text; pick another key
+    """
+    for key, pair in strings.items():
+        if len(pair) != 2:
+            raise ValueError(f"interface string {key!r} needs (vi, en), got {pair!r}")
+        if STRINGS.get(key, pair) != pair:
+            raise ValueError(f"interface string {key!r} is already defined with other text; pick another key")
+        STRINGS[key] = tuple(pair)
 
 
 def current_language() -> str:

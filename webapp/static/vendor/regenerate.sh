@@ -11,9 +11,10 @@ cp "$here/package.json" "$work/"
 (cd "$work" && npm install --ignore-scripts --no-audit --no-fund >/dev/null)
 cp "$work/package-lock.json" "$here/"
 nm="$work/node_modules"
-rm -rf "$here"/leaflet "$here"/jquery "$here"/bootstrap "$here"/awesome-markers "$here"/fontawesome "$here"/markercluster
-mkdir -p "$here"/{leaflet,jquery,bootstrap,awesome-markers,fontawesome/css,markercluster}
+rm -rf "$here"/chartjs "$here"/leaflet "$here"/jquery "$here"/bootstrap "$here"/awesome-markers "$here"/fontawesome "$here"/markercluster
+mkdir -p "$here"/{chartjs,leaflet,jquery,bootstrap,awesome-markers,fontawesome/css,markercluster}
 cp -r "$nm/leaflet/dist/leaflet.js" "$nm/leaflet/dist/leaflet.css" "$nm/leaflet/dist/images" "$nm/leaflet/LICENSE" "$here/leaflet/"
+cp "$nm/chart.js/dist/chart.umd.js" "$nm/chart.js/LICENSE.md" "$here/chartjs/"
 cp "$nm/jquery/dist/jquery.min.js" "$nm/jquery/LICENSE.txt" "$here/jquery/"
 cp "$nm/bootstrap/dist/js/bootstrap.bundle.min.js" "$nm/bootstrap/dist/css/bootstrap.min.css" "$nm/bootstrap/LICENSE" "$here/bootstrap/"
 cp -r "$nm/leaflet.awesome-markers/dist/leaflet.awesome-markers.js" "$nm/leaflet.awesome-markers/dist/leaflet.awesome-markers.css" \
