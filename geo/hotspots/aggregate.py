@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo.errors import HotspotError
 from geo.hotspots.options import Unit, check_choice, id_column
-from geo.join import assign_units, check_same_crs
+from geo.join import assign_units, check_same_crs, place_records
 from geo.periods import Period, parse_period
 
 Step = Literal["month", "quarter"]
@@ -53,6 +53,10 @@ def locate_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *,
                    unit: Unit = "commune", vintage: str | None = None) -> pd.Series:
     """The unit each record falls in, indexed like ``records`` (``<NA>`` when none).
 
+    Communes follow the one placement rule of :func:`geo.join.place_records` (the point, else a
+    reference to a unit of ``vintage``), kept only when the unit is one of ``units``; grid cells
+    are found by point alone (a cell cannot be inferred from a commune).
+
     Parameters
     ----------
     records : GeoDataFrame
@@ -69,23 +73,24 @@ def locate_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *,
     >>> from shapely import box, Point
     >>> units = gpd.GeoDataFrame({"commune_code": ["A", "B"]},
     ...                          geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326)
-    >>> records = gpd.GeoDataFrame({"ref_unit_code": [None, "B", "B"],
-    ...     "ref_vintage": [None, "v1", "v0"]}, geometry=[Point(0.5, 0.5), None, None], crs=4326)
+    >>> records = gpd.GeoDataFrame({"ref_unit_code": [None, "B", "B", "Z"],
+    ...     "ref_vintage": [None, "v1", "v0", "v1"]}, geometry=[Point(0.5, 0.5), None, None, None],
+    ...     crs=4326)
     >>> locate_records(records, units, vintage="v1").tolist()
-    ['A', 'B', <NA>]
+    ['A', 'B', <NA>, <NA>]
     """
     column = id_column(unit)
     _require(units, column)
     check_same_crs(records, units)
+    if unit == "commune" and vintage is not None and {"ref_unit_code", "ref_vintage"} <= set(records):
+        placed = place_records(records, units[[column, "geometry"]].rename(columns={column: "unit_code"}),
+                               vintage=vintage)
+        return placed.where(placed.isin(units[column])).rename(None)
     found = pd.Series(pd.NA, index=records.index, dtype="string")
     has_point = records.geometry.notna() & ~records.geometry.is_empty
     if has_point.any():
         assigned = assign_units(records.geometry[has_point], units, code_column=column)
         found[has_point] = assigned.iloc[:, 0].astype("string")
-    if unit == "commune" and vintage is not None and {"ref_unit_code", "ref_vintage"} <= set(records):
-        ref = (~has_point & (records["ref_vintage"] == vintage).fillna(False)
-               & records["ref_unit_code"].isin(units[column]).fillna(False))
-        found[ref] = records.loc[ref, "ref_unit_code"].astype("string")
     return found
 
 
