@@ -39,6 +39,11 @@ UNKNOWN_UNIT = "UNKNOWN_UNIT"
 AMBIGUOUS_UNIT = "AMBIGUOUS_UNIT"
 DUPLICATE = "DUPLICATE"
 UNKNOWN_LABEL = "UNKNOWN_LABEL"
+NOT_IN_VOCABULARY = "NOT_IN_VOCABULARY"
+UNKNOWN_ESTABLISHMENT = "UNKNOWN_ESTABLISHMENT"
+AMBIGUOUS_ESTABLISHMENT = "AMBIGUOUS_ESTABLISHMENT"
+UNKNOWN_SITE = "UNKNOWN_SITE"
+AMBIGUOUS_SITE = "AMBIGUOUS_SITE"
 
 REASONS: dict[str, Reason] = {
     BAD_COORDINATE: Reason(
@@ -104,20 +109,50 @@ REASONS: dict[str, Reason] = {
         "code, or the coordinates.",
     ),
     AMBIGUOUS_UNIT: Reason(
-        "Tên xã/phường khớp với nhiều đơn vị; không tự chọn.",
-        "The commune name matches more than one unit; none was chosen.",
-        "Add the district (huyện/thành phố) or the GSO code of the commune, or the coordinates.",
+        "Tên xã/phường khớp với nhiều đơn vị, hoặc chỉ gần giống; không tự chọn, chờ người xem xét.",
+        "The commune name matches more than one unit, or only resembles one; none was chosen, the row "
+        "waits in the review queue.",
+        "Choose the unit in the review queue (/review), or add the district (huyện/thành phố), the GSO code "
+        "of the commune or the coordinates and load the row again.",
     ),
     DUPLICATE: Reason(
-        "Dòng trùng hoàn toàn với một dòng khác trong tệp; chỉ nạp một lần.",
-        "The row repeats another row of the file exactly; it was loaded once.",
+        "Dòng trùng với một dòng khác trong tệp hoặc đã được nạp trước đó; chỉ nạp một lần.",
+        "The row repeats another row of the file, or a record loaded before; it is kept once.",
         "Nothing to fix unless the two rows are two real events: then tell them apart (time, place).",
     ),
     UNKNOWN_LABEL: Reason(
         "Nhãn chưa có trong danh mục; nạp với mã 'other' và giữ nguyên nhãn gốc.",
         "The label is not in the vocabulary; loaded as 'other' with the original label kept.",
-        "Use one of the listed labels (mua bán dâm, chứa mại dâm, môi giới mại dâm, ...) or ask for the "
-        "label to be added to the vocabulary.",
+        "Use one of the labels of etl/vocabulary.toml (mua bán dâm, chứa mại dâm, môi giới mại dâm, ...) "
+        "or ask for the label to be added to it.",
+    ),
+    NOT_IN_VOCABULARY: Reason(
+        "Giá trị không thuộc danh mục cho phép của trường này.",
+        "The value is not one of the values this field allows.",
+        "Use one of the labels listed in etl/vocabulary.toml for the field (e.g. cấp tỉnh/huyện/xã, "
+        "phát hiện/triệt xóa/tái hoạt động).",
+    ),
+    UNKNOWN_ESTABLISHMENT: Reason(
+        "Không tìm thấy cơ sở kinh doanh này (theo mã, hoặc theo tên trong xã/phường đó).",
+        "No establishment is loaded with this code, or with this name in this commune.",
+        "Load the establishment first (diaban ingest establishments), or give its registration number, "
+        "or its name exactly as loaded with its commune.",
+    ),
+    AMBIGUOUS_ESTABLISHMENT: Reason(
+        "Có nhiều cơ sở trùng tên trong xã/phường này; không tự chọn.",
+        "Several establishments of this name are loaded in this commune; none was chosen.",
+        "Give the establishment's registration number (Số GCN ĐKKD).",
+    ),
+    UNKNOWN_SITE: Reason(
+        "Không tìm thấy tụ điểm này (theo mã tụ điểm, hoặc theo vị trí).",
+        "No site is loaded with this site code, or at this place.",
+        "Load the site first (diaban ingest sites), or give its site code, or its coordinates or its "
+        "name with its commune.",
+    ),
+    AMBIGUOUS_SITE: Reason(
+        "Có nhiều tụ điểm ở vị trí này; không tự chọn.",
+        "Several sites match this place; none was chosen.",
+        "Give the site code (Mã tụ điểm), or the site's name as loaded.",
     ),
 }
 

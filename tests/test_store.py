@@ -37,7 +37,7 @@ def test_every_fact_table_carries_its_import_batch():
 
 
 def test_db_init_is_idempotent(engine):
-    assert init_db(engine) == current_revision(engine) == "0005"
+    assert init_db(engine) == current_revision(engine) == "0006"
 
 
 def batch_id(conn):

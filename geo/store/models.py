@@ -35,6 +35,7 @@ SITE_KINDS = ("public", "in_establishment")
 SITE_EVENTS = ("identified", "cleared", "reactivated", "recleared")
 TEAM_LEVELS = ("tinh", "huyen", "xa")
 ROLES = ("viewer", "analyst", "editor", "admin")
+REVIEW_STATUSES = ("open", "resolved", "dismissed")
 
 
 def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
@@ -46,6 +47,15 @@ def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
 def point_column() -> Mapped:
     """Return a nullable point column in storage CRS with a GiST index."""
     return mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=True), nullable=True)
+
+
+def record_hash_column() -> Mapped:
+    """Return the ingest's natural key of a record: unique, NULL for records not ingested from a file.
+
+    The SHA-256 of the record's normalised values (with the keyed hash of its case or record number
+    where it has one): loading the same row again finds it and counts it as a duplicate.
+    """
+    return mapped_column(String(64), unique=True, nullable=True)
 
 
 class Base(DeclarativeBase):
@@ -140,6 +150,9 @@ class Establishment(_Located, Base):
     address: Mapped[str | None] = mapped_column(Text)
     commitment_signed: Mapped[bool | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default="active")
+    type_label: Mapped[str | None] = mapped_column(Text)
+    registration_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    record_hash: Mapped[str | None] = record_hash_column()
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
 
 
@@ -156,6 +169,9 @@ class Site(_Located, Base):
     site_kind: Mapped[str] = mapped_column(String(20))
     descriptor: Mapped[str | None] = mapped_column(Text)
     establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
+    kind_label: Mapped[str | None] = mapped_column(Text)
+    site_ref_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    record_hash: Mapped[str | None] = record_hash_column()
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
     events: Mapped[list[SiteEvent]] = relationship(
         back_populates="site", order_by="SiteEvent.event_date", passive_deletes=True
@@ -172,6 +188,8 @@ class SiteEvent(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
     event_date: Mapped[date] = mapped_column(Date, index=True)
     event_type: Mapped[str] = mapped_column(String(20))
+    event_label: Mapped[str | None] = mapped_column(Text)
+    record_hash: Mapped[str | None] = record_hash_column()
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
     site: Mapped[Site] = relationship(back_populates="events")
 
@@ -183,6 +201,7 @@ class Incident(_Located, Base):
     __table_args__ = (
         CheckConstraint("geom IS NOT NULL OR unit_id IS NOT NULL", name="incident_located"),
         CheckConstraint("persons_total IS NULL OR persons_total >= 0", name="persons_nonneg"),
+        CheckConstraint("fine_vnd IS NULL OR fine_vnd >= 0", name="incident_fine_nonneg"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -191,11 +210,14 @@ class Incident(_Located, Base):
     kind_label: Mapped[str | None] = mapped_column(Text)
     case_type: Mapped[str | None] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(String(40))
+    outcome_label: Mapped[str | None] = mapped_column(Text)
     establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     persons_total: Mapped[int | None] = mapped_column()
     persons_under_18: Mapped[int | None] = mapped_column()
+    fine_vnd: Mapped[int | None] = mapped_column(BigInteger)
     case_ref_hmac: Mapped[str | None] = mapped_column(String(64))
+    record_hash: Mapped[str | None] = record_hash_column()
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
 
 
@@ -215,9 +237,12 @@ class Inspection(Base):
     )
     team_level: Mapped[str] = mapped_column(String(10))
     outcome: Mapped[str] = mapped_column(String(40))
+    outcome_label: Mapped[str | None] = mapped_column(Text)
     violation_codes: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    violation_labels: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     fine_vnd: Mapped[int | None] = mapped_column(BigInteger)
     record_ref_hmac: Mapped[str | None] = mapped_column(String(64))
+    record_hash: Mapped[str | None] = record_hash_column()
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
 
 
@@ -366,7 +391,8 @@ class RejectedRow(Base):
     """A source row the ingest could not load (quarantine), with its reason and fix.
 
     ``raw`` holds only the row's allowed columns as the file gave them: columns dropped for
-    privacy at read time never reach it, and case or record numbers are left out.
+    privacy at read time never reach it, and case or record numbers are left out: ``ref_hmac``
+    keeps their keyed hashes (``{"case_ref_hmac": ...}``) so a reviewed row can still be loaded.
     """
 
     __tablename__ = "rejected_row"
@@ -379,3 +405,57 @@ class RejectedRow(Base):
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text)
     raw: Mapped[dict] = mapped_column(JSONB, default=dict)
+    ref_hmac: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class ReviewItem(Base):
+    """A quarantined row waiting for a person: a commune reference the ingest would not guess.
+
+    ``candidates`` lists the units a reviewer may choose (``unit_id, code, name, district, score``);
+    resolving the item names the unit (``unit_id``), remembers it as a :class:`UnitAlias` and
+    loads the row into its batch (``result``: loaded, duplicate, or rejected for another reason).
+    """
+
+    __tablename__ = "review_item"
+    __table_args__ = (one_of("status", REVIEW_STATUSES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rejected_row_id: Mapped[int] = mapped_column(
+        ForeignKey("rejected_row.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(40))
+    vintage_id: Mapped[str] = mapped_column(ForeignKey("vintage.id", ondelete="CASCADE"))
+    commune_text: Mapped[str | None] = mapped_column(Text)
+    district_text: Mapped[str | None] = mapped_column(Text)
+    commune_key: Mapped[str] = mapped_column(Text)
+    district_key: Mapped[str] = mapped_column(Text, default="")
+    candidates: Mapped[list] = mapped_column(JSONB, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="CASCADE"))
+    resolved_by: Mapped[str | None] = mapped_column(String(80))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result: Mapped[str | None] = mapped_column(String(20))
+    import_batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batch.id", ondelete="CASCADE"), index=True)
+
+
+class UnitAlias(Base):
+    """A reviewer's decision, remembered: this commune text (within this district text) is this unit.
+
+    Keyed by the vintage and the normalised keys (``etl.names.commune_key`` / ``district_key``; an
+    empty district key when the row named none). The ingest uses it automatically when no exact name
+    matches. It belongs to the import batch whose review taught it.
+    """
+
+    __tablename__ = "unit_alias"
+    __table_args__ = (UniqueConstraint("vintage_id", "district_key", "commune_key", name="unit_alias_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vintage_id: Mapped[str] = mapped_column(ForeignKey("vintage.id", ondelete="CASCADE"))
+    district_key: Mapped[str] = mapped_column(Text, default="")
+    commune_key: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="CASCADE"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))

@@ -1,0 +1,190 @@
+"""Field parsing of the ingest: one column of a source frame into the values of a record kind.
+
+Every helper reads a column of ``frame`` (the rows as read) and writes into ``out`` (the parsed
+rows, same index): the parsed values, and for a row that cannot be loaded the first ``reason`` code
+(``etl.reasons``) with a ``detail`` naming the field, the value and the fix; ``warning`` keeps the
+first warning of a row (``UNKNOWN_LABEL``: loaded, but the label is not in the vocabulary).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from etl import reasons
+from etl.dates import parse_dates
+from etl.numbers import parse_money, parse_numbers
+from etl.text import is_blank
+from etl.vocabulary import vocabulary
+
+_LIST_SEPARATORS = re.compile(r"\s*[;\n+]\s*")
+
+
+def new_rows(index: pd.Index) -> pd.DataFrame:
+    """An empty ``out`` frame: no reason, detail or warning yet."""
+    out = pd.DataFrame(index=index)
+    out["reason"], out["detail"], out["warning"] = None, None, None
+    return out
+
+
+def reject(out: pd.DataFrame, mask, code: str, details) -> None:
+    """Set ``code`` on the rows of ``mask`` that have no reason yet, with their detail texts.
+
+    Examples
+    --------
+    >>> out = new_rows(pd.RangeIndex(2))
+    >>> reject(out, [True, False], "BAD_DATE", "ngày: x")
+    >>> reject(out, [True, True], "BAD_NUMBER", "số: y")
+    >>> out["reason"].tolist()
+    ['BAD_DATE', 'BAD_NUMBER']
+    """
+    mask = pd.Series(mask, index=out.index).astype(bool) & out["reason"].isna()
+    if isinstance(details, str):
+        out.loc[mask, "detail"] = details
+    else:
+        out.loc[mask, "detail"] = pd.Series(list(details), index=out.index)[mask]
+    out.loc[mask, "reason"] = code
+
+
+def warn(out: pd.DataFrame, mask, code: str) -> None:
+    """Set the warning ``code`` on the rows of ``mask`` that have no warning yet."""
+    mask = pd.Series(mask, index=out.index).astype(bool) & out["warning"].isna()
+    out.loc[mask, "warning"] = code
+
+
+def text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column as stripped text (None when blank or absent).
+
+    Examples
+    --------
+    >>> text(pd.DataFrame({"a": [" x ", None, ""]}), "a").tolist()
+    ['x', None, None]
+    >>> text(pd.DataFrame(index=[0]), "b").tolist()
+    [None]
+    """
+    values = frame[column] if column in frame else [None] * len(frame)
+    return pd.Series([None if is_blank(v) else str(v).strip() for v in values], index=frame.index,
+                     dtype=object)
+
+
+def detail(field: str, value: Any, code: str) -> str:
+    """The detail text of a rejection: the field, the value, what is wrong and the fix.
+
+    Examples
+    --------
+    >>> detail("fine", "nhiều", "BAD_MONEY")[:40]
+    'fine: nhiều — The amount of money cannot'
+    """
+    reason = reasons.explain(code)
+    return f"{field}: {'' if is_blank(value) else value!s} — {reason.en} Fix: {reason.fix}"
+
+
+def require(frame: pd.DataFrame, out: pd.DataFrame, columns: list[str], shown: str) -> None:
+    """Reject with ``MISSING_FIELD`` the rows where every one of ``columns`` is blank."""
+    blank = pd.Series(True, index=frame.index)
+    for column in columns:
+        blank &= text(frame, column).isna()
+    reject(out, blank, reasons.MISSING_FIELD, detail(shown, None, reasons.MISSING_FIELD))
+
+
+def dates(frame: pd.DataFrame, out: pd.DataFrame, column: str, *, required: bool) -> None:
+    """``out[column]`` as ``datetime.date`` (None when blank); a bad date rejects the row."""
+    raw = text(frame, column)
+    if required:
+        reject(out, raw.isna(), reasons.MISSING_FIELD, detail(column, None, reasons.MISSING_FIELD))
+    if column not in frame:
+        out[column] = None
+        return
+    parsed = parse_dates(frame[column])
+    for code in parsed["reason"].dropna().unique():
+        reject(out, parsed["reason"] == code, code, [detail(column, v, code) for v in raw])
+    out[column] = [None if pd.isna(d) else d.date() for d in parsed["date"]]
+
+
+def count(frame: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
+    """A count of people: a whole non-negative number, or the row is rejected with ``BAD_NUMBER``."""
+    if column not in frame:
+        out[column] = None
+        return
+    numbers = parse_numbers(frame[column])["value"]
+    bad = text(frame, column).notna() & ~(numbers.notna() & (numbers >= 0) & (numbers % 1 == 0))
+    reject(out, bad, reasons.BAD_NUMBER, [detail(column, v, reasons.BAD_NUMBER) for v in frame[column]])
+    out[column] = [None if bad[i] or pd.isna(v) else int(v) for i, v in numbers.items()]
+
+
+def money(frame: pd.DataFrame, out: pd.DataFrame, column: str, target: str) -> None:
+    """``out[target]``: an amount in whole đồng (``15 triệu`` = 15000000); a bad amount rejects the row."""
+    if column not in frame:
+        out[target] = None
+        return
+    parsed = parse_money(frame[column])
+    for code in parsed["reason"].dropna().unique():
+        reject(out, parsed["reason"] == code, code, [detail(column, v, code) for v in frame[column]])
+    out[target] = [None if pd.isna(v) else int(v) for v in parsed["amount_vnd"]]
+
+
+def coded(frame: pd.DataFrame, out: pd.DataFrame, column: str, table: str, *, target: str,
+          label: str | None = None, required: bool = False, strict: bool = True) -> None:
+    """``out[target]``: the code of a label through the vocabulary ``table``; the label in ``out[label]``.
+
+    A label the table does not list loads as the table's ``unknown`` code with the warning
+    ``UNKNOWN_LABEL``; a closed table (no ``unknown`` code) rejects the row with ``NOT_IN_VOCABULARY``,
+    unless ``strict`` is False: the code is then None, with the warning.
+    """
+    words = vocabulary(table)
+    raw = text(frame, column)
+    if required:
+        reject(out, raw.isna(), reasons.MISSING_FIELD, detail(column, None, reasons.MISSING_FIELD))
+    known = raw.map(lambda v: v is not None and words.knows(v))
+    unknown = raw.notna() & ~known
+    if words.unknown is None and strict:
+        allowed = f" Allowed codes: {words.labels()}."
+        reject(out, unknown, reasons.NOT_IN_VOCABULARY,
+               [detail(column, v, reasons.NOT_IN_VOCABULARY) + allowed for v in raw])
+    else:
+        warn(out, unknown, reasons.UNKNOWN_LABEL)
+    out[target] = raw.map(words.code)
+    if label:
+        out[label] = raw
+
+
+def coded_list(frame: pd.DataFrame, out: pd.DataFrame, column: str, table: str, *, target: str,
+               label: str) -> None:
+    """Several labels in one cell (``Mua dâm; Không có hợp đồng lao động``): lists of codes and labels.
+
+    Examples
+    --------
+    >>> out = new_rows(pd.RangeIndex(2))
+    >>> coded_list(pd.DataFrame({"v": ["Mua dâm; Lạ", None]}), out, "v", "violation_types",
+    ...            target="codes", label="labels")
+    >>> out["codes"].tolist(), out["labels"].tolist(), out["warning"].tolist()
+    ([['mua_dam', 'other'], []], [['Mua dâm', 'Lạ'], None], ['UNKNOWN_LABEL', None])
+    """
+    words = vocabulary(table)
+    labels = text(frame, column).map(lambda v: None if v is None else _split_labels(v, words))
+    unknown = labels.map(lambda ls: ls is not None and not all(words.knows(v) for v in ls))
+    warn(out, unknown, reasons.UNKNOWN_LABEL)
+    out[target] = labels.map(lambda ls: [] if ls is None else list(dict.fromkeys(words.code(v) for v in ls)))
+    out[label] = labels
+
+
+def _split_labels(cell: str, words) -> list[str]:
+    """Split on ``;``, ``+`` and line breaks; a part that is no label splits on commas if all pieces are.
+
+    A comma is also part of labels (``Khiêu dâm, kích dục``), so it separates only where that gives
+    known labels.
+    """
+    labels = []
+    for part in filter(None, _LIST_SEPARATORS.split(cell)):
+        pieces = [p.strip() for p in part.split(",") if p.strip()]
+        known = len(pieces) > 1 and not words.knows(part) and all(words.knows(p) for p in pieces)
+        labels.extend(pieces if known else [part])
+    return labels
+
+
+def yes_no(frame: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
+    """``out[column]``: True, False or None (blank or not a yes/no word)."""
+    words = vocabulary("yes_no")
+    out[column] = text(frame, column).map(lambda v: {"yes": True, "no": False}.get(words.code(v)))

@@ -1,0 +1,131 @@
+"""Vocabularies: the Vietnamese (or English) labels of a coded field, and the code each loads as.
+
+The tables live in ``etl/vocabulary.toml`` (incident kinds, violation types, establishment types, case
+types, outcomes, team levels, site kinds, site events, yes/no). Labels match on :func:`label_key`:
+case, spacing, punctuation and tone placement ignored, diacritics kept. An *open* table (one with an
+``unknown`` code) loads a label it does not list as that code, and the caller warns ``UNKNOWN_LABEL``;
+a closed table has no such code and the caller rejects the row.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from etl.errors import EtlError
+from etl.names import text_key
+
+VOCABULARY_PATH = Path(__file__).with_name("vocabulary.toml")
+"""The vocabulary file shipped with the package."""
+
+_PUNCTUATION = re.compile(r"[^\w]+")
+
+
+class VocabularyError(EtlError, ValueError):
+    """A malformed vocabulary file, or a table it does not have."""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """One table: label key to code, and the code of unknown labels (None for a closed table)."""
+
+    name: str
+    codes: dict[str, str]
+    unknown: str | None
+
+    def code(self, label: str | None) -> str | None:
+        """The code of ``label``; the ``unknown`` code for a label not listed; None for a blank one.
+
+        Examples
+        --------
+        >>> kinds = vocabulary("incident_kinds")
+        >>> kinds.code("MUA, BÁN DÂM"), kinds.code("Hành vi lạ"), kinds.code("  ")
+        ('mua_ban_dam', 'other', None)
+        >>> vocabulary("team_levels").code("Cấp huyện"), vocabulary("team_levels").code("Bộ")
+        ('huyen', None)
+        """
+        key = label_key(label) if label is not None else ""
+        if not key:
+            return None
+        return self.codes.get(key, self.unknown)
+
+    def knows(self, label: str) -> bool:
+        """True when ``label`` is listed (not merely loaded as the ``unknown`` code)."""
+        return label_key(label) in self.codes
+
+    def labels(self, limit: int = 6) -> str:
+        """A few listed codes, for messages."""
+        codes = sorted(set(self.codes.values()))
+        return ", ".join(codes[:limit]) + (", ..." if len(codes) > limit else "")
+
+
+def label_key(label: str) -> str:
+    """The matching key of a label: :func:`etl.names.text_key` with punctuation read as spaces.
+
+    Examples
+    --------
+    >>> label_key("Mua, bán  dâm.") == label_key("mua bán dâm")
+    True
+    >>> label_key("Khiêu dâm") == label_key("Khieu dam")
+    False
+    """
+    return text_key(_PUNCTUATION.sub(" ", str(label)))
+
+
+def vocabulary(name: str, path: str | Path | None = None) -> Vocabulary:
+    """Load one table of a vocabulary file (the shipped one by default).
+
+    Parameters
+    ----------
+    name : str
+        The table, e.g. ``"incident_kinds"``, ``"violation_types"``, ``"yes_no"``.
+    path : str or pathlib.Path, optional
+        Another vocabulary file with the same layout.
+
+    Returns
+    -------
+    Vocabulary
+
+    Raises
+    ------
+    VocabularyError
+        For an unknown table, an unreadable file, or one label listed under two codes.
+
+    Examples
+    --------
+    >>> vocabulary("establishment_types").code("Massage, xông hơi")
+    'massage'
+    >>> vocabulary("nothing")
+    Traceback (most recent call last):
+    ...
+    etl.vocabulary.VocabularyError: no vocabulary 'nothing'; the tables are case_types, \
+establishment_types, incident_kinds, incident_outcomes, inspection_outcomes, site_events, site_kinds, \
+team_levels, violation_types, yes_no
+    """
+    tables = _load(str(Path(path) if path else VOCABULARY_PATH))
+    if name not in tables:
+        raise VocabularyError(f"no vocabulary {name!r}; the tables are {', '.join(sorted(tables))}")
+    return tables[name]
+
+
+@cache
+def _load(path: str) -> dict[str, Vocabulary]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise VocabularyError(f"{path}: cannot read the vocabulary ({exc}); fix the file.") from exc
+    tables = {}
+    for name, table in data.items():
+        codes: dict[str, str] = {}
+        for code, labels in table.get("labels", {}).items():
+            for label in labels:
+                key = label_key(label)
+                if codes.get(key, code) != code:
+                    raise VocabularyError(f"{path}: label {label!r} of [{name}] is listed under both "
+                                          f"{codes[key]!r} and {code!r}; keep it under one code.")
+                codes[key] = code
+        tables[name] = Vocabulary(name, codes, table.get("unknown"))
+    return tables
