@@ -137,6 +137,16 @@ def login(client, username=ADMIN[0], password=ADMIN[1]):
                                        "csrf_token": token})
 
 
+def user_client(app, db_url, user: tuple[str, str], role: str):
+    """A test client logged in as ``user`` (created by ``diaban users add --role ROLE`` if new)."""
+    result = run_cli(db_url, "users", "add", user[0], "--role", role, "--password-stdin",
+                     input=user[1] + "\n")
+    assert result.exit_code == 0 or "exists already" in result.output, result.output
+    client = app.test_client()
+    assert login(client, *user).status_code == 302
+    return client
+
+
 @pytest.fixture
 def auth_client(client):
     assert login(client).status_code == 302

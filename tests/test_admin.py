@@ -1,0 +1,93 @@
+"""The administration pages through Flask's test client: the audit log and the users, admin only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import ADMIN, login, user_client
+
+pytestmark = pytest.mark.postgis
+
+EDITOR = ("editor-admin-test", "editor-admin-password")
+
+
+def _ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)]
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture(scope="module")
+def editor(app, db_url, loaded):
+    return user_client(app, db_url, EDITOR, "editor")
+
+
+def test_only_admins_reach_the_admin_pages(editor, auth_client):
+    for path in ("/admin/audit", "/admin/users"):
+        assert editor.get(path).status_code == 403
+        assert auth_client.get(path).status_code == 200
+    token = _token(editor.get("/dashboard").text)
+    assert editor.post("/admin/users", data={"csrf_token": token, "username": "x-user", "role": "admin",
+                                             "password": "long-enough-1"}).status_code == 403
+
+
+def test_the_audit_log_is_newest_first_and_paged(auth_client, engine):
+    page = auth_client.get("/admin/audit").text
+    with engine.connect() as c:
+        expected = c.execute(text("SELECT id FROM audit_log ORDER BY at DESC, id DESC")).scalars().all()
+    assert _ids(page) == expected[:50]
+    assert f"{len(expected)} mục; trang 1/" in page
+    if len(expected) > 50:
+        assert _ids(auth_client.get("/admin/audit?page=2").text) == expected[50:100]
+    assert 'id="synthetic-banner"' in page  # the demo is loaded
+
+
+def test_the_audit_log_filters_by_group_action_and_actor(auth_client, editor, engine):
+    logins = auth_client.get("/admin/audit?category=logins").text
+    with engine.connect() as c:
+        expected = c.execute(text("SELECT id FROM audit_log WHERE action LIKE 'login%' "
+                                  "ORDER BY at DESC, id DESC")).scalars().all()
+        mine = c.execute(text("SELECT id FROM audit_log WHERE action = 'login' AND actor = :a "
+                              "ORDER BY at DESC, id DESC"), {"a": EDITOR[0]}).scalars().all()
+        loads = c.execute(text("SELECT count(*) FROM audit_log WHERE action IN "
+                               "('boundaries.load', 'crosswalk.load', 'demo.load')")).scalar_one()
+    assert expected and _ids(logins) == expected[:50]
+    actions = set(re.findall(r"<td><code>([^<]+)</code></td>", logins))
+    assert actions and all(a.startswith("login") for a in actions)
+    own = auth_client.get(f"/admin/audit?action=login&actor={EDITOR[0]}").text
+    assert mine and _ids(own) == mine
+    assert f"{loads} mục" in auth_client.get("/admin/audit?category=loads").text
+    empty = auth_client.get("/admin/audit?actor=nobody-at-all").text
+    assert 'id="audit-empty"' in empty and "0 mục" in empty
+
+
+def test_admins_list_and_add_users_with_the_form_token(auth_client, app, engine):
+    page = auth_client.get("/admin/users").text
+    with engine.connect() as c:
+        names = c.execute(text("SELECT username FROM app_user ORDER BY username")).scalars().all()
+    assert re.findall(r'<tr data-user="([^"]+)">', page) == names
+    form = {"username": "analyst-made-on-web", "role": "analyst", "password": "web-made-password"}
+    assert auth_client.post("/admin/users", data=form).status_code == 400  # no CSRF token
+    created = auth_client.post("/admin/users", data={**form, "csrf_token": _token(page)})
+    assert created.status_code == 302 and "added=analyst-made-on-web" in created.location
+    assert "Đã tạo tài khoản analyst-made-on-web" in auth_client.get(created.location).text
+    with engine.connect() as c:
+        role = c.execute(text("SELECT role FROM app_user WHERE username = :u"),
+                         {"u": form["username"]}).scalar()
+        audited = c.execute(text("SELECT actor, detail FROM audit_log WHERE action = 'users.add' "
+                                 "AND target = :u"), {"u": form["username"]}).all()
+    assert role == "analyst" and [(a.actor, a.detail["role"]) for a in audited] == [(ADMIN[0], "analyst")]
+    assert "web-made-password" not in str(audited)
+    again = auth_client.post("/admin/users", data={**form, "csrf_token": _token(page)})
+    assert again.status_code == 400 and "exists already" in again.text
+    short = auth_client.post("/admin/users", data={**form, "username": "short-pw", "password": "short",
+                                                   "csrf_token": _token(page)})
+    assert short.status_code == 400 and "at least 8 characters" in short.text
+    client = app.test_client()
+    assert login(client, form["username"], form["password"]).status_code == 302
+    assert client.get("/admin/users").status_code == 403

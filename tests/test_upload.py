@@ -1,0 +1,203 @@
+"""The upload through Flask's test client: roles, the background ingest, its report, errors, the audit log."""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from geo.store.units import read_units
+from tests.conftest import login, user_client
+from tests.test_ingest import fresh  # noqa: F401  (the fixture: deletes the batches a test makes)
+
+pytestmark = pytest.mark.postgis
+
+EDITOR = ("editor-upload", "editor-upload-password")
+OTHER_EDITOR = ("editor-other", "editor-other-password")
+ANALYST = ("analyst-upload", "analyst-upload-password")
+XHR = {"X-Requested-With": "XMLHttpRequest"}
+CASE_NUMBER = "1234/QĐ-XPVPHC"
+
+
+@pytest.fixture(scope="module")
+def editor(app, db_url, loaded):
+    return user_client(app, db_url, EDITOR, "editor")
+
+
+@pytest.fixture(scope="module")
+def other_editor(app, db_url, loaded):
+    return user_client(app, db_url, OTHER_EDITOR, "editor")
+
+
+@pytest.fixture(scope="module")
+def analyst(app, db_url, loaded):
+    return user_client(app, db_url, ANALYST, "analyst")
+
+
+def _token(client) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/upload").text).group(1)
+
+
+def incidents_csv(engine, year: int) -> bytes:
+    """Six rows: two load, two are rejected (outside the province, no date), one waits for review (a
+    commune name two districts share), one repeats the first. Case numbers are pseudonymised."""
+    units = read_units(engine, "2010-02-06")
+    point = units.loc[units["unit_code"] == "25996", "geometry"].iloc[0].representative_point()
+    lat, lon = (f"{v:.6f}".replace(".", ",") for v in (point.y, point.x))
+    rows = ["STT;Ngày xảy ra;Hành vi;Vĩ độ;Kinh độ;Xã/phường;Huyện;Họ tên;Số hồ sơ",
+            f"1;15/06/{year};Mua bán dâm;{lat};{lon};;;Nguyễn Văn Bí;{CASE_NUMBER}",
+            f"2;16/06/{year};Chứa mại dâm;21,028500;105,854200;;;Trần Thị C;",
+            "3;;Mua bán dâm;;;P. Tân Phong;TP Biên Hòa;Lê Văn D;",
+            f"4;03/04/{year};Môi giới mại dâm;;;P. Tân Phong;TP Biên Hòa;Phạm E;",
+            f"5;20/07/{year};Mua bán dâm;;;Xuân Hòa;;Võ F;",
+            f"1;15/06/{year};Mua bán dâm;{lat};{lon};;;Nguyễn Văn Bí;{CASE_NUMBER}"]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def _send(client, data: bytes, name: str, kind: str = "incidents", **form):
+    return client.post("/upload", headers=XHR, data={
+        "csrf_token": _token(client), "kind": kind, "file": (io.BytesIO(data), name), **form})
+
+
+def _wait(client, url: str, seconds: float = 60) -> dict:
+    """Poll the job until it ends; return its last status."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = client.get(url).get_json()
+        if status["state"] != "running":
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"the upload job did not end within {seconds} s: {status}")
+
+
+def _upload_dirs() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("diaban-upload-*"))
+
+
+def test_only_editors_and_admins_may_upload(analyst, editor, auth_client):
+    assert analyst.get("/upload").status_code == 403
+    token = re.search(r'name="csrf_token" value="([^"]+)"', analyst.get("/dashboard").text).group(1)
+    refused = analyst.post("/upload", data={"csrf_token": token, "kind": "incidents"})
+    assert refused.status_code == 403
+    assert analyst.get("/upload/jobs/anything").status_code == 403
+    for client in (editor, auth_client):
+        page = client.get("/upload").text
+        assert 'id="upload-form"' in page and 'value="incidents"' in page and 'value="establishments"' in page
+        assert 'enctype="multipart/form-data"' in page and "app/upload.js" in page
+
+
+def test_an_upload_runs_in_the_background_and_reports_what_it_loaded(editor, engine, fresh):  # noqa: F811
+    before = _upload_dirs()
+    response = _send(editor, incidents_csv(engine, 2017), "vụ việc tháng 6.csv")
+    assert response.status_code == 202, response.text
+    status = _wait(editor, response.get_json()["status_url"])
+    assert status["state"] == "done" and status["stage"] == "done", status
+    assert status["rows"]["read"] == 6 and status["filename"] == "vụ việc tháng 6.csv"
+    report = status["report"]
+    assert {k: report[k] for k in ("read", "loaded", "rejected", "duplicates", "review")} == {
+        "read": 6, "loaded": 2, "rejected": 3, "duplicates": 1, "review": 1}
+    assert report["dropped_columns"] == ["Họ tên"]
+    reasons = {r["code"]: r for r in report["reasons"]}
+    assert set(reasons) == {"OUTSIDE_PROVINCE", "MISSING_FIELD", "AMBIGUOUS_UNIT"}
+    assert reasons["MISSING_FIELD"]["vi"] == "Thiếu thông tin bắt buộc." and reasons["MISSING_FIELD"]["fix"]
+    assert reasons["OUTSIDE_PROVINCE"]["en"].startswith("The point lies outside the province")
+    batch = report["batch_id"]
+    with engine.connect() as c:
+        loaded = c.execute(text("SELECT count(*) FROM incident WHERE import_batch_id = :b"),
+                           {"b": batch}).scalar()
+        rejected = c.execute(text("SELECT count(*) FROM rejected_row WHERE import_batch_id = :b"),
+                             {"b": batch}).scalar()
+        audit = c.execute(text("SELECT actor, action, target, detail FROM audit_log WHERE "
+                               "detail ->> 'job' = :j OR target = :t ORDER BY id"),
+                          {"j": status["id"], "t": f"import_batch:{batch}"}).all()
+        stored = c.execute(text(
+            "SELECT (SELECT string_agg(i::text, ' ') FROM incident i WHERE import_batch_id = :b) || "
+            "(SELECT string_agg(r::text, ' ') FROM rejected_row r WHERE import_batch_id = :b)"),
+            {"b": batch}).scalar()
+    assert (loaded, rejected) == (2, 3)
+    assert CASE_NUMBER not in stored and "Nguyễn" not in stored  # pseudonymised, dropped
+    assert [(a.actor, a.action) for a in audit] == [(EDITOR[0], "ingest"), (EDITOR[0], "upload")]
+    assert audit[1].target == "vụ việc tháng 6.csv" and audit[1].detail["batch_id"] == batch
+    assert "Nguyễn" not in str(audit)
+    assert status["links"] == {"quarantine": f"/ingest/{batch}/quarantine.csv", "review": "/review"}
+    assert _upload_dirs() <= before  # the uploaded file is gone
+
+
+def test_a_dry_run_writes_nothing(editor, engine, fresh):  # noqa: F811
+    def counts():
+        with engine.connect() as c:
+            return c.execute(text("SELECT (SELECT count(*) FROM import_batch), (SELECT count(*) "
+                                  "FROM incident), (SELECT count(*) FROM rejected_row)")).one()
+    start = counts()
+    response = _send(editor, incidents_csv(engine, 2016), "thu.csv", dry_run="1")
+    status = _wait(editor, response.get_json()["status_url"])
+    assert status["state"] == "done" and status["dry_run"] is True
+    assert status["report"]["batch_id"] is None and status["report"]["loaded"] == 2
+    assert status["report"]["rejected"] == 3
+    assert status.get("links") == {}
+    assert counts() == start
+
+
+def test_a_file_that_cannot_be_read_fails_with_its_name_and_the_fix(editor, engine, fresh):  # noqa: F811
+    before = _upload_dirs()
+    response = _send(editor, b"this is not a workbook", "bao_cao.xlsx")
+    status = _wait(editor, response.get_json()["status_url"])
+    assert status["state"] == "failed" and status["report"] is None
+    assert status["error"].startswith("bao_cao.xlsx: not a readable .xlsx workbook")
+    assert "save it again as .xlsx" in status["error"] and "diaban-upload-" not in status["error"]
+    assert _upload_dirs() <= before
+    with engine.connect() as c:
+        failed = c.execute(text("SELECT detail FROM audit_log WHERE action = 'upload.failed' AND actor = :a "
+                                "AND target = 'bao_cao.xlsx'"), {"a": EDITOR[0]}).scalars().all()
+    assert failed and "not a readable .xlsx workbook" in failed[-1]["error"]
+
+
+def test_bad_submissions_are_refused_before_any_job(editor):
+    wrong = _send(editor, b"a;b\n1;2\n", "notes.txt")
+    assert wrong.status_code == 400 and "notes.txt" in wrong.get_json()["error"]
+    assert ".csv, .xlsx, .geojson, .json, .gpkg, .zip" in wrong.get_json()["error"]
+    kind = _send(editor, b"a;b\n1;2\n", "a.csv", kind="people")
+    assert kind.status_code == 400 and "'people'" in kind.get_json()["error"]
+    page = editor.post("/upload", data={"csrf_token": _token(editor), "kind": "incidents"})
+    assert page.status_code == 400 and 'id="upload-refused"' in page.text and "Chưa chọn tệp" in page.text
+
+
+def test_a_plain_form_post_redirects_to_the_page_that_follows_the_job(editor, engine, fresh):  # noqa: F811
+    response = editor.post("/upload", data={"csrf_token": _token(editor), "kind": "incidents",
+                                            "file": (io.BytesIO(incidents_csv(engine, 2015)), "a.csv")})
+    assert response.status_code == 302 and "/upload?job=" in response.location
+    job = response.location.split("job=")[1]
+    page = editor.get(response.location).text
+    assert f'data-job-url="/upload/jobs/{job}"' in page
+    assert _wait(editor, f"/upload/jobs/{job}")["state"] == "done"
+
+
+def test_a_job_is_visible_to_its_owner_and_admins_only(editor, other_editor, auth_client, engine,
+                                                         fresh):  # noqa: F811
+    url = _send(editor, incidents_csv(engine, 2014), "b.csv", dry_run="1").get_json()["status_url"]
+    _wait(editor, url)
+    assert other_editor.get(url).status_code == 404
+    assert auth_client.get(url).status_code == 200
+    assert editor.get("/upload/jobs/no-such-job").status_code == 404
+
+
+def test_a_body_over_the_limit_gets_413_with_the_limit(app, engine, db_url, editor):
+    from webapp import create_app
+
+    small = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": db_url, "ENGINE": engine,
+                        "MAX_CONTENT_LENGTH": 256 * 1024})
+    client = small.test_client()
+    assert login(client, *EDITOR).status_code == 302
+    token = _token(client)
+    big = b"x" * (256 * 1024 + 10)  # under werkzeug's 500 KB spool threshold: no temporary file left open
+    response = client.post("/upload", headers=XHR, data={"csrf_token": token, "kind": "incidents",
+                                                         "file": (io.BytesIO(big), "big.csv")})
+    assert response.status_code == 413 and "256 KB" in response.get_json()["error"]
+    page = client.post("/upload", data={"csrf_token": token, "kind": "incidents",
+                                        "file": (io.BytesIO(big), "b.csv")})
+    assert page.status_code == 413 and "Tệp quá lớn: giới hạn là 256 KB" in page.text

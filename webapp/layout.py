@@ -1,0 +1,83 @@
+"""What every page built on ``templates/base.html`` shares: the navigation bar, language links, banner.
+
+The blueprint has no routes: it only adds :func:`layout_context` to every template, so a page
+extending ``base.html`` gets ``t``, ``lang``, ``nav_links()``, ``lang_url(code)`` and
+``data_status()`` without passing them. A navigation link appears only when its endpoint is
+registered (blueprints land independently) and the user's role allows it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, has_request_context, request, url_for
+
+from geo.store.counts import data_as_of
+from webapp.accounts import has_role
+from webapp.i18n import LANGUAGES, current_language, register, t
+
+bp = Blueprint("layout", __name__)
+
+STRINGS = {
+    "nav_map": ("Bản đồ", "Map"),
+    "nav_dashboard": ("Tổng quan", "Dashboard"),
+    "nav_upload": ("Tải lên", "Upload"),
+    "nav_review": ("Hàng chờ duyệt", "Review queue"),
+    "nav_reports": ("Báo cáo", "Reports"),
+    "nav_audit": ("Nhật ký", "Audit log"),
+    "nav_users": ("Người dùng", "Users"),
+    "nav_role": ("Vai trò", "Role"),
+}
+register(STRINGS)
+
+#: The navigation bar, in order: (endpoint, string key, lowest role that sees it).
+NAV = (
+    ("map.index", "nav_map", "viewer"),
+    ("dashboard.index", "nav_dashboard", "viewer"),
+    ("upload.index", "nav_upload", "editor"),
+    ("review.queue", "nav_review", "editor"),
+    ("reports.index", "nav_reports", "analyst"),
+    ("admin.audit", "nav_audit", "admin"),
+    ("admin.users", "nav_users", "admin"),
+)
+
+#: The name of each language in itself, for the switch.
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def nav_links() -> list[dict]:
+    """The links of the navigation bar the current user may follow.
+
+    Returns
+    -------
+    list of dict
+        ``endpoint, url, label, active`` for each entry of :data:`NAV` whose endpoint exists
+        and whose role the user holds.
+    """
+    user = g.get("user")
+    return [{"endpoint": endpoint, "url": url_for(endpoint), "label": t(key),
+             "active": request.endpoint == endpoint}
+            for endpoint, key, role in NAV
+            if endpoint in current_app.view_functions and has_role(user, role)]
+
+
+def lang_url(code: str) -> str:
+    """The current page's URL with ``lang=code`` (every other query parameter kept)."""
+    args = {**request.args.to_dict(), "lang": code}
+    if request.endpoint and request.method == "GET":
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for("map.index", lang=code) if "map.index" in current_app.view_functions else f"?lang={code}"
+
+
+def data_status() -> dict:
+    """When the data last changed and whether it is synthetic (read once per request)."""
+    if "data_status" not in g:
+        g.data_status = data_as_of(current_app.extensions["diaban.engine"])
+    return g.data_status
+
+
+@bp.app_context_processor
+def layout_context() -> dict:
+    """The helpers ``base.html`` uses, available to every template rendered for a request."""
+    if not has_request_context():  # e.g. a document rendered by a command: no page around it
+        return {}
+    return {"t": t, "lang": current_language(), "languages": LANGUAGES, "language_names": LANGUAGE_NAMES,
+            "nav_links": nav_links, "lang_url": lang_url, "data_status": data_status}

@@ -1,0 +1,224 @@
+"""Upload a file of records (editor role): the form, the background ingest, its progress and report.
+
+``GET /upload`` shows the form; ``POST /upload`` saves the file in a private temporary folder
+and starts :func:`etl.pipeline.ingest` — the same recipe as ``diaban ingest`` — in the
+background (:mod:`webapp.upload_jobs`), answering 202 with the job's status URL;
+``GET /upload/jobs/<job_id>`` reports the stage, the row counts and, at the end, the ingest
+report with each rejection reason explained (``etl.reasons``) or the error naming the file
+and the fix. The page (``static/app/upload.js``) shows the bytes sent, then polls the job.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from etl import reasons
+from etl.pipeline import KINDS, ingest
+from webapp.accounts import has_role
+from webapp.auth import role_required
+from webapp.i18n import register, t
+from webapp.keys import app_hmac_key
+from webapp.upload_jobs import STAGES, Job, JobRegistry, start
+
+bp = Blueprint("upload", __name__, url_prefix="/upload")
+
+#: File name endings the ingest reads (``etl.readers``).
+ALLOWED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
+JOBS = JobRegistry()
+
+STRINGS = {
+    "upload_title": ("Tải lên dữ liệu", "Upload records"),
+    "upload_kind": ("Loại dữ liệu", "Kind of records"),
+    "upload_kind_establishments": ("Cơ sở kinh doanh", "Establishments"),
+    "upload_kind_sites": ("Tụ điểm", "Sites"),
+    "upload_kind_site-events": ("Diễn biến tụ điểm (triệt xóa, tái hoạt động)",
+                                "Site events (cleared, reactivated)"),
+    "upload_kind_incidents": ("Vụ việc", "Incidents"),
+    "upload_kind_inspections": ("Lượt kiểm tra", "Inspections"),
+    "upload_file": ("Tệp", "File"),
+    "upload_formats": ("CSV, Excel (.xlsx), GeoJSON, GeoPackage hoặc Shapefile nén .zip; tối đa {limit}. "
+                       "Các cột nhận diện con người (họ tên, ngày sinh, CCCD, số điện thoại, địa chỉ nhà) "
+                       "không bao giờ được đọc.",
+                       "CSV, Excel (.xlsx), GeoJSON, GeoPackage or a zipped Shapefile; at most {limit}. "
+                       "Columns identifying a person (names, birth dates, ID or phone numbers, home "
+                       "addresses) are never read."),
+    "upload_dry_run": ("Chạy thử (kiểm tra, không ghi vào cơ sở dữ liệu)", "Dry run (check, write nothing)"),
+    "upload_submit": ("Tải lên và nạp", "Upload and load"),
+    "upload_sending": ("Đang gửi tệp", "Sending the file"),
+    "upload_stage_queued": ("Đang chờ lượt xử lý", "Waiting for a free slot"),
+    "upload_stage_started": ("Đang đọc tệp", "Reading the file"),
+    "upload_stage_read": ("Đã đọc {n} dòng; đang kiểm tra giá trị và đơn vị",
+                          "{n} rows read; checking values and units"),
+    "upload_stage_parsed": ("Đã kiểm tra {n} dòng; đang ghi", "{n} rows checked; writing"),
+    "upload_stage_records": ("Đã ghi {n} bản ghi; đang lưu các dòng bị loại",
+                             "{n} records written; keeping the rejected rows"),
+    "upload_stage_rejected": ("Đã lưu {n} dòng bị loại; đang hoàn tất", "{n} rejected rows kept; finishing"),
+    "upload_stage_done": ("Xong", "Done"),
+    "upload_report": ("Kết quả nạp", "Ingest report"),
+    "upload_report_dry": ("Kết quả chạy thử (không ghi gì)", "Dry-run report (nothing written)"),
+    "upload_read": ("Số dòng đọc", "Rows read"),
+    "upload_loaded": ("Đã nạp", "Loaded"),
+    "upload_rejected": ("Bị loại", "Rejected"),
+    "upload_duplicates": ("Trùng lặp (nạp một lần)", "Duplicates (loaded once)"),
+    "upload_review_n": ("Chờ duyệt (tên xã chưa xác định)", "Waiting for review (commune unresolved)"),
+    "upload_dropped": ("Cột không đọc (thông tin cá nhân)", "Columns not read (personal data)"),
+    "upload_reasons": ("Lý do loại", "Reasons for rejection"),
+    "upload_warnings": ("Cảnh báo (vẫn nạp)", "Warnings (loaded anyway)"),
+    "upload_fix": ("Cách sửa", "Fix"),
+    "upload_batch": ("Lô nhập", "Import batch"),
+    "upload_quarantine": ("Tải các dòng bị loại (CSV)", "Download the rejected rows (CSV)"),
+    "upload_review": ("Mở hàng chờ duyệt", "Open the review queue"),
+    "upload_failed": ("Không nạp được tệp", "The file could not be loaded"),
+    "upload_network": ("Mất kết nối khi gửi tệp (tệp có thể vượt quá {limit}). Thử lại.",
+                       "The connection broke while sending (the file may exceed {limit}). Try again."),
+    "upload_too_large": ("Tệp quá lớn: giới hạn là {limit}. Chia tệp thành nhiều phần rồi tải lên từng phần.",
+                         "The file is too large: the limit is {limit}. Split it and upload the parts."),
+    "upload_no_file": ("Chưa chọn tệp.", "No file chosen."),
+    "upload_bad_kind": ("Loại dữ liệu {kind!r} không hợp lệ; chọn một trong: {kinds}.",
+                        "Kind {kind!r} is not valid; choose one of: {kinds}."),
+    "upload_bad_suffix": ("{name}: không đọc được loại tệp này; lưu thành {allowed}.",
+                          "{name}: this type of file cannot be read; save it as {allowed}."),
+    "upload_seconds": ("giây", "seconds"),
+}
+register(STRINGS)
+
+
+@bp.route("")
+@role_required("editor")
+def index():
+    """The upload form; ``?job=ID`` resumes showing a job (after a form post without script)."""
+    return render_template("upload.html", **_page_context(job_id=request.args.get("job")))
+
+
+@bp.route("", methods=["POST"])
+@role_required("editor")
+def submit():
+    """Save the file and start its ingest; 202 with the job's status URL (a redirect for plain forms)."""
+    kind = request.form.get("kind", "")
+    upload = request.files.get("file")
+    error = _check(kind, upload)
+    if error:
+        return _refuse(error, 400)
+    folder = Path(tempfile.mkdtemp(prefix="diaban-upload-"))
+    name = secure_filename(upload.filename) or f"upload{Path(upload.filename).suffix.lower()}"
+    path = folder / name
+    upload.save(path)
+    job = JOBS.add(Job(owner=g.user["username"], kind=kind, filename=upload.filename,
+                       dry_run=request.form.get("dry_run") in {"1", "on", "true"}))
+    app = current_app._get_current_object()
+    engine = app.extensions["diaban.engine"]
+
+    def run(source: Path, job: Job) -> dict:
+        return ingest(engine, job.kind, source, dry_run=job.dry_run, actor=job.owner, progress=job.advance,
+                      hmac_key=lambda: app_hmac_key(app))
+    start(job, run, path, folder, engine)
+    status_url = url_for("upload.job_status", job_id=job.id)
+    if _wants_json():
+        return jsonify({"job_id": job.id, "status_url": status_url}), 202
+    return redirect(url_for("upload.index", job=job.id))
+
+
+@bp.route("/jobs/<job_id>")
+@role_required("editor")
+def job_status(job_id: str):
+    """The stage, row counts, report or error of one of the user's jobs (an admin sees every job)."""
+    job = JOBS.get(job_id)
+    if job is None or (job.owner != g.user["username"] and not has_role(g.user, "admin")):
+        abort(404, "no such upload job (jobs are kept for an hour after they end)")
+    status = job.status()
+    if status["report"]:
+        status["report"] = explain_report(status["report"])
+        status["links"] = _links(status["report"])
+    return jsonify(status)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc):
+    """413 with the limit and the fix, as JSON for the page's script or as the form page."""
+    return _refuse(t("upload_too_large").format(limit=_limit()), 413)
+
+
+def explain_report(report: dict) -> dict:
+    """The ingest summary with each reason and warning code explained in Vietnamese and English.
+
+    Examples
+    --------
+    >>> out = explain_report({"reasons": {"BAD_DATE": 2}, "warnings": {}})
+    >>> out["reasons"][0]["code"], out["reasons"][0]["count"], out["reasons"][0]["en"]
+    ('BAD_DATE', 2, 'The date cannot be read, or does not exist.')
+    """
+    def explained(counts: dict) -> list[dict]:
+        rows = []
+        for code, count in counts.items():
+            known = code in reasons.REASONS
+            reason = reasons.explain(code) if known else reasons.Reason(code, code, "")
+            rows.append({"code": code, "count": count, "vi": reason.vi, "en": reason.en, "fix": reason.fix})
+        return rows
+    return {**report, "reasons": explained(report.get("reasons") or {}),
+            "warnings": explained(report.get("warnings") or {})}
+
+
+def _links(report: dict) -> dict:
+    """Where to go next: the rejected rows of the batch and the review queue, when those pages exist."""
+    views, links = current_app.view_functions, {}
+    if report.get("batch_id") and report.get("rejected") and "review.quarantine_csv" in views:
+        links["quarantine"] = url_for("review.quarantine_csv", batch_id=report["batch_id"])
+    if report.get("batch_id") and report.get("review") and "review.queue" in views:
+        links["review"] = url_for("review.queue")
+    return links
+
+
+def _check(kind: str, upload) -> str | None:
+    """The reason a submission cannot start, or None."""
+    if kind not in KINDS:
+        return t("upload_bad_kind").format(kind=kind, kinds=", ".join(KINDS))
+    if upload is None or not upload.filename:
+        return t("upload_no_file")
+    if not upload.filename.lower().endswith(ALLOWED_SUFFIXES):
+        return t("upload_bad_suffix").format(name=upload.filename, allowed=", ".join(ALLOWED_SUFFIXES))
+    return None
+
+
+def _wants_json() -> bool:
+    """True for the page's script (XMLHttpRequest asking for JSON), False for a plain form post."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest" or \
+        request.accept_mimetypes.best == "application/json"
+
+
+def _refuse(message: str, status: int):
+    """An error before any job started: JSON for the script, the form page with the message otherwise."""
+    if _wants_json():
+        return jsonify({"error": message, "status": status}), status
+    return render_template("upload.html", **_page_context(error=message)), status
+
+
+def _limit() -> str:
+    """The request size limit in words: whole megabytes, or kilobytes below one megabyte."""
+    size = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    return f"{size // 1024 ** 2} MB" if size >= 1024 ** 2 else f"{size // 1024} KB"
+
+
+def _page_context(*, job_id: str | None = None, error: str | None = None) -> dict:
+    """What ``upload.html`` needs: kinds with labels, limits, interface strings for the script."""
+    labels = {kind: t(f"upload_kind_{kind}") if f"upload_kind_{kind}" in STRINGS else kind for kind in KINDS}
+    script_strings = {key: t(key) for key in STRINGS}
+    script_strings |= {"too_large": t("upload_too_large").format(limit=_limit()),
+                       "network": t("upload_network").format(limit=_limit())}
+    return {"kinds": labels, "max_bytes": current_app.config.get("MAX_CONTENT_LENGTH") or 0,
+            "limit": _limit(), "accept": ",".join(ALLOWED_SUFFIXES), "job_id": job_id, "error": error,
+            "strings": script_strings, "stages": STAGES}
