@@ -1,6 +1,14 @@
-"""The map in Debian's Chromium, driven by Playwright: it draws, offline, without errors."""
+"""The map in Debian's Chromium, driven by Playwright: it draws, offline, without errors.
+
+The fixtures here (:func:`watched_page`, :func:`log_in`) serve every browser test. The map's
+layers, time slider, panel and roles are exercised in ``test_browser_map.py``.
+"""
+
+import os
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import ADMIN
 
@@ -17,43 +25,66 @@ def watched_page(page, live_server):
     return page
 
 
-def log_in(page, live_server, path="/"):
+def log_in(page, live_server, path="/", user=ADMIN):
+    """Log in through the form, then land on ``path`` (its query's ``&`` written as ``%26``)."""
     page.goto(f"{live_server}/login?next={path}")
-    page.fill("#username", ADMIN[0])
-    page.fill("#password", ADMIN[1])
+    page.fill("#username", user[0])
+    page.fill("#password", user[1])
     page.click("button[type=submit]")
 
 
-def test_map_draws_every_commune_with_legend_and_no_errors(watched_page, live_server):
+def screenshot(page, tmp_path, name: str) -> Path:
+    """Keep a full-page screenshot as an artefact: in ``$DIABAN_ARTEFACTS`` when set, else ``tmp_path``."""
+    shot = Path(os.environ.get("DIABAN_ARTEFACTS") or tmp_path) / name
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    return shot
+
+
+def communes_of(engine, vintage: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = :v "
+                                 "AND level = 'commune'"), {"v": vintage}).scalar_one()
+
+
+def test_map_draws_every_commune_with_legend_and_no_errors(watched_page, live_server, engine, tmp_path):
     page = watched_page
     log_in(page, live_server, "/?period=2018%26vintage=2010-02-06")
-    page.wait_for_selector("path.leaflet-interactive")
-    assert page.locator("path.leaflet-interactive").count() == 171
-    assert page.locator("#legend").is_visible()
-    assert page.locator(".leaflet-control-layers").is_visible()
+    page.wait_for_selector("path.commune")
+    assert page.locator("path.commune").count() == communes_of(engine, "2010-02-06")
+    page.locator("#legend h3").first.wait_for()
+    assert page.locator("#legend").is_visible() and page.locator("#layer-control").is_visible()
     assert page.locator("#synthetic-banner").is_visible()
-    assert "2010-02-06" in page.locator("#map-meta").inner_text()
+    meta = page.locator("#map-meta").inner_text()
+    assert "2010-02-06" in meta and "2018" in meta and "Dữ liệu đến" in meta
+    assert page.locator("#commune-table tbody tr").count() == communes_of(engine, "2010-02-06")
+    screenshot(page, tmp_path, "map-2018.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
-def test_clicking_a_commune_opens_its_popup(watched_page, live_server):
+def test_clicking_a_commune_opens_its_panel(watched_page, live_server):
     page = watched_page
     log_in(page, live_server, "/?period=2025-H2")
-    page.wait_for_selector("path.leaflet-interactive")
-    page.locator("path.leaflet-interactive").nth(40).click(force=True)
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
-    text = popup.inner_text()
-    assert "Số vụ việc" in text and "Lượt kiểm tra" in text and "Mã" in text
-    assert page.errors == []
+    page.wait_for_selector("path.commune")
+    page.locator("#commune-table tbody tr").nth(3).click()
+    panel = page.locator("#panel-commune")
+    panel.wait_for()
+    code = page.locator("#commune-table tr.selected td").nth(1).inner_text()
+    assert f"Mã: {code}" in panel.inner_text() and "Kỳ báo cáo: 2025-H2" in panel.inner_text()
+    assert page.locator(f'path.commune[data-code="{code}"]').get_attribute("stroke-width") == "3"
+    assert page.errors == [] and page.foreign == []
 
 
-def test_period_form_changes_the_map(watched_page, live_server):
+def test_period_form_changes_the_map(watched_page, live_server, engine):
     page = watched_page
     log_in(page, live_server, "/?period=2018")
+    page.wait_for_selector("path.commune")
     page.fill("#period", "2025-H2")
     page.select_option("#vintage", "2025-07-01")
-    page.click(".topbar form button[type=submit]")
-    page.wait_for_selector("path.leaflet-interactive")
-    assert page.locator("path.leaflet-interactive").count() == 95
+    page.click("#filters button[type=submit]")
+    page.wait_for_url("**/?period=2025-H2**")
+    page.wait_for_selector("path.commune")
+    assert page.locator("path.commune").count() == communes_of(engine, "2025-07-01") == 95
     assert "2025-H2" in page.locator("#map-meta").inner_text()
+    assert page.locator("#district").is_disabled()  # no districts from 2025-07-01

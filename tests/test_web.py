@@ -1,9 +1,11 @@
 """The web app through Flask's test client: login, the map page, the API."""
 
+import json
 import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import ADMIN, login, run_cli
 from webapp.assets import remote_urls
@@ -12,9 +14,14 @@ pytestmark = pytest.mark.postgis
 STATIC = Path(__file__).resolve().parents[1] / "webapp" / "static"
 
 
-def test_healthz_answers_without_login(client):
+def test_healthz_answers_without_login(client, engine):
+    from alembic.script import ScriptDirectory
+
+    from geo.store.schema import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     body = client.get("/healthz").get_json()
-    assert body == {"status": "ok", "database": "ok", "schema": "0005"}
+    assert body == {"status": "ok", "database": "ok", "schema": head}
 
 
 @pytest.mark.parametrize("path", ["/", "/api/communes", "/api/vintages"])
@@ -27,8 +34,6 @@ def test_everything_else_needs_a_login(client, path):
 
 
 def test_wrong_password_is_refused_and_audited(client, conn):
-    from sqlalchemy import text
-
     assert login(client, "admin-test", "wrong-password").status_code == 401
     assert client.get("/").status_code == 302
     failed = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'login.failed' "
@@ -41,25 +46,132 @@ def test_login_form_needs_its_token(client):
     assert response.status_code == 400
 
 
-def test_map_page_states_its_period_vintage_and_data_and_loads_nothing_remote(auth_client):
+def script_block(page: str, block_id: str):
+    """The JSON of ``<script type="application/json" id=block_id>`` in ``page``."""
+    found = re.search(rf'<script type="application/json" id="{block_id}">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+def test_map_page_states_its_period_vintage_and_data_and_loads_nothing_remote(auth_client, conn):
     page = auth_client.get("/?period=2018&vintage=2010-02-06").text
     assert remote_urls(page) == []
     for ref in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
         assert (STATIC / ref.removeprefix("/static/")).is_file(), ref
-    assert 'id="legend"' in page and "Số vụ việc trong kỳ" in page
-    assert "2018-01-01" in page and "2010-02-06" in page and "Dữ liệu đến" in page
-    assert 'id="synthetic-banner"' in page
-    assert page.count('"commune_code": "') == 171
+    assert 'id="map-meta"' in page and "2018-01-01" in page and "2010-02-06" in page and "Dữ liệu đến" in page
+    assert 'id="synthetic-banner"' in page and 'id="period-slider"' in page and 'id="commune-table"' in page
+    communes = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = '2010-02-06' "
+                                 "AND level = 'commune'")).scalar_one()
+    geometry = script_block(page, "map-geometry")
+    assert len(geometry["communes"]["features"]) == communes == 171
+    assert len(geometry["outlines"]["features"]) == 11  # the districts
+    config = script_block(page, "map-config")
+    assert config["series"]["current"] == "2018" and config["vintage"] == "2010-02-06"
+    assert set(config["series"]["incidents"]) == {f["properties"]["commune_code"]
+                                                  for f in geometry["communes"]["features"]}
 
 
 def test_map_defaults_to_the_last_closed_half_year_on_its_vintage(auth_client):
     page = auth_client.get("/").text
     assert re.search(r"<b>\d{4}-H[12]</b>", page)
+    assert re.fullmatch(r"\d{4}-H[12]", script_block(page, "map-config")["series"]["current"])
 
 
 def test_map_speaks_english_on_request(auth_client):
     page = auth_client.get("/?lang=en&period=2018").text
-    assert "Incidents in the period" in page and "SYNTHETIC DEMO DATA" in page
+    assert '<html lang="en">' in page and "SYNTHETIC DEMO DATA" in page
+    config = script_block(page, "map-config")
+    assert config["text"]["map_layer_status"] == "Commune status (healthy)"
+    assert config["labels"]["status"]["not_healthy"] == "Not healthy"
+    assert "Tiếng Việt" in page
+    back = auth_client.get("/?lang=vi&period=2018").text
+    assert script_block(back, "map-config")["labels"]["status"]["not_healthy"] == "Chưa lành mạnh"
+
+
+def page_weight(client, path: str) -> tuple[int, int]:
+    """Bytes of the page and of everything it links (scripts, stylesheets), as a browser loads them."""
+    page = client.get(path)
+    assert page.status_code == 200
+    total = len(page.data)
+    for ref in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+        with client.get(ref) as asset:
+            total += len(asset.data)
+    return len(page.data), total
+
+
+def test_every_script_module_is_linked_so_the_weight_counts_it(auth_client):
+    page = auth_client.get("/?period=2018").text
+    imported, todo = set(), ["map.js"]
+    while todo:  # map.js and what it imports, transitively
+        source = (STATIC / "app" / todo.pop()).read_text()
+        found = set(re.findall(r'from "\./([\w-]+\.js)"', source)) - imported
+        imported |= found
+        todo.extend(found)
+    assert imported == {"util.js", "themes.js", "overlays.js", "panel.js"}
+    assert all(f'rel="modulepreload" href="/static/app/{name}"' in page for name in imported)
+    assert '<script type="module" src="/static/app/map.js">' in page
+
+
+@pytest.mark.parametrize("path", ["/?period=2018&vintage=2010-02-06", "/?period=2025-H2&vintage=2025-07-01",
+                                  "/?period=2016-01&vintage=2010-02-06"])
+def test_the_first_map_page_weighs_less_than_2_mb(auth_client, path):
+    html, total = page_weight(auth_client, path)
+    print(f"{path}: page {html / 1e6:.2f} MB, with its scripts and styles {total / 1e6:.2f} MB")
+    assert total < 2_000_000
+
+
+def test_a_viewer_page_has_no_point_and_no_point_endpoint(app, db_url):
+    from tests.test_api import VIEWER, role_client
+
+    viewer = role_client(app, db_url, VIEWER, "viewer")
+    page = viewer.get("/?period=2018&vintage=2010-02-06").text
+    config = script_block(page, "map-config")
+    assert config["points"] is False
+    assert "sites" not in config["api"] and "establishments" not in config["api"]
+    assert "/api/sites" not in page and "/api/establishments" not in page and "DEMO-" not in page
+    assert not re.search(r'"type":\s*"(Multi)?Point"', page)
+    assert 'data-endpoint="upload.index"' not in page  # an editor's page
+    admin = script_block(_admin_page(app), "map-config")
+    assert admin["points"] is True and admin["api"]["sites"] == "/api/sites"
+
+
+def _admin_page(app) -> str:
+    client = app.test_client()
+    assert login(client).status_code == 302
+    return client.get("/?period=2018&vintage=2010-02-06").text
+
+
+def test_a_bad_layer_gets_a_400(auth_client):
+    response = auth_client.get("/?period=2018&layer=heat")
+    assert response.status_code == 400
+    assert "layer 'heat' is not a map layer; use one of: status, counts, gi, emerging" in response.text
+
+
+def test_the_navigation_links_the_pages_that_exist(app, auth_client):
+    page = auth_client.get("/?period=2018").text
+    for endpoint in ("dashboard.index", "upload.index", "review.queue", "reports.index", "admin.audit"):
+        assert (f'data-endpoint="{endpoint}"' in page) == (endpoint in app.view_functions), endpoint
+    assert re.search(r'class="nav-link active" href="/"', page)
+
+
+def test_no_basemap_by_default_and_a_configured_one_is_allowed_by_the_policy(app, engine, db_url):
+    from webapp import create_app
+
+    assert app.config["BASEMAP_URL"] == ""
+    client = app.test_client()
+    assert login(client).status_code == 302
+    page = client.get("/?period=2018")
+    assert script_block(page.text, "map-config")["basemap"] is None
+    assert "img-src 'self' data:;" in page.headers["Content-Security-Policy"]
+    tiles = "https://{s}.tiles.example.org/{z}/{x}/{y}.png"
+    other = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": db_url, "ENGINE": engine,
+                        "BASEMAP_URL": tiles, "BASEMAP_ATTRIBUTION": "© Example contributors"})
+    client = other.test_client()
+    assert login(client).status_code == 302
+    page = client.get("/?period=2018")
+    basemap = script_block(page.text, "map-config")["basemap"]
+    assert basemap == {"url": tiles, "attribution": "© Example contributors"}
+    assert "img-src 'self' data: https://*.tiles.example.org;" in page.headers["Content-Security-Policy"]
+    assert remote_urls(page.text) == []  # tiles are requested by the script, not linked by the page
 
 
 def test_api_geojson_shape_and_metadata(auth_client):
@@ -112,8 +224,6 @@ def throttle_user(db_url):
 
 
 def test_failed_logins_of_one_username_are_throttled_and_audited(client, conn, throttle_user):
-    from sqlalchemy import text
-
     name, password = throttle_user
     for i in range(5):  # from five addresses: only the username counter can trip
         _failed_logins(client, name, 1, f"203.0.113.{10 + i}")
@@ -130,8 +240,6 @@ def test_failed_logins_of_one_username_are_throttled_and_audited(client, conn, t
 
 
 def test_failed_logins_from_one_address_are_throttled(client, conn):
-    from sqlalchemy import text
-
     for i in range(5):
         _failed_logins(client, f"nobody-{i}", 1, "198.51.100.7")
     response = login(client, ADMIN[0], ADMIN[1])

@@ -1,37 +1,54 @@
-"""The JSON API: communes with their counts as GeoJSON, and the loaded vintages."""
+"""The JSON API: communes and their attributes per period, hot spot layers, point layers.
+
+Every endpoint takes ``period`` and ``vintage`` (defaults as on the map) and the map's
+filters ``district``, ``kind`` (incident kinds) and ``etype`` (establishment types), comma-
+separated; a bad value gets a 400 naming the accepted ones. Point layers (sites,
+establishments) are for analysts and above: a viewer gets 403.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
-from geo.store.counts import communes_with_counts, data_as_of
+from geo.store.counts import communes_with_counts
+from geo.store.map_layers import data_version
 from geo.store.units import list_vintages
-from webapp.selection import Selection, current_selection
+from webapp.accounts import has_role
+from webapp.auth import role_required
+from webapp.i18n import current_language
+from webapp.map_cache import cached
+from webapp.map_data import commune_payload, map_request, series_payload
+from webapp.map_hotspots import density_payload, hotspot_payload
+from webapp.map_points import commune_sites, establishments_payload, sites_payload
+from webapp.selection import FilterError, current_selection, selection_metadata
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-METHOD = "count per commune: point in polygon (boundary included, lowest code on a shared edge); " \
-         "records with only a commune reference counted in that commune when it is of this vintage"
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
-def selection_metadata(selection: Selection, unassigned: dict, *, geometry: str) -> dict:
-    """What a map or an export must state: period, vintage, data as-of, method, gaps."""
-    status = data_as_of(current_app.extensions["diaban.engine"])
-    return {
-        "period": selection.period.label,
-        "period_start": selection.period.start.isoformat(),
-        "period_end_exclusive": selection.period.end.isoformat(),
-        "vintage": selection.vintage["id"],
-        "vintage_label": selection.vintage["label"],
-        "data_as_of": status["as_of"].isoformat() if status["as_of"] else None,
-        "synthetic": status["synthetic"],
-        "method": METHOD,
-        "unassigned": unassigned,
-        "geometry": geometry,
-        "crs": "EPSG:4326",
-    }
+def json_response(payload, mimetype: str = "application/json") -> Response:
+    """``payload`` as JSON (dates in ISO 8601, Vietnamese unescaped)."""
+    def default(value):
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=default),
+                    mimetype=mimetype)
+
+
+def flag(name: str, default: bool) -> bool:
+    """A boolean query parameter (true/false, 1/0, yes/no); 400 for anything else."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() not in _BOOLEANS:
+        raise FilterError(f"{name}={raw!r} is not a yes/no value; use true or false")
+    return _BOOLEANS[raw.lower()]
 
 
 @bp.route("/communes")
@@ -44,15 +61,84 @@ def communes():
     """
     selection = current_selection()
     full = request.args.get("detail") == "full"
-    frame, unassigned = communes_with_counts(current_app.extensions["diaban.engine"],
-                                             selection.vintage["id"], selection.period,
+    engine = current_app.extensions["diaban.engine"]
+    key = ("api.communes", selection.vintage["id"], selection.period.label, full, current_language(),
+           data_version(engine))
+    return Response(cached(key, lambda: _communes_body(engine, selection, full)),
+                    mimetype="application/geo+json")
+
+
+def _communes_body(engine, selection, full: bool) -> str:
+    """The /api/communes answer as JSON text (kept in the map cache: its inputs are in the key)."""
+    frame, unassigned = communes_with_counts(engine, selection.vintage["id"], selection.period,
                                              display=not full)
     collection = json.loads(frame.to_json(na="null", drop_id=True, to_wgs84=False))
     for feature, code in zip(collection["features"], frame["commune_code"], strict=True):
         feature["id"] = code
     collection["metadata"] = selection_metadata(selection, unassigned,
                                                 geometry="full" if full else "display")
-    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json")
+    return json_response(collection).get_data(as_text=True)
+
+
+@bp.route("/series")
+def series():
+    """Incidents and inspections per commune for every period of the map's time slider.
+
+    Also the class breaks of the incident counts (computed over all those periods), each
+    period's classification status (newest snapshot), and what no commune took. No geometry:
+    the map has it already.
+    """
+    return json_response(series_payload(map_request(current_selection())))
+
+
+@bp.route("/communes/<code>")
+def commune(code: str):
+    """One commune for the map's side panel: its status and every criterion of the snapshot.
+
+    Analysts and above also get the evidence records and the commune's sites with their
+    histories; a viewer gets values, pass/fail and evidence counts only.
+    """
+    req = map_request(current_selection())
+    analyst = has_role(g.user, "analyst")
+    payload = commune_payload(req, code, analyst=analyst)
+    if payload is None:
+        abort(404, f"no commune {code!r} in vintage {req.vintage}; /api/communes lists them")
+    if analyst:
+        payload["sites"] = commune_sites(req, code)
+    return json_response(payload)
+
+
+@bp.route("/hotspots")
+def hotspots():
+    """Gi* classes (``method=gi``, ``unit=commune|grid``) or emerging categories (``method=emerging``).
+
+    ``fdr=true|false`` (default true) applies the Benjamini-Hochberg correction. The grid
+    answer lists only cells in a significant class, as GeoJSON.
+    """
+    req = map_request(current_selection())
+    return json_response(hotspot_payload(req, method=request.args.get("method", "gi"),
+                                         unit=request.args.get("unit", "commune"),
+                                         fdr=flag("fdr", True)))
+
+
+@bp.route("/density")
+def density():
+    """Kernel density contours of the period's incidents, levels fixed across the slider's periods."""
+    return json_response(density_payload(map_request(current_selection())))
+
+
+@bp.route("/sites")
+@role_required("analyst")
+def sites():
+    """Sites with their state at the period's end and their history (analysts and above)."""
+    return json_response(sites_payload(map_request(current_selection())), "application/geo+json")
+
+
+@bp.route("/establishments")
+@role_required("analyst")
+def establishments():
+    """Establishments with their last inspection outcome by the period's end (analysts and above)."""
+    return json_response(establishments_payload(map_request(current_selection())), "application/geo+json")
 
 
 @bp.route("/vintages")

@@ -9,8 +9,10 @@ headers every answer carries.
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -46,15 +48,53 @@ LOGIN_WINDOW_SECONDS = 10 * 60
 THROTTLED = ("Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau 10 phút. / "
              "Too many failed logins. Please try again in 10 minutes.")
 
-#: Sent with every answer. Folium's pages inline their scripts and styles, Leaflet uses data: images.
+#: The content security policy: everything from the app itself. Folium's pages inline their
+#: scripts and styles, Leaflet uses data: images; a configured basemap adds its tile host.
+CSP_SOURCES = {
+    "default-src": "'self'", "script-src": "'self' 'unsafe-inline'", "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:", "font-src": "'self'", "connect-src": "'self'", "object-src": "'none'",
+    "base-uri": "'self'", "form-action": "'self'", "frame-ancestors": "'none'",
+}
+
+
+def tile_source(url: str) -> str | None:
+    """The CSP source of a tile URL template on another host (``{s}`` becomes ``*``), else None.
+
+    Examples
+    --------
+    >>> tile_source("https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    'https://*.tile.example.org'
+    >>> tile_source("/tiles/{z}/{x}/{y}.png") is None
+    True
+    """
+    parts = urlsplit(url or "")
+    if not parts.netloc:
+        return None
+    host = re.sub(r"\{[^}]*\}", "*", parts.netloc)
+    return f"{parts.scheme}://{host}" if parts.scheme else host
+
+
+def content_security_policy(basemap_url: str = "") -> str:
+    """The policy of every answer; with a basemap on another host, its tiles are allowed as images.
+
+    Examples
+    --------
+    >>> "img-src 'self' data: https://tiles.example.org;" in content_security_policy("https://tiles.example.org/{z}/{x}/{y}.png")
+    True
+    """
+    sources = dict(CSP_SOURCES)
+    tiles = tile_source(basemap_url)
+    if tiles:
+        sources["img-src"] += f" {tiles}"
+    return "; ".join(f"{name} {value}" for name, value in sources.items())
+
+
+#: Sent with every answer (the policy without a basemap; see :func:`security_headers`).
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": "; ".join([
-        "default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:", "font-src 'self'", "connect-src 'self'", "object-src 'none'",
-        "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'"]),
+    "Content-Security-Policy": content_security_policy(),
 }
 
 
@@ -109,7 +149,9 @@ def inject_csrf_token() -> dict:
 
 @bp.after_app_request
 def security_headers(response):
-    """Add :data:`SECURITY_HEADERS` to every answer."""
+    """Add :data:`SECURITY_HEADERS` to every answer, the policy allowing the configured basemap."""
+    response.headers.setdefault("Content-Security-Policy",
+                                content_security_policy(current_app.config.get("BASEMAP_URL", "")))
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

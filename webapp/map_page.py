@@ -1,35 +1,190 @@
-"""GET /: the commune map of a vintage coloured by incident count for a period."""
+"""GET /: the map page — thematic commune layers, hot spots, points, a time slider, a table, a panel.
+
+The page is a folium shell (``webapp.maps.map_shell``) in ``templates/map.html`` with the
+communes' display geometry embedded once and the attributes of every slider period
+(``webapp.map_data.series_payload``); ``static/app/map.js`` draws and restyles the layers
+and asks the API for the rest (a commune's file, hot spots, density, points). A viewer's page
+carries no point and no link to the point endpoints.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template, request, url_for
 
-from geo.store.counts import communes_with_counts
+from geo.hotspots.options import DEFAULT_ALPHA
 from geo.store.units import read_units
-from webapp.api import selection_metadata
-from webapp.i18n import STRINGS, current_language, t
-from webapp.maps import commune_map
-from webapp.selection import current_selection
+from webapp.accounts import has_role
+from webapp.assets import localise
+from webapp.i18n import current_language, register, t
+from webapp.map_data import map_request, series_payload
+from webapp.map_labels import (
+    DENSITY_COLOURS,
+    EMERGING_COLOURS,
+    FAMILIES,
+    GI_COLOURS,
+    OUTCOME_COLOURS,
+    SITE_STYLES,
+    STATUS_COLOURS,
+    label,
+    labels_for,
+    legend_order,
+)
+from webapp.maps import PALETTE, ZERO_COLOUR, feature_collection, map_shell, script_json
+from webapp.selection import FilterError, current_selection
 
 bp = Blueprint("map", __name__)
+
+#: The thematic layers that colour the communes (one at a time), in the layer control's order.
+MODES = ("status", "counts", "gi", "emerging")
+#: The navigation bar: (endpoint, string key, lowest role); a link shows when its page exists.
+NAV = (("map.index", "map_nav_map", "viewer"), ("dashboard.index", "map_nav_dashboard", "viewer"),
+       ("upload.index", "map_nav_upload", "editor"), ("review.queue", "map_nav_review", "editor"),
+       ("reports.index", "map_nav_reports", "analyst"), ("admin.audit", "map_nav_admin", "admin"))
+
+STRINGS = {
+    "map_title": ("Bản đồ", "Map"),
+    "map_nav_map": ("Bản đồ", "Map"), "map_nav_dashboard": ("Tổng quan", "Dashboard"),
+    "map_nav_upload": ("Tải lên", "Upload"), "map_nav_review": ("Hàng chờ duyệt", "Review queue"),
+    "map_nav_reports": ("Báo cáo", "Reports"), "map_nav_admin": ("Quản trị", "Administration"),
+    "map_all_districts": ("Toàn tỉnh", "Whole province"),
+    "map_no_districts": ("(ranh giới này không có cấp huyện)", "(no districts in these boundaries)"),
+    "map_kind": ("Loại vụ việc", "Incident kind"), "map_all_kinds": ("Tất cả", "All"),
+    "map_etype": ("Loại cơ sở", "Establishment type"), "map_all_etypes": ("Tất cả", "All"),
+    "map_layer_status": ("Trạng thái xã (lành mạnh)", "Commune status (healthy)"),
+    "map_layer_counts": ("Số vụ việc", "Incident count"),
+    "map_layer_gi": ("Điểm nóng Gi* (xã)", "Gi* hot spots (communes)"),
+    "map_layer_emerging": ("Điểm nóng mới nổi", "Emerging hot spots"),
+    "map_layer_grid": ("Điểm nóng Gi* (lưới ô)", "Gi* hot spots (grid cells)"),
+    "map_layer_density": ("Mật độ vụ việc (KDE)", "Incident density (KDE)"),
+    "map_layer_sites": ("Tụ điểm", "Sites"),
+    "map_layer_establishments": ("Cơ sở (kết quả kiểm tra gần nhất)", "Establishments (last inspection)"),
+    "map_basemap": ("Bản đồ nền", "Basemap"),
+    "map_slider": ("Kỳ", "Period"), "map_prev": ("Kỳ trước", "Previous period"),
+    "map_next": ("Kỳ sau", "Next period"),
+    "map_breaks_note": ("Ngưỡng phân lớp chung cho cả {n} kỳ ({first}–{last})",
+                        "Class breaks shared by all {n} periods ({first}–{last})"),
+    "map_no_snapshot": ("Chưa có kết quả phân loại kỳ {period}: chạy `diaban classify --period {period}`",
+                        "No classification for {period}: run `diaban classify --period {period}`"),
+    "map_snapshot": ("Phân loại #{id}: {ruleset} {version}, quy ước {convention}, dữ liệu đến {as_of}",
+                     "Classification #{id}: {ruleset} {version}, {convention} periods, data as of {as_of}"),
+    "map_table_title": ("Các xã, phường, thị trấn", "Communes"),
+    "map_status": ("Trạng thái", "Status"), "map_score": ("Điểm", "Score"),
+    "map_class": ("Lớp điểm nóng", "Hot spot class"),
+    "map_criterion": ("Tiêu chí", "Criterion"), "map_value": ("Giá trị", "Value"),
+    "map_threshold": ("Ngưỡng", "Threshold"), "map_result": ("Kết quả", "Result"),
+    "map_pass": ("Đạt", "Pass"), "map_fail": ("Không đạt", "Fail"),
+    "map_missing": ("Thiếu dữ liệu", "Missing"),
+    "map_evidence": ("Căn cứ", "Evidence"),
+    "map_evidence_site": ("tụ điểm", "sites"), "map_evidence_inspection": ("lượt kiểm tra", "inspections"),
+    "map_evidence_establishment": ("cơ sở", "establishments"), "map_evidence_report": ("báo cáo", "reports"),
+    "map_evidence_assessment": ("xác nhận của cán bộ", "officer attestations"),
+    "map_evidence_none": ("bản ghi", "records"),
+    "map_more": ("… và {n} bản ghi khác", "… and {n} more"),
+    "map_sites_here": ("Tụ điểm trên địa bàn", "Sites in this commune"),
+    "map_no_sites": ("Không có tụ điểm nào được ghi nhận.", "No site recorded."),
+    "map_counts_over_time": ("Theo kỳ", "Per period"),
+    "map_totals": ("Tổng số theo kỳ", "Totals per period"),
+    "map_status_counts": ("Số xã theo trạng thái", "Communes by status"),
+    "map_close": ("Đóng", "Close"), "map_loading": ("Đang tải…", "Loading…"),
+    "map_error": ("Lỗi", "Error"),
+    "map_fdr": ("Hiệu chỉnh FDR", "FDR correction"),
+    "map_params": ("Tham số", "Parameters"),
+    "map_p_cell": ("ô lưới", "cells of"), "map_p_permutations": ("hoán vị", "permutations"),
+    "map_p_steps": ("bước thời gian", "time steps"), "map_p_lag": ("độ trễ thời gian", "time lag"),
+    "map_p_bandwidth": ("bán kính", "bandwidth"),
+    "map_cells_note": ("chỉ vẽ các ô có ý nghĩa thống kê", "only significant cells are drawn"),
+    "map_density_levels": ("Mật độ (vụ/km²), mức cố định cho mọi kỳ",
+                           "Density (incidents/km²), levels fixed for every period"),
+    "map_name": ("Tên", "Name"), "map_type": ("Loại", "Type"),
+    "map_commitment": ("Đã ký cam kết", "Commitment signed"),
+    "map_last_inspection": ("Lần kiểm tra gần nhất", "Last inspection"),
+    "map_yes": ("Có", "Yes"), "map_no": ("Không", "No"),
+    "map_as_of": ("tính đến", "as of"), "map_end_exclusive": ("không gồm ngày cuối", "end exclusive"),
+    "map_method_status": ("Trạng thái theo bộ tiêu chí, kết quả phân loại mới nhất của kỳ",
+                          "Status under the rule set, newest classification of the period"),
+    "map_click_hint": ("Bấm vào một xã để xem chi tiết.", "Click a commune for its details."),
+}
+register(STRINGS)
+#: Strings of ``webapp.i18n`` the page's script uses too.
+SHARED_STRINGS = ("incidents", "inspections", "commune", "code", "district", "period", "vintage",
+                  "data_as_of", "method", "unassigned", "no_incident", "no_data")
 
 
 @bp.route("/")
 def index():
-    """Render the map page for the selected period and vintage."""
+    """The map page for the selected period, vintage, filters and layer (``layer=``)."""
+    req = map_request(current_selection())
+    layer = request.args.get("layer") or ""
+    if layer and layer not in MODES:
+        raise FilterError(f"layer {layer!r} is not a map layer; use one of: {', '.join(MODES)}")
+    geometry, bounds, outline_label = page_geometry(req)
+    series = series_payload(req)
+    shell = map_shell(bounds)
+    config = page_config(req, series, shell["name"], layer, outline_label)
+    other = "en" if current_language() == "vi" else "vi"
+    html = render_template(
+        "map.html", t=t, req=req, sel=req.selection, meta=series["metadata"], lang=current_language(),
+        shell=shell, config=config, config_json=script_json(config), geometry_json=script_json(geometry),
+        nav=nav_links(), kinds=_kind_options(req), etypes=_etype_options(req),
+        lang_url=url_for("map.index", **{**request.args.to_dict(), "lang": other}))
+    return localise(html)
+
+
+def page_geometry(req) -> tuple[dict, tuple, str]:
+    """The communes' display geometry (code, name, district) and the outlines, drawn once.
+
+    Returns the two GeoJSON collections, the communes' bounds and the outlines' layer name:
+    the districts, or the province for a vintage without districts (from 2025-07-01).
+    """
     engine = current_app.extensions["diaban.engine"]
-    selection = current_selection()
-    vintage_id = selection.vintage["id"]
-    communes, unassigned = communes_with_counts(engine, vintage_id, selection.period)
-    labels = {key: t(key) for key in STRINGS}
-    outlines = read_units(engine, vintage_id, level="district", display=True)
-    if outlines.empty:  # no district level (e.g. from 2025-07-01): draw the province
-        outlines = read_units(engine, vintage_id, level="province", display=True)
-        labels["districts"] = t("province_outline")
-    meta = selection_metadata(selection, unassigned, geometry="display")
-    context = {"t": t, "sel": selection, "meta": meta, "lang": current_language()}
-    return commune_map(
-        communes, outlines, labels=labels,
-        header_html=render_template("map_header.html", **context),
-        footer_html=render_template("map_footer.html", **context),
-    )
+    communes = read_units(engine, req.vintage, display=True).rename(columns={"unit_code": "commune_code"})
+    index = req.communes.set_index("commune_code")
+    for column in ("district_code", "district_name"):
+        communes[column] = communes["commune_code"].map(index[column])
+    outlines, key = read_units(engine, req.vintage, level="district", display=True), "districts"
+    if outlines.empty:
+        outlines, key = read_units(engine, req.vintage, level="province", display=True), "province_outline"
+    geometry = {"communes": feature_collection(communes, ["commune_code", "name", "district_code",
+                                                          "district_name"]),
+                "outlines": feature_collection(outlines, ["name"])}
+    return geometry, tuple(communes.total_bounds), t(key)
+
+
+def page_config(req, series: dict, map_name: str, layer: str, outline_label: str) -> dict:
+    """What the page's script needs: data, colours, names, URLs (point URLs for analysts only)."""
+    points = has_role(g.user, "analyst")
+    api = {name: url_for(f"api.{name}") for name in ("series", "hotspots", "density")}
+    api["commune"] = url_for("api.commune", code="CODE")
+    if points:
+        api |= {name: url_for(f"api.{name}") for name in ("sites", "establishments")}
+    basemap = current_app.config.get("BASEMAP_URL") or None
+    return {
+        "map": map_name, "lang": current_language(), "points": points, "layer": layer,
+        "vintage": req.vintage, "api": api, "series": series,
+        "basemap": {"url": basemap, "attribution": current_app.config.get("BASEMAP_ATTRIBUTION") or ""}
+        if basemap else None,
+        "colours": {"counts": PALETTE, "zero": ZERO_COLOUR, "status": STATUS_COLOURS, "gi": GI_COLOURS,
+                    "emerging": EMERGING_COLOURS, "outcome": OUTCOME_COLOURS, "site": SITE_STYLES,
+                    "density": DENSITY_COLOURS},
+        "labels": {family: labels_for(family, codes) for family, codes in FAMILIES.items()},
+        "order": legend_order(DEFAULT_ALPHA),
+        "text": {key: t(key) for key in (*STRINGS, *SHARED_STRINGS)} | {"outlines": outline_label},
+    }
+
+
+def nav_links() -> list[dict]:
+    """The navigation links of the pages that exist and the user may open."""
+    return [{"endpoint": endpoint, "url": url_for(endpoint), "label": t(key),
+             "active": endpoint == "map.index"}
+            for endpoint, key, role in NAV
+            if endpoint in current_app.view_functions and has_role(g.user, role)]
+
+
+def _kind_options(req) -> list[tuple[str, str]]:
+    """``(code, name)`` of the incident kinds in the store, named in the interface language."""
+    return [(k["code"], label("kind", k["code"], k["label"])) for k in req.options["incident_kinds"]]
+
+
+def _etype_options(req) -> list[tuple[str, str]]:
+    """``(code, name)`` of the establishment types in the store."""
+    return [(code, label("etype", code)) for code in req.options["establishment_types"]]

@@ -1,17 +1,29 @@
-"""Folium maps of the platform, rendered to self-contained pages with vendored assets."""
+"""The map page's shell (folium, vendored assets), its geometry, and the count classes.
+
+Folium renders the Leaflet map itself with only Leaflet and Bootstrap's stylesheet (no
+jQuery, Bootstrap script or icon fonts: the map page does not use them, and the first page
+must stay light); the page's own script (``static/app/map.js``) adds every layer from the
+geometry embedded once in the page and the attributes the API sends per period.
+"""
 
 from __future__ import annotations
+
+import json
+from datetime import date
+from typing import ClassVar
 
 import folium
 import geopandas as gpd
 import numpy as np
-from markupsafe import escape
+import shapely
 
-from webapp.assets import localise
+from webapp.commands import json_ready
 
 #: ColorBrewer YlOrRd, 5 classes: sequential and colour-blind safe.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 ZERO_COLOUR = "#f0f0f0"
+#: Coordinates are sent with 5 decimals (about 1 m), as the display geometry is stored.
+PRECISION = 5
 
 
 def count_breaks(values, k: int = 5) -> list[int]:
@@ -34,7 +46,7 @@ def count_breaks(values, k: int = 5) -> list[int]:
 
 
 def colour_for(value: int, breaks: list[int]) -> str:
-    """The fill colour of a count under ``breaks``.
+    """The fill colour of a count under ``breaks`` (``static/app/map.js`` applies the same rule).
 
     Examples
     --------
@@ -47,87 +59,73 @@ def colour_for(value: int, breaks: list[int]) -> str:
     return PALETTE[len(PALETTE) - len(breaks) + min(index, len(breaks) - 1)]
 
 
-def commune_map(communes: gpd.GeoDataFrame, outlines: gpd.GeoDataFrame | None, *,
-                labels: dict[str, str], header_html: str, footer_html: str) -> str:
-    """Render the commune choropleth of incident counts as a full HTML page.
+def feature_collection(frame: gpd.GeoDataFrame, properties: list[str]) -> dict:
+    """A GeoJSON FeatureCollection of ``frame`` (EPSG:4326) with only ``properties``.
 
-    Parameters
-    ----------
-    communes : GeoDataFrame
-        From ``geo.store.counts.communes_with_counts`` (EPSG:4326).
-    outlines : GeoDataFrame or None
-        District (or province) outlines drawn on top without fill.
-    labels : dict
-        Interface strings: ``communes``, ``districts``, ``commune``, ``code``, ``district``,
-        ``incidents``, ``inspections``, ``legend_title``, ``no_incident``.
+    Coordinates are rounded to :data:`PRECISION` decimals; missing values become null.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> f = gpd.GeoDataFrame({"a": [1.0, np.nan]}, geometry=[Point(106.123456789, 10.5), None], crs=4326)
+    >>> fc = feature_collection(f, ["a"])
+    >>> fc["features"][0]["geometry"]["coordinates"], fc["features"][1]["properties"]
+    ((106.12346, 10.5), {'a': None})
     """
-    breaks = count_breaks(communes["incidents"])
-    minx, miny, maxx, maxy = communes.total_bounds
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None,
-                      zoom_start=9, control_scale=True, prefer_canvas=False)
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        raise ValueError(f"feature_collection needs EPSG:4326, got {frame.crs}; call to_crs(4326) first")
+    geoms = shapely.transform(frame.geometry.values, lambda xy: np.round(xy, PRECISION))
+    rows = frame[properties].astype(object).where(frame[properties].notna(), None)
+    features = [
+        {"type": "Feature", "geometry": None if geom is None else shapely.geometry.mapping(geom),
+         "properties": {k: _plain(v) for k, v in zip(properties, values, strict=True)}}
+        for geom, values in zip(geoms, rows.itertuples(index=False, name=None), strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _plain(value):
+    """A JSON-ready scalar (``webapp.commands.json_ready``), dates as ISO strings."""
+    value = json_ready(value)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def script_json(value) -> str:
+    r"""JSON for a ``<script type="application/json">`` block: compact, ``<``, ``>`` and ``&`` escaped.
+
+    Examples
+    --------
+    >>> script_json({"a": "</script>&", "b": [1, 2]})
+    '{"a":"\\u003c/script\\u003e\\u0026","b":[1,2]}'
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _ShellMap(folium.Map):
+    """A folium map that links Leaflet and Bootstrap's stylesheet only."""
+
+    default_js: ClassVar = [folium.Map.default_js[0]]
+    default_css: ClassVar = [folium.Map.default_css[0], folium.Map.default_css[1]]
+
+
+def map_shell(bounds) -> dict[str, str]:
+    """Render an empty folium map fitted to ``bounds`` (minx, miny, maxx, maxy in degrees).
+
+    Returns
+    -------
+    dict
+        ``header`` (asset links and the map's style), ``html`` (the map's element),
+        ``script`` (the code creating the map) and ``name`` (the global variable holding the
+        Leaflet map, for the page's script). No tile layer: the page's script adds the
+        basemap when the administrator configured one.
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    fmap = _ShellMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, zoom_start=9,
+                     control_scale=True, prefer_canvas=False)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    data = communes.assign(fill=[colour_for(v, breaks) for v in communes["incidents"]])
-    data["district_name"] = data["district_name"].fillna("—")
-    folium.GeoJson(
-        data.to_json(na="null", drop_id=True),
-        name=labels["communes"],
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.85,
-                                  "color": "#555555", "weight": 0.6},
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        popup=folium.GeoJsonPopup(
-            fields=["name", "commune_code", "district_name", "incidents", "inspections"],
-            aliases=[labels[k] for k in ("commune", "code", "district", "incidents",
-                                         "inspections")]),
-        tooltip=folium.GeoJsonTooltip(fields=["name", "incidents"],
-                                      aliases=[labels["commune"], labels["incidents"]]),
-    ).add_to(fmap)
-    if outlines is not None and len(outlines):
-        folium.GeoJson(
-            outlines[["name", "geometry"]].to_json(drop_id=True), name=labels["districts"],
-            style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2.2},
-            interactive=False,
-        ).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
     root = fmap.get_root()
-    root.header.add_child(folium.Element(_PAGE_CSS))
-    root.html.add_child(folium.Element(header_html))
-    root.html.add_child(folium.Element(_legend(breaks, labels)))
-    root.html.add_child(folium.Element(footer_html))
-    return localise(root.render())
-
-
-def _legend(breaks: list[int], labels: dict[str, str]) -> str:
-    """The HTML legend of the class breaks (zero first)."""
-    rows = [(ZERO_COLOUR, f"0 ({labels['no_incident']})")]
-    lower = 1
-    for upper in breaks:
-        rows.append((colour_for(upper, breaks), f"{lower}" if lower == upper else f"{lower}–{upper}"))
-        lower = upper + 1
-    items = "".join(
-        f'<div><span class="swatch" style="background:{c}"></span>{escape(text)}</div>'
-        for c, text in rows)
-    return f'<div id="legend" class="map-legend"><b>{escape(labels["legend_title"])}</b>{items}</div>'
-
-
-_PAGE_CSS = """<style>
-  .folium-map { position: absolute !important; top: 3rem !important;
-                height: calc(100% - 3rem - 1.6rem) !important; }
-  .topbar { position: absolute; top: 0; left: 0; right: 0; height: 3rem; z-index: 1000;
-            display: flex; align-items: center; gap: .75rem; padding: 0 .75rem;
-            background: #1f2d3d; color: #fff; font: 13px system-ui, sans-serif;
-            white-space: nowrap; overflow: hidden; }
-  .topbar form { display: flex; gap: .4rem; align-items: center; margin: 0; }
-  .topbar select { max-width: 22rem; }
-  .topbar a, .topbar button.link { color: #cfe3ff; background: none; border: 0; }
-  .synthetic { background: #ffd24d; color: #000; padding: .1rem .5rem; font-weight: 600;
-               overflow: hidden; text-overflow: ellipsis; }
-  .map-legend { position: absolute; bottom: 2.4rem; right: .6rem; z-index: 1000;
-                background: #fff; padding: .5rem .7rem; border: 1px solid #999;
-                font: 13px system-ui, sans-serif; line-height: 1.5; }
-  .map-legend .swatch { display: inline-block; width: 1.1rem; height: .8rem;
-                        margin-right: .4rem; border: 1px solid #777; vertical-align: middle; }
-  .map-meta { position: absolute; bottom: 0; left: 0; right: 0; height: 1.6rem; z-index: 1000;
-              background: #f4f4f4; border-top: 1px solid #ccc; font: 12px system-ui, sans-serif;
-              padding: .25rem .6rem; white-space: nowrap; overflow: hidden;
-              text-overflow: ellipsis; }
-</style>"""
+    for child in list(root._children.values()):
+        child.render()
+    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render(),
+            "name": fmap.get_name()}
