@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent setup for `make run` and `make test` on Debian/Ubuntu (root or sudo):
-#   system packages when missing (PostgreSQL + PostGIS; for tests also GDAL's tools and
-#   Chromium), a running PostgreSQL cluster, a superuser role for the current OS user (so
+#   system packages when missing (PostgreSQL + PostGIS; for tests also GDAL's tools,
+#   Chromium and poppler-utils for reading PDFs back), a running PostgreSQL cluster, a superuser role for the current OS user (so
 #   the default DATABASE_URL works over the unix socket), the `diaban` database, a virtual
 #   environment with the pinned Python packages and the project installed in it.
 # Usage: scripts/setup.sh run|test
@@ -30,7 +30,7 @@ pg_major() { ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1; }
 major=$(pg_major)
 apt_install "postgresql-$major-postgis-3" postgresql-common
 pkgs=(python3-venv)
-[ "$mode" = test ] && pkgs+=(gdal-bin chromium)
+[ "$mode" = test ] && pkgs+=(gdal-bin chromium poppler-utils)
 apt_install "${pkgs[@]}"
 
 if ! pg_lsclusters -h 2>/dev/null | awk -v m="$major" '$1 == m' | grep -q .; then

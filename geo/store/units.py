@@ -99,6 +99,23 @@ def vintage_for_period(conn: Connection | Engine, period) -> str:
     return vintage_for_date(conn, period.end - timedelta(days=1))
 
 
+def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None = None) -> dict:
+    """Return the row of the vintage asked for, else the one valid on ``period``'s last day, else the newest.
+
+    Raises
+    ------
+    UnknownVintageError
+        When the vintage asked for (or none at all) is loaded; the message lists the loaded ones.
+    """
+    vintages = {v["id"]: v for v in list_vintages(conn)}
+    if not vintages:
+        raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
+    wanted = vintage or (vintage_for_period(conn, period) if period is not None else list(vintages)[-1])
+    if wanted not in vintages:
+        raise UnknownVintageError(f"vintage {wanted!r} is not loaded; use one of: {', '.join(vintages)}")
+    return vintages[wanted]
+
+
 def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "commune",
                display: bool = False) -> gpd.GeoDataFrame:
     """Read the units of one vintage and level as a GeoDataFrame in EPSG:4326.

@@ -1,8 +1,8 @@
 """``diaban export``: write layers of the store to GeoPackage, Shapefile, GeoJSON, KML, CSV or FlatGeobuf.
 
-Reads export-ready layers with ``geo.store.layers`` and writes them with ``geo.exports``;
-every export is written to the audit log (who, which layers, format, CRS, public), never
-the data itself.
+The same recipe as the web download (``webapp.exporting.export_layers``): read with
+``geo.store.layers``, write with ``geo.exports``, and record in the audit log who asked for
+which layers, format, CRS and public mode, never the data itself.
 """
 
 from __future__ import annotations
@@ -16,28 +16,6 @@ from webapp.commands import engine_for, print_json
 
 LAYERS = ("communes", "districts", "sites", "establishments", "incidents", "inspections")
 FORMATS = ("gpkg", "shp", "geojson", "kml", "csv", "fgb")
-
-
-def _vintage(conn, period, vintage: str | None) -> str:
-    """The vintage asked for, else the one valid at the period's end, else the newest loaded."""
-    from geo.store.units import list_vintages, vintage_for_period
-
-    if vintage:
-        return vintage
-    if period is not None:
-        return vintage_for_period(conn, period)
-    return list_vintages(conn)[-1]["id"]
-
-
-def _audit(engine, actor: str, layers, options: dict) -> None:
-    """Record the export in the audit log (no data, only what was asked for)."""
-    from geo.store import session_scope
-    from geo.store.batches import audit
-
-    with session_scope(engine) as session:
-        audit(session, actor, "export", ",".join(layers), format=options["fmt"],
-              crs=options["crs"], public=options["public"], with_names=options["with_names"],
-              period=options["period"], vintage=options["vintage"])
 
 
 @click.command("export")
@@ -59,11 +37,8 @@ def _audit(engine, actor: str, layers, options: dict) -> None:
 @click.pass_context
 def export(ctx, layers, out, as_json, **options):
     """Export LAYERS (communes, districts, sites, establishments, incidents, inspections) to a file."""
-    from geo.exports import write_layers
-    from geo.periods import parse_period
-    from geo.store.counts import data_as_of
-    from geo.store.layers import read_layers
     from webapp.commands.classify import _actor
+    from webapp.exporting import export_layers
 
     layers = tuple(dict.fromkeys(layers))
     if len(layers) > 1 and options["fmt"] != "gpkg":
@@ -72,24 +47,12 @@ def export(ctx, layers, out, as_json, **options):
     if options["public"] and options["with_names"]:
         raise click.UsageError("--public outputs carry no establishment names; drop --with-names")
     try:
-        period = parse_period(options["period"]) if options["period"] else None
-        engine = engine_for(ctx)
-        with engine.connect() as conn:
-            options["vintage"] = _vintage(conn, period, options["vintage"])
-            frames = read_layers(conn, layers, period=period, vintage=options["vintage"],
-                                 with_names=options["with_names"])
-            as_of = data_as_of(conn)
-        metadata = {"generator": "diaban export", "period": options["period"] or "",
-                    "vintage": options["vintage"], "data_as_of": as_of["as_of"],
-                    "synthetic": str(as_of["synthetic"]).lower()}
-        written = write_layers(frames, out, fmt=options["fmt"], crs=options["crs"],
-                               public=options["public"], metadata=metadata)
+        written, counts = export_layers(engine_for(ctx), layers, out, options=options, actor=_actor())
     except (DiabanError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    _audit(engine, _actor(), layers, options)
     data = {"out": str(written), "format": options["fmt"], "crs": options["crs"],
             "public": options["public"], "vintage": options["vintage"],
-            "layers": {name: len(frame) for name, frame in frames.items()}}
+            "layers": counts}
     if as_json:
         print_json(data)
         return
