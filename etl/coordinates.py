@@ -163,13 +163,14 @@ def _to_wgs84(crs: str) -> Transformer:
 
 def _empty(index: pd.Index) -> pd.DataFrame:
     """The result frame with every row unparsed (``NO_COORDINATE``)."""
+    nothing = [None] * len(index)  # pd.Series(None, dtype=object) would hold NaN under pandas 3
     return pd.DataFrame(
         {
             "lon": pd.Series(np.nan, index=index, dtype=float),
             "lat": pd.Series(np.nan, index=index, dtype=float),
-            "coord_method": pd.Series(None, index=index, dtype=object),
-            "crs_source": pd.Series(None, index=index, dtype=object),
-            "operation": pd.Series(None, index=index, dtype=object),
+            "coord_method": pd.Series(nothing, index=index, dtype=object),
+            "crs_source": pd.Series(nothing, index=index, dtype=object),
+            "operation": pd.Series(nothing, index=index, dtype=object),
             "reason": pd.Series(reasons.NO_COORDINATE, index=index, dtype=object),
         }
     )
@@ -185,6 +186,10 @@ class _Raw(NamedTuple):
     second: float = np.nan
     fixed: bool = False
     method: str | None = None
+
+
+_NONE = _Raw("none")
+_PLAIN = re.compile(r"\s*(-?[0-9]+(?:[.,][0-9]+)?)\s*")
 
 
 def _geo_or_proj(values: list[float], hemis: list[str], dms: bool, lat_first: bool) -> _Raw:
@@ -211,7 +216,14 @@ def _raw_text(text: object) -> _Raw:
 
 
 def _raw_pair(lon: object, lat: object) -> _Raw:
-    """Two cells stated as longitude and latitude (possibly swapped, possibly metres)."""
+    """Two cells stated as longitude and latitude (possibly swapped, possibly metres, ``lat`` as X)."""
+    a = _PLAIN.fullmatch(lon) if isinstance(lon, str) else None
+    b = _PLAIN.fullmatch(lat) if a and isinstance(lat, str) else None
+    if a and b:  # the common case, two plain decimals, without the general angle grammar (same values)
+        lon_value, lat_value = float(a[1].replace(",", ".")) + 0.0, float(b[1].replace(",", ".")) + 0.0
+        if max(abs(lon_value), abs(lat_value)) > 1000:
+            return _Raw("proj", lat_value, lon_value, method="projected")
+        return _Raw("geo", lon_value, lat_value, False, "decimal")
     if is_blank(lon) and is_blank(lat):
         return _Raw("none")
     if is_blank(lon) or is_blank(lat):
@@ -220,7 +232,8 @@ def _raw_pair(lon: object, lat: object) -> _Raw:
     if a is None or b is None or len(a.values) != 1 or len(b.values) != 1:
         x, y = _metres(lat), _metres(lon)
         return _Raw("bad") if np.isnan(x) or np.isnan(y) else _Raw("proj", x, y, method="projected")
-    return _geo_or_proj(a.values + b.values, a.hemis + b.hemis, a.dms or b.dms, lat_first=False)
+    raw = _geo_or_proj(a.values + b.values, a.hemis + b.hemis, a.dms or b.dms, lat_first=False)
+    return raw._replace(first=raw.second, second=raw.first) if raw.kind == "proj" else raw
 
 
 def _raw_xy(x: object, y: object) -> _Raw:
@@ -292,21 +305,45 @@ def _resolve_proj(
     )
 
 
+def _plain_pairs(lon: pd.Series, lat: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows whose two cells are plain decimals (``10.9447``, ``10,9447``), and their values (NaN elsewhere).
+
+    The vectorised form of the first branch of :func:`_raw_pair`, with the same values.
+    """
+    values = [
+        np.array([float(m[1].replace(",", ".")) if isinstance(v, str) and (m := _PLAIN.fullmatch(v))
+                  else np.nan for v in cells], dtype=float) + 0.0
+        for cells in (lon, lat)
+    ]
+    return ~np.isnan(values[0]) & ~np.isnan(values[1]), values[0], values[1]
+
+
 def _raw_rows(
     frame: pd.DataFrame, lon: str | None, lat: str | None, x: str | None, y: str | None, text: str | None
 ) -> pd.DataFrame:
     """One ``_Raw`` per row, taking the first non-blank source: lon/lat, then text, then x/y."""
-    rows = []
-    for _, row in frame.iterrows():
-        raw = _Raw("none")
-        if lon and lat:
-            raw = _raw_pair(row[lon], row[lat])
+    n = len(frame)
+    kind, method = np.full(n, "none", dtype=object), np.full(n, None, dtype=object)
+    first, second, fixed = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=bool)
+    fast = np.zeros(n, dtype=bool)
+    if lon and lat:
+        fast, lon_value, lat_value = _plain_pairs(frame[lon], frame[lat])
+        proj = np.maximum(np.abs(lon_value), np.abs(lat_value)) > 1000
+        kind[fast] = np.where(proj, "proj", "geo")[fast]
+        method[fast] = np.where(proj, "projected", "decimal")[fast]
+        first[fast] = np.where(proj, lat_value, lon_value)[fast]
+        second[fast] = np.where(proj, lon_value, lat_value)[fast]
+    cells = [frame[c].to_numpy(dtype=object) if c else np.full(n, None, dtype=object)
+             for c in (lon, lat, text, x, y)]
+    for i in np.flatnonzero(~fast):
+        raw = _raw_pair(cells[0][i], cells[1][i]) if lon and lat else _NONE
         if raw.kind == "none" and text:
-            raw = _raw_text(row[text])
+            raw = _raw_text(cells[2][i])
         if raw.kind == "none" and x and y:
-            raw = _raw_xy(row[x], row[y])
-        rows.append(raw)
-    return pd.DataFrame(rows, index=frame.index, columns=list(_Raw._fields))
+            raw = _raw_xy(cells[3][i], cells[4][i])
+        kind[i], first[i], second[i], fixed[i], method[i] = raw
+    return pd.DataFrame({"kind": kind, "first": first, "second": second, "fixed": fixed, "method": method},
+                        index=frame.index)
 
 
 def parse_coordinates(
@@ -363,6 +400,7 @@ def parse_coordinates(
     ['decimal', 'decimal+swapped', 'decimal']
     """
     _check_columns(frame, lon=lon, lat=lat, x=x, y=y, text=text)
+    shapely.prepare(province)  # many points against one polygon
     raw = _raw_rows(frame, lon, lat, x, y, text)
     out = _empty(frame.index)
     out.loc[raw.index[raw["kind"] == "bad"], "reason"] = reasons.BAD_COORDINATE

@@ -18,17 +18,19 @@ datetime.date(2019, 6, 15)
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from etl import reasons
 from etl.errors import ParserOptionError, ValueParseError
-from etl.text import is_blank
+from etl.text import distinct_cells
 
 Precision = Literal["day", "month", "quarter", "year"]
 
@@ -44,6 +46,9 @@ _QUARTER = re.compile(r"(?:quý|q)\s*(iv|i{1,3}|[1-4])\s*(?:/|-|năm)\s*(\d{4})"
 _YEAR = re.compile(r"(?:năm\s*)?(\d{4})")
 _SERIAL = re.compile(r"\d+(?:[.,]\d+)?")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_LAST_SERIAL = {system: (date(9999, 12, 31) - epoch).days
+                for system, epoch in ((1900, date(1899, 12, 30)), (1904, date(1904, 1, 1)))}
+"""The serial of 31/12/9999, the last day Python can hold, in each Excel date system."""
 
 
 def excel_serial_to_date(serial: float, *, date_system: Literal[1900, 1904] = 1900) -> date:
@@ -65,7 +70,8 @@ def excel_serial_to_date(serial: float, *, date_system: Literal[1900, 1904] = 19
     Raises
     ------
     ValueParseError
-        Reason ``BAD_DATE`` for serial 60 (29/2/1900) and serials below 1 (0 in 1904).
+        Reason ``BAD_DATE`` for serial 60 (29/2/1900), serials below 1 (0 in 1904), serials after
+        31/12/9999, and anything that is not a finite real number.
 
     Examples
     --------
@@ -78,7 +84,12 @@ def excel_serial_to_date(serial: float, *, date_system: Literal[1900, 1904] = 19
     """
     if date_system not in (1900, 1904):
         raise ParserOptionError(f"date_system {date_system!r} is not known; use 1900 or 1904")
+    real = isinstance(serial, numbers.Real) and not isinstance(serial, bool)
+    if not real or not (isinstance(serial, numbers.Integral) or math.isfinite(serial)):
+        raise ValueParseError(f"Excel serial {serial!r} is not a finite number", reasons.BAD_DATE)
     days = math.floor(serial)
+    if days > _LAST_SERIAL[date_system]:
+        raise ValueParseError(f"Excel serial {serial!r} is after 31/12/9999", reasons.BAD_DATE)
     if date_system == 1904 and days >= 0:
         return date(1904, 1, 1) + timedelta(days=days)
     if date_system == 1900 and days >= 1 and days != 60:
@@ -103,8 +114,15 @@ def _day(year: int, month: int, day: int) -> date:
         ) from None
 
 
-def _number(value: float, date_system: Literal[1900, 1904], window: tuple[int, int]) -> tuple[date, str]:
-    """A bare number: a year (1900-2100, whole) or an Excel serial inside ``window``."""
+def _number(number: float | str, date_system: Literal[1900, 1904],
+            window: tuple[int, int]) -> tuple[date, str]:
+    """A bare number (or its digits): a year (1900-2100, whole) or an Excel serial inside ``window``."""
+    try:
+        value = float(number)
+    except OverflowError:  # an int beyond the float range
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueParseError(f"number {value!r} is not a date", reasons.BAD_DATE)
     if value == int(value) and 1900 <= value <= 2100:
         return date(int(value), 1, 1), "year"
     if window[0] <= value <= window[1]:
@@ -123,9 +141,9 @@ def _labelled(text: str) -> tuple[date, str] | None:
     if m := _MONTH.fullmatch(text):
         return _day(int(m[2]), int(m[1]), 1), "month"
     if m := _QUARTER.fullmatch(text):
-        return date(int(m[2]), 3 * _ROMAN[m[1]] - 2, 1), "quarter"
+        return _day(int(m[2]), 3 * _ROMAN[m[1]] - 2, 1), "quarter"
     if m := _YEAR.fullmatch(text):
-        return date(int(m[1]), 1, 1), "year"
+        return _day(int(m[1]), 1, 1), "year"
     return None
 
 
@@ -171,13 +189,13 @@ def _parse_cell(
     if isinstance(value, date):
         return value, "day", None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return (*_number(float(value), date_system, window), None)
+        return (*_number(value, date_system, window), None)
     if (fields := _dmy_fields(value)) is not None:
         day, used = _parse_dmy(fields, order)
         return day, "day", used
     text = _clean(value)
     if _SERIAL.fullmatch(text):
-        return (*_number(float(text.replace(",", ".")), date_system, window), None)
+        return (*_number(text.replace(",", "."), date_system, window), None)
     if (found := _labelled(text)) is not None:
         return (*found, None)
     raise ValueParseError(f"{value!r} is not a date; write dd/mm/yyyy", reasons.BAD_DATE)
@@ -221,22 +239,28 @@ def parse_dates(
     (['day', 'day', 'day', 'quarter'], ['month_first', 'month_first'])
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    order = _column_order([f for v in series if (f := _dmy_fields(v)) is not None])
-    rows = []
-    for value in series:
-        if is_blank(value):
-            rows.append((None, None, None, None))
-            continue
+    codes, distinct = distinct_cells(series)  # each distinct cell is parsed once
+    order = _column_order([f for v in distinct if (f := _dmy_fields(v)) is not None])
+    days, precisions, orders, why = [], [None], [None], [None]  # slot 0: the blank cells
+    for value in distinct:
         try:
-            rows.append((*_parse_cell(value, order, date_system, serial_window), None))
+            day, precision, used = _parse_cell(value, order, date_system, serial_window)
+            days.append(np.datetime64(day, "s"))
+            precisions.append(precision)
+            orders.append(used)
+            why.append(None)
         except ValueParseError as error:
-            rows.append((None, None, None, error.reason))
-    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+            days.append(np.datetime64("NaT", "s"))
+            precisions.append(None)
+            orders.append(None)
+            why.append(error.reason)
+    take = codes + 1  # blank cells (-1) take slot 0
+    dates = np.array([np.datetime64("NaT", "s"), *days], dtype="datetime64[s]")[take]
+    labels = {"date_precision": precisions, "day_month_order": orders, "reason": why}
     return pd.DataFrame(
         {
-            "date": pd.Series(pd.to_datetime(list(columns[0])), index=series.index, dtype="datetime64[s]"),
-            "date_precision": pd.Series(columns[1], index=series.index, dtype=object),
-            "day_month_order": pd.Series(columns[2], index=series.index, dtype=object),
-            "reason": pd.Series(columns[3], index=series.index, dtype=object),
+            "date": pd.Series(dates, index=series.index),
+            **{k: pd.Series(np.array(v, dtype=object)[take], index=series.index, dtype=object)
+               for k, v in labels.items()},
         }
     )

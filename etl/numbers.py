@@ -16,16 +16,21 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from etl import reasons
 from etl.errors import ValueParseError
-from etl.text import is_blank
+from etl.text import distinct_cells
+
+MAX_VND = 2**63 - 1
+"""The largest amount kept: money is stored as a 64-bit integer (``BIGINT``) of đồng."""
 
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
 _DIGIT_SPACES = re.compile(r"(?<=[\d.,]) (?=\d)")
@@ -132,7 +137,7 @@ def parse_number(text: object, *, decimal_mark: str | None = None) -> float:
     Raises
     ------
     ValueParseError
-        With reason ``BAD_NUMBER`` or ``AMBIGUOUS_NUMBER``.
+        With reason ``BAD_NUMBER`` (also for a number beyond the float range) or ``AMBIGUOUS_NUMBER``.
 
     Examples
     --------
@@ -145,7 +150,16 @@ def parse_number(text: object, *, decimal_mark: str | None = None) -> float:
         raise ValueParseError(
             f"decimal_mark {decimal_mark!r} is not allowed; use None, ',' or '.'", reasons.BAD_NUMBER
         )
-    return float(_parse_decimal(text, decimal_mark))
+    return _finite(_parse_decimal(text, decimal_mark), text)
+
+
+def _finite(value: Decimal, text: object) -> float:
+    """``value`` as a float, or ``BAD_NUMBER`` when it is infinite or beyond the float range."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueParseError(f"number {str(text)[:40]!r} is too large to be a count or amount",
+                              reasons.BAD_NUMBER)
+    return number
 
 
 def _parse_decimal(text: object, ambiguity: str | None) -> Decimal:
@@ -155,7 +169,7 @@ def _parse_decimal(text: object, ambiguity: str | None) -> Decimal:
             raise ValueParseError(
                 "number is blank; leave it empty only where blank is allowed", reasons.BAD_NUMBER
             )
-        return Decimal(str(text))
+        return Decimal(text) if isinstance(text, int) else Decimal(str(text))
     match = _NUMBER_WITH_UNIT.fullmatch(_squeeze(text))
     if match is None:
         raise ValueParseError(
@@ -194,24 +208,22 @@ def parse_numbers(values: Iterable[object]) -> pd.DataFrame:
     ['AMBIGUOUS_NUMBER', 'BAD_NUMBER']
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    cells = [_squeeze(v) for v in series if isinstance(v, str)]
+    codes, distinct = distinct_cells(series)  # each distinct cell is parsed once
+    cells = [_squeeze(v) for v in distinct if isinstance(v, str)]
     mark = _column_mark([m.group("num") for c in cells if (m := _NUMBER_WITH_UNIT.fullmatch(c))])
-    out, why = [], []
-    for value in series:
-        if is_blank(value):
-            out.append(float("nan"))
-            why.append(None)
-            continue
+    out, why = [float("nan")], [None]  # slot 0: the blank cells
+    for value in distinct:
         try:
-            out.append(float(_parse_decimal(value, mark)))
+            out.append(_finite(_parse_decimal(value, mark), value))
             why.append(None)
         except ValueParseError as error:
             out.append(float("nan"))
             why.append(error.reason)
+    take = codes + 1
     return pd.DataFrame(
         {
-            "value": pd.Series(out, index=series.index, dtype=float),
-            "reason": pd.Series(why, index=series.index, dtype=object),
+            "value": pd.Series(np.array(out, dtype=float)[take], index=series.index, dtype=float),
+            "reason": pd.Series(np.array(why, dtype=object)[take], index=series.index, dtype=object),
         }
     )
 
@@ -248,7 +260,8 @@ def parse_money_vnd(text: object) -> int:
     Raises
     ------
     ValueParseError
-        With reason ``BAD_MONEY``, ``AMBIGUOUS_NUMBER`` or ``FRACTIONAL_MONEY``.
+        With reason ``BAD_MONEY`` (also for a negative amount or one above ``MAX_VND``),
+        ``AMBIGUOUS_NUMBER`` or ``FRACTIONAL_MONEY``.
 
     Examples
     --------
@@ -256,7 +269,7 @@ def parse_money_vnd(text: object) -> int:
     [15000000, 1500000000, 15000000, 500000, 1500000000]
     """
     if isinstance(text, int) and not isinstance(text, bool):
-        return text
+        return _in_range(text, text)
     total = Decimal(0)
     for num, multiplier in _money_parts(_squeeze(text)):
         try:
@@ -270,7 +283,16 @@ def parse_money_vnd(text: object) -> int:
         raise ValueParseError(
             f"amount {text!r} = {total} đồng is not whole; check the separators", reasons.FRACTIONAL_MONEY
         )
-    return int(total)
+    return _in_range(int(total), text)
+
+
+def _in_range(amount: int, text: object) -> int:
+    """``amount`` if it is a possible sum of đồng: not negative, and within a 64-bit integer column."""
+    if not 0 <= amount <= MAX_VND:
+        raise ValueParseError(
+            f"amount {str(text)[:40]!r} is {'negative' if amount < 0 else 'beyond 9.2 × 10^18 đồng'}; "
+            "write the amount in đồng, without a sign", reasons.BAD_MONEY)
+    return amount
 
 
 def parse_money(values: Iterable[object]) -> pd.DataFrame:
@@ -292,21 +314,19 @@ def parse_money(values: Iterable[object]) -> pd.DataFrame:
     {'amount_vnd': [15000000, None, None], 'reason': [None, None, 'BAD_MONEY']}
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    out, why = [], []
-    for value in series:
-        if is_blank(value):
-            out.append(None)
-            why.append(None)
-            continue
+    codes, distinct = distinct_cells(series)  # each distinct cell is parsed once
+    out, why = [None], [None]  # slot 0: the blank cells
+    for value in distinct:
         try:
             out.append(parse_money_vnd(value))
             why.append(None)
         except ValueParseError as error:
             out.append(None)
             why.append(error.reason)
+    take = codes + 1
     return pd.DataFrame(
         {
-            "amount_vnd": pd.Series(out, index=series.index, dtype="Int64"),
-            "reason": pd.Series(why, index=series.index, dtype=object),
+            "amount_vnd": pd.Series(np.array(out, dtype=object)[take], index=series.index, dtype="Int64"),
+            "reason": pd.Series(np.array(why, dtype=object)[take], index=series.index, dtype=object),
         }
     )

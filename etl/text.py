@@ -12,7 +12,8 @@ decoded as Windows-1252 (mojibake). Which one a column holds is decided once for
    counted over the whole column.
 3. A reading is accepted only if that share is at least ``MIN_SHARE``, and beats the unchanged text
    and every other reading by ``MARGIN``. Otherwise nothing is converted: ``"unicode"`` when the
-   text reads well as it is, ``"undecided"`` (for a human to look at) when it does not.
+   text reads well as it is and no reading reads better, ``"undecided"`` (for a human to look at)
+   when it does not, or when a reading reads better without a clear lead.
 
 Every value that comes back is NFC-normalised; ASCII cells and non-string cells come back as given.
 """
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from etl.errors import FileDecodingError, TextEncodingError
@@ -99,10 +101,11 @@ def _alternatives(groups: str) -> str:
     return "|".join(sorted(groups.split(), key=len, reverse=True))
 
 
+# A final k only ends minority-language place names of the province (Đắk Ơ, Đak Lua), never a Kinh word.
 _SYLLABLE = re.compile(
     r"(?P<onset>ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
-    rf"(?:(?:{_alternatives(_OPEN)})|(?:{_alternatives(_CLOSED)})(?P<coda>ng|nh|ch|[cmnpt])"
-    rf"|(?:{_alternatives(_EITHER)})(?P<coda2>ng|nh|ch|[cmnpt])?)"
+    rf"(?:(?:{_alternatives(_OPEN)})|(?:{_alternatives(_CLOSED)})(?P<coda>ng|nh|ch|[cmnptk])"
+    rf"|(?:{_alternatives(_EITHER)})(?P<coda2>ng|nh|ch|[cmnptk])?)"
 )
 _WORDS = re.compile(r"[^\s!-@\[-`{-~]+")  # runs without whitespace, ASCII digits or punctuation
 
@@ -153,6 +156,43 @@ def is_blank(value: object) -> bool:
         or (isinstance(value, float) and value != value)
         or (isinstance(value, str) and not value.strip())
     )
+
+
+def distinct_cells(values: Iterable[Any]) -> tuple[np.ndarray, list[Any]]:
+    """The distinct non-blank cells of a column, and each cell's position among them (-1 when blank).
+
+    A column parser runs once per distinct cell and spreads the answers with the positions: a date
+    column of 100,000 rows holds a few thousand distinct days. Cells are distinct by type and value
+    (``1``, ``1.0`` and ``"1"`` are three cells); an unhashable cell is its own.
+
+    Examples
+    --------
+    >>> codes, distinct = distinct_cells(["a", None, "a", 1, 1.0, " "])
+    >>> codes.tolist(), distinct
+    ([0, -1, 0, 1, 2, -1], ['a', 1, 1.0])
+    """
+    codes: list[int] = []
+    strings: dict[str, int] = {}  # the common case, looked up without building a key
+    others: dict[tuple[type, Any], int] = {}
+    distinct: list[Any] = []
+    for value in values:
+        if type(value) is str:
+            code = strings.get(value)
+            if code is None:
+                code = strings[value] = -1 if not value.strip() else len(distinct)
+                if code >= 0:
+                    distinct.append(value)
+        elif is_blank(value):
+            code = -1
+        else:
+            try:
+                code = others.setdefault((type(value), value), len(distinct))
+            except TypeError:  # unhashable
+                code = len(distinct)
+            if code == len(distinct):
+                distinct.append(value)
+        codes.append(code)
+    return np.array(codes, dtype=np.intp), distinct
 
 
 def to_nfc(text: str) -> str:
@@ -335,63 +375,75 @@ def _is_syllable(word: str) -> bool:
         return True
     if match is None or len(tones) > 1:
         return False
-    stop = (match["coda"] or match["coda2"] or "") in ("c", "ch", "p", "t")
+    stop = (match["coda"] or match["coda2"] or "") in ("c", "ch", "p", "t", "k")
     return not (stop and tones and tones[0] not in "\u0301\u0323")  # -c -ch -p -t take sắc or nặng only
 
 
-def _share(texts: list[str | None], originals: list[str]) -> tuple[float, int]:
-    """Share of valid syllables over all words of a reading; a failed cell counts its words invalid."""
+def _share(texts: list[str | None], originals: list[str], weights: list[int]) -> tuple[float, int]:
+    """Share of valid syllables over all words of a reading; a failed cell counts its words invalid.
+
+    ``weights`` counts the cells holding each original text.
+    """
     valid = total = 0
-    for text, original in zip(texts, originals, strict=True):
+    for text, original, weight in zip(texts, originals, weights, strict=True):
         words = _words(original if text is None else text)
-        total += len(words)
-        valid += 0 if text is None else sum(map(_is_syllable, words))
+        total += weight * len(words)
+        valid += 0 if text is None else weight * sum(map(_is_syllable, words))
     return (valid / total if total else 1.0), total
 
 
-def _cells(values: Iterable[Any]) -> tuple[list[Any], dict[int, str], int, int]:
-    """Listed values, candidate cells by position (as NFC text), and counts of text and Unicode cells."""
+def _cells(values: Iterable[Any]) -> tuple[list[Any], dict[str, list[int]], int, int]:
+    """Listed values, candidate texts (NFC) with their cells' positions, counts of text and Unicode cells."""
     listed = list(values)
-    candidates: dict[int, str] = {}
+    candidates: dict[str, list[int]] = {}
+    seen: dict[str, str | None] = {}  # a cell's candidate text, or None when it is certainly Unicode
     n_cells = n_unicode = 0
     for i, value in enumerate(listed):
         if not isinstance(value, str) or not value:
             continue
         n_cells += 1
-        text = to_nfc(value)
-        if text.isascii():
+        if value.isascii():  # NFC leaves ASCII as it is, and no reading changes it
             continue
-        if _legacy_bytes(text) is None:
+        if value not in seen:
+            text = to_nfc(value)
+            seen[value] = text if _legacy_bytes(text) is not None else None
+        if seen[value] is None:
             n_unicode += 1
         else:
-            candidates[i] = text
+            candidates.setdefault(seen[value], []).append(i)
     return listed, candidates, n_cells, n_unicode
 
 
-def _decide(candidates: dict[int, str]) -> tuple[Encoding, dict[str, float], int, dict[int, str]]:
+def _decide(candidates: dict[str, list[int]]) -> tuple[Encoding, dict[str, float], int, dict[int, str]]:
     """Score every reading over all candidate cells and pick one with the rules of the module."""
-    originals = list(candidates.values())
+    originals = list(candidates)
+    weights = [len(positions) for positions in candidates.values()]
     shares: dict[str, float] = {}
-    shares["unchanged"], n_words = _share(originals, originals)
+    shares["unchanged"], n_words = _share(originals, originals, weights)
     converted: dict[str, list[str | None]] = {}
     for reading in _READINGS:
         converted[reading] = [_convert(_legacy_bytes(t) or b"", reading) for t in originals]
-        shares[reading] = round(_share(converted[reading], originals)[0], 4)
+        shares[reading] = round(_share(converted[reading], originals, weights)[0], 4)
     shares["unchanged"] = round(shares["unchanged"], 4)
     if not n_words:
         return "unicode", shares, 0, {}
     best = max(_READINGS, key=shares.__getitem__)
     rivals = [shares[r] for r in ("unchanged", *_READINGS) if r != best]
     if shares[best] >= MIN_SHARE and all(shares[best] - rival >= MARGIN for rival in rivals):
-        fixed = {i: new for i, new in zip(candidates, converted[best], strict=True) if new is not None}
+        fixed = {i: new for positions, new in zip(candidates.values(), converted[best], strict=True)
+                 if new is not None for i in positions}
         return best, shares, n_words, fixed  # type: ignore[return-value]
-    return ("unicode" if shares["unchanged"] >= MIN_SHARE else "undecided"), shares, n_words, {}
+    # The text reads well as it is, and no reading reads better: Unicode. A reading that reads better
+    # without a clear lead (TCVN3 "Hè Tóc" is valid Vietnamese too) leaves the column undecided.
+    unicode = shares["unchanged"] >= MIN_SHARE and shares["unchanged"] >= shares[best]
+    return ("unicode" if unicode else "undecided"), shares, n_words, {}
 
 
 def _examine(values: Iterable[Any]) -> tuple[list[Any], ColumnEvidence, dict[int, str]]:
     listed, candidates, n_cells, n_unicode = _cells(values)
     encoding, shares, n_words, fixed = _decide(candidates)
-    evidence = ColumnEvidence(encoding, n_cells, n_unicode, len(candidates), n_words, shares)
+    n_candidates = sum(len(positions) for positions in candidates.values())
+    evidence = ColumnEvidence(encoding, n_cells, n_unicode, n_candidates, n_words, shares)
     return listed, evidence, fixed
 
 
@@ -448,7 +500,8 @@ def repair_column(values: Iterable[Any]) -> tuple[list[Any] | pd.Series, Encodin
     (['KP 5, P. Tân Biên, TP Biên Hoà', 'Karaoke', None], 'tcvn3', 1)
     """
     listed, evidence, fixed = _examine(values)
-    out = [fixed.get(i, to_nfc(v) if isinstance(v, str) else v) for i, v in enumerate(listed)]
+    out = [fixed.get(i, v if not isinstance(v, str) or v.isascii() else to_nfc(v))
+           for i, v in enumerate(listed)]
     n_changed = sum(isinstance(old, str) and old != new for old, new in zip(listed, out, strict=True))
     evidence = replace(evidence, n_changed=n_changed)
     if isinstance(values, pd.Series):
