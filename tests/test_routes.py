@@ -49,7 +49,9 @@ def variables(collections) -> dict[str, list]:
     """Plausible values for each URL variable a rule may have."""
     return {"collection_id": sorted(collections),
             "feature_id": sorted({str(fid) for _, fid in collections.values()}),
-            "filename": ["vendor/jquery/jquery.min.js"]}
+            "filename": ["vendor/jquery/jquery.min.js"],
+            "code": sorted({str(fid) for kind, fid in collections.values() if kind == "communes"}),
+            "item_id": ["1"], "batch_id": ["1"], "job_id": ["no-such-job"]}
 
 
 def urls(rule, collections) -> list[str]:

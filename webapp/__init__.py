@@ -20,7 +20,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     Configuration is read here and only here: ``DATABASE_URL`` (or ``test_config``) for the
     database, ``SECRET_KEY`` for sessions (else a key kept in the instance folder),
-    ``MAX_CONTENT_LENGTH`` for the largest request body in bytes (default 50 MB; larger get 413).
+    ``MAX_CONTENT_LENGTH`` for the largest request body in bytes (default 50 MB; larger get 413),
+    ``DIABAN_BASEMAP_URL`` and ``DIABAN_BASEMAP_ATTRIBUTION`` for the map's tile layer (default
+    none: boundaries and labels only, no request to another host).
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
@@ -29,6 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        BASEMAP_URL=os.environ.get("DIABAN_BASEMAP_URL", ""),
+        BASEMAP_ATTRIBUTION=os.environ.get("DIABAN_BASEMAP_ATTRIBUTION", ""),
     )
     if test_config:
         app.config.update(test_config)
@@ -37,10 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["diaban.engine"] = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
 
-    from webapp import api, auth, health, map_page, ogc
+    from webapp import admin, api, auth, dashboard, health, layout, map_page, ogc, reports, review, upload
     from webapp.errors import register_error_handlers
 
-    for blueprint in (auth.bp, health.bp, map_page.bp, api.bp, ogc.bp):
+    for blueprint in (auth.bp, health.bp, map_page.bp, api.bp, ogc.bp, review.bp, layout.bp, dashboard.bp,
+                      upload.bp, admin.bp, reports.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app
