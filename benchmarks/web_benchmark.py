@@ -209,8 +209,9 @@ def main(argv: list[str] | None = None) -> None:
             diaban(url, "users", "add", USER[0], "--role", "viewer", "--password-stdin", stdin=USER[1] + "\n")
         token = diaban(url, "users", "token", USER[0]).strip().split()[-1]
         with served(url, args.threads) as port:
-            api = ("api", args.api, {"Authorization": f"Bearer {token}"})
-            page = ("page", args.page, {"Cookie": session_cookie(port)})
+            # Like a browser, both accept gzip (the API compresses its cached answers once).
+            api = ("api", args.api, {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"})
+            page = ("page", args.page, {"Cookie": session_cookie(port), "Accept-Encoding": "gzip"})
             for _, path, headers in (api, page):
                 status, _, _ = request(port, path, headers=headers)
                 if status != 200:

@@ -129,10 +129,14 @@ def client(app):
     return app.test_client()
 
 
+def form_token(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
 def login(client, username=ADMIN[0], password=ADMIN[1]):
     """Log ``client`` in through the form and return the response."""
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = form_token(client.get("/login").text)
     return client.post("/login", data={"username": username, "password": password,
                                        "csrf_token": token})
 

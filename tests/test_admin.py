@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, login, user_client
+from tests.conftest import ADMIN, form_token, login, user_client
 
 pytestmark = pytest.mark.postgis
 
@@ -16,10 +16,6 @@ EDITOR = ("editor-admin-test", "editor-admin-password")
 
 def _ids(page: str) -> list[int]:
     return [int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)]
-
-
-def _token(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +27,7 @@ def test_only_admins_reach_the_admin_pages(editor, auth_client):
     for path in ("/admin/audit", "/admin/users"):
         assert editor.get(path).status_code == 403
         assert auth_client.get(path).status_code == 200
-    token = _token(editor.get("/dashboard").text)
+    token = form_token(editor.get("/dashboard").text)
     assert editor.post("/admin/users", data={"csrf_token": token, "username": "x-user", "role": "admin",
                                              "password": "long-enough-1"}).status_code == 403
 
@@ -66,14 +62,14 @@ def test_the_audit_log_filters_by_group_action_and_actor(auth_client, editor, en
     assert 'id="audit-empty"' in empty and "0 mục" in empty
 
 
-def test_admins_list_and_add_users_with_the_form_token(auth_client, app, engine):
+def test_admins_list_and_add_users_with_the_formform_token(auth_client, app, engine):
     page = auth_client.get("/admin/users").text
     with engine.connect() as c:
         names = c.execute(text("SELECT username FROM app_user ORDER BY username")).scalars().all()
     assert re.findall(r'<tr data-user="([^"]+)">', page) == names
     form = {"username": "analyst-made-on-web", "role": "analyst", "password": "web-made-password"}
     assert auth_client.post("/admin/users", data=form).status_code == 400  # no CSRF token
-    created = auth_client.post("/admin/users", data={**form, "csrf_token": _token(page)})
+    created = auth_client.post("/admin/users", data={**form, "csrf_token": form_token(page)})
     assert created.status_code == 302 and "added=analyst-made-on-web" in created.location
     assert "Đã tạo tài khoản analyst-made-on-web" in auth_client.get(created.location).text
     with engine.connect() as c:
@@ -83,10 +79,10 @@ def test_admins_list_and_add_users_with_the_form_token(auth_client, app, engine)
                                  "AND target = :u"), {"u": form["username"]}).all()
     assert role == "analyst" and [(a.actor, a.detail["role"]) for a in audited] == [(ADMIN[0], "analyst")]
     assert "web-made-password" not in str(audited)
-    again = auth_client.post("/admin/users", data={**form, "csrf_token": _token(page)})
+    again = auth_client.post("/admin/users", data={**form, "csrf_token": form_token(page)})
     assert again.status_code == 400 and "exists already" in again.text
     short = auth_client.post("/admin/users", data={**form, "username": "short-pw", "password": "short",
-                                                   "csrf_token": _token(page)})
+                                                   "csrf_token": form_token(page)})
     assert short.status_code == 400 and "at least 8 characters" in short.text
     client = app.test_client()
     assert login(client, form["username"], form["password"]).status_code == 302

@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, user_client
+from tests.conftest import ADMIN, form_token, user_client
 
 pytestmark = [pytest.mark.postgis, pytest.mark.gdal]
 
@@ -31,7 +31,7 @@ def viewer(app, db_url, loaded):
 def token(client) -> str:
     page = client.get("/reports")
     assert page.status_code == 200
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return form_token(page.text)
 
 
 def download(client, *layers, fmt="gpkg", **form):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from etl.pipeline import ingest
-from tests.conftest import login, run_cli
+from tests.conftest import form_token, login, run_cli
 
 pytestmark = pytest.mark.postgis
 
@@ -36,7 +35,7 @@ def client_for(app, users, role):
 
 def token(client) -> str:
     page = client.get("/review")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return form_token(page.text)
 
 
 @pytest.fixture

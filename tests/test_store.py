@@ -27,17 +27,34 @@ def test_every_geometry_column_is_4326_with_a_gist_index(conn):
 
 
 def test_every_fact_table_carries_its_import_batch():
-    # classification_snapshot/result are derived by `diaban classify`, never imported.
+    # classification_snapshot/result are derived by `diaban classify`, never imported;
+    # data_revision is the one-row change counter the triggers keep.
     exempt = {"import_batch", "app_user", "api_token", "audit_log", "classification_snapshot",
-              "classification_result"}
+              "classification_result", "data_revision"}
     for table in Base.metadata.sorted_tables:
         if table.name not in exempt:
             assert "import_batch_id" in table.c, table.name
             assert not table.c.import_batch_id.nullable, table.name
 
 
+def test_every_change_to_the_data_bumps_the_revision_in_its_own_transaction(engine):
+    from geo.store.map_layers import data_version
+
+    before = data_version(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE incident SET persons_total = persons_total WHERE id = "
+                          "(SELECT min(id) FROM incident)"))
+        assert data_version(conn) > before  # the writer sees its own change ...
+        assert data_version(engine) == before  # ... others only once it commits
+    after = data_version(engine)
+    assert after > before
+    with engine.begin() as conn:
+        conn.execute(text("SELECT count(*) FROM incident"))
+    assert data_version(engine) == after  # reading changes nothing
+
+
 def test_db_init_is_idempotent(engine):
-    assert init_db(engine) == current_revision(engine) == "0006"
+    assert init_db(engine) == current_revision(engine) == "0007"
 
 
 def batch_id(conn):

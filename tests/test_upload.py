@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.store.units import read_units
-from tests.conftest import login, user_client
+from tests.conftest import form_token, login, user_client
 from tests.test_ingest import fresh  # noqa: F401  (the fixture: deletes the batches a test makes)
 
 pytestmark = pytest.mark.postgis
@@ -40,7 +39,7 @@ def analyst(app, db_url, loaded):
 
 
 def _token(client) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/upload").text).group(1)
+    return form_token(client.get("/upload").text)
 
 
 def incidents_csv(engine, year: int) -> bytes:
@@ -81,7 +80,7 @@ def _upload_dirs() -> set[Path]:
 
 def test_only_editors_and_admins_may_upload(analyst, editor, auth_client):
     assert analyst.get("/upload").status_code == 403
-    token = re.search(r'name="csrf_token" value="([^"]+)"', analyst.get("/dashboard").text).group(1)
+    token = form_token(analyst.get("/dashboard").text)
     refused = analyst.post("/upload", data={"csrf_token": token, "kind": "incidents"})
     assert refused.status_code == 403
     assert analyst.get("/upload/jobs/anything").status_code == 403

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, login, run_cli
+from tests.conftest import ADMIN, form_token, login, run_cli
 from webapp.assets import remote_urls
 
 pytestmark = pytest.mark.postgis
@@ -120,9 +120,10 @@ def test_the_first_map_page_weighs_less_than_2_mb(auth_client, path):
 
 
 def test_a_viewer_page_has_no_point_and_no_point_endpoint(app, db_url):
-    from tests.test_api import VIEWER, role_client
+    from tests.conftest import user_client
+    from tests.test_api import VIEWER
 
-    viewer = role_client(app, db_url, VIEWER, "viewer")
+    viewer = user_client(app, db_url, VIEWER, "viewer")
     page = viewer.get("/?period=2018&vintage=2010-02-06").text
     config = script_block(page, "map-config")
     assert config["points"] is False
@@ -265,26 +266,22 @@ def test_a_successful_login_clears_the_username_counter(app, db_url):
     assert login(client, name, password).status_code == 302
 
 
-def _csrf_token(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
 def test_logout_needs_the_session_token(auth_client):
     assert auth_client.post("/logout").status_code == 400
     assert auth_client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
     page = auth_client.get("/").text  # still logged in
-    response = auth_client.post("/logout", data={"csrf_token": _csrf_token(page)})
+    response = auth_client.post("/logout", data={"csrf_token": form_token(page)})
     assert response.status_code == 302 and response.location.endswith("/login")
     assert auth_client.get("/").status_code == 302
 
 
 def test_the_login_token_is_renewed_for_the_new_session(client):
-    before = _csrf_token(client.get("/login").text)
+    before = form_token(client.get("/login").text)
     assert login(client).status_code == 302
-    assert _csrf_token(client.get("/").text) != before
+    assert form_token(client.get("/").text) != before
 
 
-def test_bearer_requests_need_no_csrf_token(client, engine):
+def test_bearer_requests_need_noform_token(client, engine):
     from webapp.accounts import issue_token
 
     token = issue_token(engine, ADMIN[0])
@@ -300,11 +297,11 @@ def test_request_bodies_are_limited(app, engine, db_url):
     small = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": db_url,
                         "ENGINE": engine, "MAX_CONTENT_LENGTH": 2048})
     client = small.test_client()
-    token = _csrf_token(client.get("/login").text)
+    token = form_token(client.get("/login").text)
     response = client.post("/login", data={"csrf_token": token, "username": "x", "password": "y" * 4096})
     assert response.status_code == 413
     assert login(client).status_code == 302
-    response = client.post("/logout", data={"csrf_token": _csrf_token(client.get("/").text),
+    response = client.post("/logout", data={"csrf_token": form_token(client.get("/").text),
                                             "padding": "z" * 4096})
     assert response.status_code == 413
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -90,6 +90,10 @@ def issue_token(engine: Engine, username: str, *, actor: str = "cli") -> str:
     return token
 
 
+#: How precisely ``api_token.last_used_at`` is kept: a busy client writes once a minute, not per request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def user_for_token(engine: Engine, token: str) -> dict | None:
     """Return ``{"username", "role"}`` for a valid, unrevoked token of an active user, else None."""
     if not token:
@@ -100,7 +104,10 @@ def user_for_token(engine: Engine, token: str) -> dict | None:
             .where(ApiToken.token_sha256 == _digest(token))).first()
         if row is None or row.ApiToken.revoked or not row.User.active:
             return None
-        row.ApiToken.last_used_at = datetime.now(UTC)
+        now = datetime.now(UTC)
+        last = row.ApiToken.last_used_at
+        if last is None or now - last > TOKEN_USE_RESOLUTION:  # one write a minute, not one per request
+            row.ApiToken.last_used_at = now
         return {"username": row.User.username, "role": row.User.role}
 
 

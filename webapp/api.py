@@ -8,6 +8,7 @@ establishments) are for analysts and above: a viewer gets 403.
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import date, datetime
 
@@ -64,8 +65,26 @@ def communes():
     engine = current_app.extensions["diaban.engine"]
     key = ("api.communes", selection.vintage["id"], selection.period.label, full, current_language(),
            data_version(engine))
-    return Response(cached(key, lambda: _communes_body(engine, selection, full)),
-                    mimetype="application/geo+json")
+    return cached_response(key, lambda: _communes_body(engine, selection, full), "application/geo+json")
+
+
+def cached_response(key: tuple, compute, mimetype: str) -> Response:
+    """A JSON text from the map cache, gzip-compressed (once, when cached) for clients that accept it.
+
+    ``key`` must hold everything the text depends on, data version included (see
+    ``webapp.map_cache``).
+    """
+    body, packed = cached(key, lambda: _packed(compute()))
+    response = Response(body, mimetype=mimetype)
+    if "gzip" in request.accept_encodings:
+        response = Response(packed, mimetype=mimetype, headers={"Content-Encoding": "gzip"})
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def _packed(text: str) -> tuple[bytes, bytes]:
+    body = text.encode("utf-8")
+    return body, gzip.compress(body, compresslevel=6, mtime=0)
 
 
 def _communes_body(engine, selection, full: bool) -> str:

@@ -225,17 +225,13 @@ def commune_index(conn: Connection | Engine, vintage_id: str) -> pd.DataFrame:
         return pd.read_sql(sql, c, params={"v": vintage_id})
 
 
-def data_version(conn: Connection | Engine) -> tuple:
-    """A stamp that changes whenever records that the map counts change: rows added, changed or removed.
+def data_version(conn: Connection | Engine) -> int:
+    """A number that changes whenever the data that maps, counts and reports read change.
 
-    The newest import batch, and per table (incidents, inspections, establishments, sites,
-    site events, reports, attestations) its row count and the newest row version (``xmin``,
-    which every INSERT and UPDATE renews). Cheap enough to ask on every request; results keyed
-    by it are never stale.
+    The ``data_revision`` counter, bumped by statement-level triggers in the same transaction as
+    every insert, update, delete or truncate of the record, boundary, classification and batch
+    tables (migration 0007): a reader sees the new number exactly when it sees the new rows, so
+    results keyed by it are never stale, and asking costs one primary-key read.
     """
-    tables = ("incident", "inspection", "establishment", "site", "site_event", "commune_report",
-              "criterion_assessment")
-    parts = ", ".join(f"(SELECT count(*) FROM {t}), (SELECT max(xmin::text::bigint) FROM {t})"
-                      for t in tables)
     with connection(conn) as c:
-        return tuple(c.execute(text(f"SELECT (SELECT max(id) FROM import_batch), {parts}")).one())
+        return c.execute(text("SELECT revision FROM data_revision WHERE id = 1")).scalar_one()

@@ -459,3 +459,20 @@ class UnitAlias(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+
+
+class DataRevision(Base):
+    """One row that counts every change to the data the maps and reports are drawn from.
+
+    Statement-level triggers (migration 0007) bump ``revision`` in the same transaction as the
+    change, so a reader sees the new number exactly when it sees the new rows: results cached
+    under the revision (``geo.store.map_layers.data_version``) are never stale. Writers of
+    those tables queue on this row until they commit, which the monthly loads can afford.
+    """
+
+    __tablename__ = "data_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="data_revision_single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
