@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -23,6 +24,17 @@ from geo.store import make_engine
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 ADMIN = ("admin-test", "correct-horse-battery")
+
+
+def artefact_path(name: str) -> Path:
+    """Where a test keeps an artefact (a screenshot, a rendered PDF page) for people to look at.
+
+    ``$DIABAN_ARTEFACTS`` when set, else ``test-artefacts/`` in the checkout (ignored by git).
+    """
+    default = Path(__file__).resolve().parent.parent / "test-artefacts"
+    folder = Path(os.environ.get("DIABAN_ARTEFACTS") or default)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def unavailable(what: str) -> None:

@@ -14,7 +14,7 @@ import pyogrio
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import run_cli
+from tests.conftest import artefact_path, run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.slow]
 
@@ -220,13 +220,12 @@ def test_same_inputs_give_the_same_pdf(texts, pdfs):
     assert "CreationDate" in info and "2000" not in info.split("CreationDate:")[1].splitlines()[0]
 
 
-def test_first_page_renders_with_the_synthetic_band(pdfs, tmp_path_factory):
+def test_first_page_renders_with_the_synthetic_band(pdfs):
     from PIL import Image
 
-    folder = tmp_path_factory.mktemp("briefing-png")
+    png = artefact_path("briefing-page1.png")
     run("pdftoppm", "-r", "60", "-f", "1", "-l", "1", "-png", "-singlefile", str(pdfs["vi"]),
-        str(folder / "page1"))
-    png = folder / "page1.png"
+        str(png.with_suffix("")))
     print(f"\nfirst page of the briefing: {png}")
     with Image.open(png) as image:
         assert image.width > 400 and image.height > 600

@@ -4,13 +4,12 @@ The fixtures here (:func:`watched_page`, :func:`log_in`) serve every browser tes
 layers, time slider, panel and roles are exercised in ``test_browser_map.py``.
 """
 
-import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, artefact_path
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 
@@ -33,10 +32,9 @@ def log_in(page, live_server, path="/", user=ADMIN):
     page.click("button[type=submit]")
 
 
-def screenshot(page, tmp_path, name: str) -> Path:
-    """Keep a full-page screenshot as an artefact: in ``$DIABAN_ARTEFACTS`` when set, else ``tmp_path``."""
-    shot = Path(os.environ.get("DIABAN_ARTEFACTS") or tmp_path) / name
-    shot.parent.mkdir(parents=True, exist_ok=True)
+def screenshot(page, name: str) -> Path:
+    """Keep a full-page screenshot as an artefact (see ``tests.conftest.artefact_path``)."""
+    shot = artefact_path(name)
     page.screenshot(path=str(shot), full_page=True)
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
     return shot
@@ -59,7 +57,7 @@ def test_map_draws_every_commune_with_legend_and_no_errors(watched_page, live_se
     meta = page.locator("#map-meta").inner_text()
     assert "2010-02-06" in meta and "2018" in meta and "Dữ liệu đến" in meta
     assert page.locator("#commune-table tbody tr").count() == communes_of(engine, "2010-02-06")
-    screenshot(page, tmp_path, "map-2018.png")
+    screenshot(page, "map-2018.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 

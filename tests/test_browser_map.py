@@ -81,7 +81,7 @@ def test_switching_the_layer_recolours_the_communes(
     page.wait_for_selector("path.grid-cell")
     cells = page.evaluate("() => diabanMap.state.overlays.grid.data.cells.features.length")
     assert page.locator("path.grid-cell").count() == cells > 0
-    screenshot(page, tmp_path, "map-layers.png")
+    screenshot(page, "map-layers.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
@@ -104,7 +104,7 @@ def test_the_time_slider_recolours_on_one_scale(watched_page, live_server, tmp_p
     assert int(top) == max(row[target] for row in data["incidents"].values())
     page.locator("#slider-prev").click()
     page.wait_for_function("() => document.getElementById('slider-label').textContent === '2020'")
-    screenshot(page, tmp_path, "map-slider-2020.png")
+    screenshot(page, "map-slider-2020.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
@@ -165,7 +165,7 @@ def test_clicking_a_commune_shows_its_criteria(
     page.locator("#criteria-table details").first.locator("summary").click()
     assert page.locator("#criteria-table details[open] li").count() >= 1
     assert page.locator("#chart-commune").is_visible() and page.locator("#panel-sites").is_visible()
-    screenshot(page, tmp_path, "map-panel.png")
+    screenshot(page, "map-panel.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
@@ -201,7 +201,7 @@ def test_an_analyst_sees_sites_and_establishments(watched_page, live_server, app
     )
     assert page.locator(".marker-cluster").count() > 0  # clustered at the province's zoom
     assert "Không vi phạm" in page.locator("#legend").inner_text()
-    screenshot(page, tmp_path, "map-points.png")
+    screenshot(page, "map-points.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
@@ -216,7 +216,7 @@ def test_a_viewer_sees_no_point_and_the_point_api_refuses(watched_page, live_ser
         ['/api/sites?period=2018', '/api/establishments?period=2018']
         .map((u) => fetch(u).then((r) => r.status)))""")
     assert statuses == [403, 403]
-    screenshot(page, tmp_path, "map-viewer.png")
+    screenshot(page, "map-viewer.png")
     assert page.errors == [] and page.foreign == []
 
 

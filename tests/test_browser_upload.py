@@ -6,13 +6,10 @@ else in the test's temporary folder (pytest keeps the last three runs' folders).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_browser import watched_page  # noqa: F401  (the fixture, shared)
+from tests.test_browser import screenshot, watched_page  # noqa: F401  (the fixture, shared)
 from tests.test_ingest import fresh  # noqa: F401  (the fixture: deletes the batches a test makes)
 from tests.test_upload import incidents_csv
 
@@ -62,10 +59,7 @@ def test_an_editor_uploads_a_file_and_reads_the_report(watched_page, live_server
     assert page.locator("#link-review").get_attribute("href") == "/review"
     page.wait_for_function("(bar) => bar.getBoundingClientRect().width >= "
                            "bar.parentNode.getBoundingClientRect().width - 1", arg=bar.element_handle())
-    shot = Path(os.environ.get("DIABAN_ARTEFACTS") or tmp_path) / "upload-report.png"
-    shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    screenshot(page, "upload-report.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
