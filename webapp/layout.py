@@ -34,7 +34,7 @@ NAV = (
     ("dashboard.index", "nav_dashboard", "viewer"),
     ("upload.index", "nav_upload", "editor"),
     ("review.queue", "nav_review", "editor"),
-    ("reports.index", "nav_reports", "analyst"),
+    ("reports.index", "nav_reports", "viewer"),  # viewers: the public exports
     ("admin.audit", "nav_audit", "admin"),
     ("admin.users", "nav_users", "admin"),
 )

@@ -16,6 +16,7 @@ from geo.store.units import read_units
 from webapp.accounts import has_role
 from webapp.assets import localise
 from webapp.i18n import current_language, register, t
+from webapp.layout import nav_links
 from webapp.map_data import map_request, series_payload
 from webapp.map_labels import (
     DENSITY_COLOURS,
@@ -36,16 +37,9 @@ bp = Blueprint("map", __name__)
 
 #: The thematic layers that colour the communes (one at a time), in the layer control's order.
 MODES = ("status", "counts", "gi", "emerging")
-#: The navigation bar: (endpoint, string key, lowest role); a link shows when its page exists.
-NAV = (("map.index", "map_nav_map", "viewer"), ("dashboard.index", "map_nav_dashboard", "viewer"),
-       ("upload.index", "map_nav_upload", "editor"), ("review.queue", "map_nav_review", "editor"),
-       ("reports.index", "map_nav_reports", "analyst"), ("admin.audit", "map_nav_admin", "admin"))
 
 STRINGS = {
     "map_title": ("Bản đồ", "Map"),
-    "map_nav_map": ("Bản đồ", "Map"), "map_nav_dashboard": ("Tổng quan", "Dashboard"),
-    "map_nav_upload": ("Tải lên", "Upload"), "map_nav_review": ("Hàng chờ duyệt", "Review queue"),
-    "map_nav_reports": ("Báo cáo", "Reports"), "map_nav_admin": ("Quản trị", "Administration"),
     "map_all_districts": ("Toàn tỉnh", "Whole province"),
     "map_no_districts": ("(ranh giới này không có cấp huyện)", "(no districts in these boundaries)"),
     "map_kind": ("Loại vụ việc", "Incident kind"), "map_all_kinds": ("Tất cả", "All"),
@@ -170,14 +164,6 @@ def page_config(req, series: dict, map_name: str, layer: str, outline_label: str
         "order": legend_order(DEFAULT_ALPHA),
         "text": {key: t(key) for key in (*STRINGS, *SHARED_STRINGS)} | {"outlines": outline_label},
     }
-
-
-def nav_links() -> list[dict]:
-    """The navigation links of the pages that exist and the user may open."""
-    return [{"endpoint": endpoint, "url": url_for(endpoint), "label": t(key),
-             "active": endpoint == "map.index"}
-            for endpoint, key, role in NAV
-            if endpoint in current_app.view_functions and has_role(g.user, role)]
 
 
 def _kind_options(req) -> list[tuple[str, str]]:
