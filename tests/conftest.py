@@ -24,6 +24,9 @@ from geo.store import make_engine
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 ADMIN = ("admin-test", "correct-horse-battery")
+VIEWER = ("viewer-test", "viewer-test-password")
+ANALYST = ("analyst-test", "analyst-test-password")
+EDITOR = ("editor-test", "editor-test-password")
 
 
 def artefact_path(name: str) -> Path:
@@ -161,6 +164,24 @@ def user_client(app, db_url, user: tuple[str, str], role: str):
     client = app.test_client()
     assert login(client, *user).status_code == 302
     return client
+
+
+@pytest.fixture(scope="module")
+def viewer(app, db_url, loaded):
+    """A client logged in as :data:`VIEWER` (commune aggregates only)."""
+    return user_client(app, db_url, VIEWER, "viewer")
+
+
+@pytest.fixture(scope="module")
+def analyst(app, db_url, loaded):
+    """A client logged in as :data:`ANALYST`."""
+    return user_client(app, db_url, ANALYST, "analyst")
+
+
+@pytest.fixture(scope="module")
+def editor(app, db_url, loaded):
+    """A client logged in as :data:`EDITOR` (uploads, review queue)."""
+    return user_client(app, db_url, EDITOR, "editor")
 
 
 @pytest.fixture

@@ -7,20 +7,13 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, form_token, login, user_client
+from tests.conftest import ADMIN, EDITOR, form_token, login
 
 pytestmark = pytest.mark.postgis
-
-EDITOR = ("editor-admin-test", "editor-admin-password")
 
 
 def _ids(page: str) -> list[int]:
     return [int(i) for i in re.findall(r'<tr data-id="(\d+)">', page)]
-
-
-@pytest.fixture(scope="module")
-def editor(app, db_url, loaded):
-    return user_client(app, db_url, EDITOR, "editor")
 
 
 def test_only_admins_reach_the_admin_pages(editor, auth_client):

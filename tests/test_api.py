@@ -11,24 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from geo.periods import parse_period
-from tests.conftest import run_cli, user_client
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.postgis
 
 OLD, NEW = "2010-02-06", "2025-07-01"
-VIEWER = ("api-viewer", "api-viewer-password")
-ANALYST = ("api-analyst", "api-analyst-password")
 SIGNIFICANT = {"hot 99", "hot 95", "hot 90", "cold 90", "cold 95", "cold 99"}
-
-
-@pytest.fixture(scope="module")
-def viewer(app, db_url, loaded):
-    return user_client(app, db_url, VIEWER, "viewer")
-
-
-@pytest.fixture(scope="module")
-def analyst(app, db_url, loaded):
-    return user_client(app, db_url, ANALYST, "analyst")
 
 
 @pytest.fixture(scope="module")

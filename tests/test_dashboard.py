@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import run_cli, user_client
+from tests.conftest import run_cli
 from webapp.assets import remote_urls
 
 pytestmark = pytest.mark.postgis
 
 STATIC = Path(__file__).resolve().parents[1] / "webapp" / "static"
-VIEWER = ("viewer-dash", "viewer-dash-password")
-ANALYST = ("analyst-dash", "analyst-dash-password")
 PLAN_VINTAGE = "2010-02-06"
 
 
@@ -26,16 +24,6 @@ def snapshots(db_url, loaded):
     for period in ("2017", "2018"):
         result = run_cli(db_url, "classify", "--period", period, "--vintage", PLAN_VINTAGE)
         assert result.exit_code == 0, result.output
-
-
-@pytest.fixture(scope="module")
-def viewer(app, db_url, loaded):
-    return user_client(app, db_url, VIEWER, "viewer")
-
-
-@pytest.fixture(scope="module")
-def analyst(app, db_url, loaded):
-    return user_client(app, db_url, ANALYST, "analyst")
 
 
 def _rows(page: str, table_id: str) -> dict[str, dict[str, int | None]]:

@@ -9,23 +9,11 @@ import pyogrio
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, form_token, user_client
+from tests.conftest import ADMIN, ANALYST, VIEWER, form_token
 
 pytestmark = [pytest.mark.postgis, pytest.mark.gdal]
 
 PERIOD, VINTAGE, START, END = "2018", "2010-02-06", "2018-01-01", "2019-01-01"
-ANALYST = ("dl-analyst", "dl-analyst-password")
-VIEWER = ("dl-viewer", "dl-viewer-password")
-
-
-@pytest.fixture(scope="module")
-def analyst(app, db_url, loaded):
-    return user_client(app, db_url, ANALYST, "analyst")
-
-
-@pytest.fixture(scope="module")
-def viewer(app, db_url, loaded):
-    return user_client(app, db_url, VIEWER, "viewer")
 
 
 def token(client) -> str:

@@ -11,31 +11,19 @@ import pytest
 from sqlalchemy import text
 
 from geo.store.units import read_units
-from tests.conftest import form_token, login, user_client
+from tests.conftest import EDITOR, form_token, login, user_client
 from tests.test_ingest import fresh  # noqa: F401  (the fixture: deletes the batches a test makes)
 
 pytestmark = pytest.mark.postgis
 
-EDITOR = ("editor-upload", "editor-upload-password")
 OTHER_EDITOR = ("editor-other", "editor-other-password")
-ANALYST = ("analyst-upload", "analyst-upload-password")
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 CASE_NUMBER = "1234/QĐ-XPVPHC"
 
 
 @pytest.fixture(scope="module")
-def editor(app, db_url, loaded):
-    return user_client(app, db_url, EDITOR, "editor")
-
-
-@pytest.fixture(scope="module")
 def other_editor(app, db_url, loaded):
     return user_client(app, db_url, OTHER_EDITOR, "editor")
-
-
-@pytest.fixture(scope="module")
-def analyst(app, db_url, loaded):
-    return user_client(app, db_url, ANALYST, "analyst")
 
 
 def _token(client) -> str:

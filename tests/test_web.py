@@ -119,11 +119,7 @@ def test_the_first_map_page_weighs_less_than_2_mb(auth_client, path):
     assert total < 2_000_000
 
 
-def test_a_viewer_page_has_no_point_and_no_point_endpoint(app, db_url):
-    from tests.conftest import user_client
-    from tests.test_api import VIEWER
-
-    viewer = user_client(app, db_url, VIEWER, "viewer")
+def test_a_viewer_page_has_no_point_and_no_point_endpoint(app, viewer):
     page = viewer.get("/?period=2018&vintage=2010-02-06").text
     config = script_block(page, "map-config")
     assert config["points"] is False
