@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 from datetime import UTC, date, datetime
 
@@ -29,6 +30,9 @@ from geo.classify import (
 from geo.classify.indicators import INDICATORS, frame_for
 from geo.errors import PeriodError
 from geo.periods import parse_period
+from geo.reactivation import PROSTITUTION_KINDS, collect_evidence, track_reactivations
+from geo.settings import WORK_CRS
+from tests.conftest import run_cli
 
 RULES = load_ruleset()
 Y2018 = parse_period("2018")
@@ -37,8 +41,12 @@ Y2018 = parse_period("2018")
 # --- scenario builders --------------------------------------------------------------------
 
 def scenario(*, period="2018", reports=None, attest=None, sites=(), events=(), establishments=(),
-             inspections=()):
-    """One commune "A" that meets every criterion unless the arguments say otherwise."""
+             inspections=(), evidence=None):
+    """One commune "A" that meets every criterion unless the arguments say otherwise.
+
+    Sites may carry a ``geometry`` point in ``WORK_CRS`` metres; ``evidence`` is a frame from
+    :func:`collect_evidence`.
+    """
     base = empty_inputs(["A"])
     reports = {"awareness_activities": 3, "tips_received": 2, "tips_handled": 2} if reports is None \
         else reports
@@ -51,9 +59,12 @@ def scenario(*, period="2018", reports=None, attest=None, sites=(), events=(), e
                          "assessed_at": datetime(2019, 1, 5, tzinfo=UTC), "note": "checked"}
                         for i, (k, v) in enumerate(attest.items(), start=10)],
                        columns=base.attestations.columns)
+    columns = list(dict.fromkeys([*base.sites.columns, *(key for site in sites for key in site)]))
+    site_frame = pd.DataFrame([{"geometry": None, **site} for site in sites], columns=columns)
     return dataclasses.replace(
         base, reports=rep, attestations=att,
-        sites=pd.DataFrame(list(sites), columns=base.sites.columns),
+        sites=gpd.GeoDataFrame(site_frame, geometry="geometry", crs=WORK_CRS),
+        evidence=base.evidence if evidence is None else evidence,
         site_events=pd.DataFrame(list(events), columns=base.site_events.columns),
         establishments=pd.DataFrame(list(establishments), columns=base.establishments.columns),
         inspections=pd.DataFrame(list(inspections), columns=base.inspections.columns))
@@ -126,6 +137,99 @@ def test_a_reactivated_site_fails_p3():
     # The same history evaluated for 2019: nothing new, the commune is healthy again.
     assert classify_one(scenario(period="2019", sites=[{"site_id": 9, "site_kind": "public",
                         "unit_code": "A"}], events=events), parse_period("2019"))[0]["status"] == "healthy"
+
+
+# --- P3: reactivations detected from evidence (criteria.md §4.3) ------------------------------
+# One public site 9 at (700000, 1200000) in WORK_CRS metres, cleared on 2017-11-01. The radius
+# and window are the engine's defaults (those of `diaban reactivation`), read, not copied.
+
+RADIUS = inspect.signature(track_reactivations).parameters["radius_m"].default
+WINDOW = inspect.signature(track_reactivations).parameters["window_days"].default
+SITE_9 = {"site_id": 9, "site_kind": "public", "unit_code": "A", "geometry": Point(700_000, 1_200_000)}
+CLEARED_9 = [{"event_id": 1, "site_id": 9, "event_date": date(2016, 5, 1), "event_type": "identified"},
+             {"event_id": 2, "site_id": 9, "event_date": date(2017, 11, 1), "event_type": "cleared"}]
+
+
+def incidents_east(*rows):
+    """Evidence from prostitution incidents given as (id, day, metres east of site 9)."""
+    assert "mua_ban_dam" in PROSTITUTION_KINDS
+    frame = gpd.GeoDataFrame({"incident_id": [r[0] for r in rows], "event_date": [r[1] for r in rows],
+                              "incident_kind": ["mua_ban_dam"] * len(rows),
+                              "establishment_id": [None] * len(rows)},
+                             geometry=[Point(700_000 + r[2], 1_200_000) for r in rows], crs=WORK_CRS)
+    return collect_evidence(frame, None)
+
+
+def test_an_incident_within_the_radius_after_a_clearing_fails_p3():
+    # No officer recorded anything in 2018: only the incident reveals the reactivation.
+    row, crit = classify_one(scenario(sites=[SITE_9], events=CLEARED_9,
+                                      evidence=incidents_east((501, date(2018, 3, 10), RADIUS - 10))))
+    assert crit["P3"]["passed"] is False and crit["P3"]["value"] == 1.0 and crit["P3"]["evidence"] == [9]
+    assert crit["P3"]["detail"] == {
+        "reactivations": [{"site_id": 9, "cleared_date": "2017-11-01", "reactivation_date": "2018-03-10",
+                           "trigger": "incident", "trigger_id": 501}],
+        "incident_ids": [501], "inspection_ids": [], "radius_m": RADIUS, "window_days": WINDOW}
+    assert row["status"] == "not_healthy"
+    json.dumps(crit["P3"]["detail"])  # stored as JSONB with the snapshot
+
+
+def test_an_incident_outside_the_radius_passes_p3():
+    row, crit = classify_one(scenario(sites=[SITE_9], events=CLEARED_9,
+                                      evidence=incidents_east((501, date(2018, 3, 10), RADIUS + 50))))
+    assert (crit["P3"]["passed"], crit["P3"]["value"], crit["P3"]["detail"]) == (True, 0.0, None)
+    assert row["status"] == "healthy"
+
+
+def test_a_reactivation_first_triggered_before_the_period_is_not_new_in_it():
+    # Rule: a spell is reactivated once, on its first trigger (2017-12-20 here). The 2018
+    # incident is more evidence of the same reactivation, not a new one, so 2018 passes P3;
+    # 2017 fails it. (An officer's `reactivated` record in 2018 would still count: recorded
+    # events in the period always do.)
+    evidence = incidents_east((500, date(2017, 12, 20), 10), (501, date(2018, 3, 10), 20))
+    _, crit = classify_one(scenario(sites=[SITE_9], events=CLEARED_9, evidence=evidence))
+    assert (crit["P3"]["passed"], crit["P3"]["value"]) == (True, 0.0)
+    _, crit = classify_one(scenario(period="2017", sites=[SITE_9], events=CLEARED_9, evidence=evidence),
+                           parse_period("2017"))
+    assert crit["P3"]["passed"] is False and crit["P3"]["evidence"] == [9]
+    assert crit["P3"]["detail"]["reactivations"][0]["trigger_id"] == 500
+    assert crit["P3"]["detail"]["incident_ids"] == [500]  # 501 is after 2017's last day
+
+
+def test_evidence_after_the_period_never_changes_its_p3():
+    events = [*CLEARED_9[:1], {"event_id": 2, "site_id": 9, "event_date": date(2018, 6, 1),
+                               "event_type": "cleared"}]
+    evidence = incidents_east((502, date(2019, 2, 1), 0))
+    _, crit = classify_one(scenario(sites=[SITE_9], events=events, evidence=evidence))
+    assert crit["P3"]["passed"] is True
+    _, crit = classify_one(scenario(period="2019", sites=[SITE_9], events=events, evidence=evidence),
+                           parse_period("2019"))
+    assert crit["P3"]["passed"] is False and crit["P3"]["detail"]["incident_ids"] == [502]
+
+
+def test_a_site_recorded_and_detected_as_reactivated_counts_once():
+    events = [*CLEARED_9,
+              {"event_id": 3, "site_id": 9, "event_date": date(2018, 4, 1), "event_type": "reactivated"},
+              {"event_id": 4, "site_id": 10, "event_date": date(2018, 5, 1), "event_type": "identified"}]
+    sites = [SITE_9, {"site_id": 10, "site_kind": "public", "unit_code": "A"}]
+    _, crit = classify_one(scenario(sites=sites, events=events,
+                                    evidence=incidents_east((501, date(2018, 3, 10), 0))))
+    # Site 9 (recorded on 04-01, detected on 03-10) and the new site 10: two distinct sites.
+    assert (crit["P3"]["value"], crit["P3"]["evidence"]) == (2.0, [9, 10])
+    assert [r["trigger_id"] for r in crit["P3"]["detail"]["reactivations"]] == [501]
+
+
+def test_a_violation_at_the_sites_establishment_fails_p3_without_a_point():
+    site = {"site_id": 12, "site_kind": "in_establishment", "unit_code": "A", "establishment_id": 40}
+    events = [{"event_id": 5, "site_id": 12, "event_date": date(2017, 10, 1), "event_type": "cleared"}]
+    found = {"inspection_id": 70, "inspection_date": date(2018, 2, 1), "establishment_id": 40,
+             "outcome": "lap_bien_ban"}  # a violation record, not a sanction: P2 still holds
+    evidence = collect_evidence(None, gpd.GeoDataFrame(
+        {**{k: [v] for k, v in found.items()}, "violation_codes": [[]]}, geometry=[None], crs=WORK_CRS))
+    _, crit = classify_one(scenario(sites=[site], events=events, evidence=evidence,
+                                    inspections=[{**found, "unit_code": "A"}]))
+    assert crit["P2"]["passed"] is True
+    assert crit["P3"]["passed"] is False and crit["P3"]["evidence"] == [12]
+    assert (crit["P3"]["detail"]["inspection_ids"], crit["P3"]["detail"]["incident_ids"]) == ([70], [])
 
 
 def test_low_score_with_hard_conditions_met_is_reduced():
@@ -412,3 +516,37 @@ def _take_snapshot(conn, label, vintage):
     results = classify_communes(inputs, RULES, period)
     return write_snapshot(conn, results, ruleset=RULES, period=period, vintage=vintage,
                           as_of=read_time(conn), created_by="test")
+
+
+@pytest.mark.postgis
+def test_the_demo_commune_of_a_site_reactivated_by_an_incident_in_2018_fails_p3(db_url, engine):
+    # Found in SQL, independently of the engine: a site cleared in 2018, then (before any later
+    # clearing, within the default window and radius) a prostitution incident in 2018, with no
+    # officer's record of the site in 2018 (so recorded events alone would not fail P3).
+    srid = int(WORK_CRS.split(":")[1])
+    with engine.connect() as c:
+        found = c.execute(text(f"""
+            SELECT DISTINCT u.code, s.id
+            FROM site s
+            JOIN site_event k ON k.site_id = s.id AND k.event_type IN ('cleared', 'recleared')
+                             AND k.event_date >= '2018-01-01'
+            JOIN incident i ON i.incident_kind = ANY(:kinds) AND i.event_date > k.event_date
+                           AND i.event_date < '2019-01-01' AND i.event_date <= k.event_date + :window
+                           AND ST_DWithin(ST_Transform(i.geom, {srid}), ST_Transform(s.geom, {srid}), :radius)
+            JOIN admin_unit u ON u.vintage_id = '2010-02-06' AND u.level = 'commune'
+                             AND ST_Covers(u.geom, s.geom)
+            WHERE NOT EXISTS (SELECT 1 FROM site_event n WHERE n.site_id = s.id
+                              AND n.event_type IN ('cleared', 'recleared')
+                              AND n.event_date > k.event_date AND n.event_date < i.event_date)
+              AND NOT EXISTS (SELECT 1 FROM site_event r WHERE r.site_id = s.id
+                              AND r.event_type IN ('identified', 'reactivated')
+                              AND r.event_date BETWEEN '2018-01-01' AND '2018-12-31')"""),
+            {"kinds": sorted(PROSTITUTION_KINDS), "window": WINDOW, "radius": RADIUS}).all()
+    assert found, "the demo should hold a site reactivated by an incident in 2018"
+    result = run_cli(db_url, "classify", "--period", "2018", "--vintage", "2010-02-06", "--json")
+    assert result.exit_code == 0, result.output
+    p3 = {r["commune_code"]: r["criteria"][2] for r in json.loads(result.stdout)}
+    for code, site in found:
+        assert p3[code]["id"] == "P3" and p3[code]["passed"] is False, (code, site)
+        assert site in p3[code]["evidence"]
+        assert site in [r["site_id"] for r in p3[code]["detail"]["reactivations"]]

@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import geopandas as gpd
 import pandas as pd
 
 from geo.classify.indicators import compute_indicator
 from geo.classify.inputs import ClassificationInputs
 from geo.classify.rulesets import Ruleset
 from geo.periods import Period
+from geo.settings import STORAGE_CRS
 
 Status = Literal["healthy", "reduced", "not_healthy", "not_assessed"]
 STATUSES: tuple[Status, ...] = ("healthy", "reduced", "not_healthy", "not_assessed")
@@ -103,7 +105,7 @@ def empty_inputs(codes: list[str]) -> ClassificationInputs:
     """
     return ClassificationInputs(
         units=pd.DataFrame({"unit_code": codes, "name": codes}),
-        sites=pd.DataFrame(columns=["site_id", "site_kind", "unit_code"]),
+        sites=gpd.GeoDataFrame(columns=["site_id", "site_kind", "unit_code"], geometry=[], crs=STORAGE_CRS),
         site_events=pd.DataFrame(columns=["event_id", "site_id", "event_date", "event_type"]),
         establishments=pd.DataFrame(columns=["establishment_id", "commitment_signed", "status",
                                              "unit_code"]),

@@ -10,12 +10,14 @@ into ``not_assessed``), ``evidence`` (ids of the records behind the value) and `
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 
 from geo.classify.inputs import SANCTION_OUTCOMES, ClassificationInputs
 from geo.periods import Period, parse_period
+from geo.reactivation import track_reactivations
 
 IndicatorFunction = Callable[..., pd.DataFrame]
 INDICATORS: dict[str, IndicatorFunction] = {}
@@ -111,9 +113,60 @@ def reactivated_sites(inputs: ClassificationInputs, period: Period, *, criterion
 
 @indicator("new_or_reactivated_sites")
 def new_or_reactivated_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
-    """Sites identified or reactivated in the period (criterion P3)."""
-    sites = _sites_with_event(inputs, period, ["identified", "reactivated"])
-    return frame_for(inputs, _ids_by_unit(sites, "site_id"))
+    """Distinct sites new or reactivated in the period (criterion P3, criteria.md §4.3).
+
+    A site counts once when an officer recorded it ``identified`` or ``reactivated`` in the
+    period, or when :func:`detected_reactivations` dates a reactivation of it in the period.
+    Evidence: the site ids; ``detail`` (units with a detected reactivation) lists those
+    reactivations, their incident and inspection ids, and the radius and window used.
+    """
+    recorded = _sites_with_event(inputs, period, ["identified", "reactivated"])
+    spells, params = detected_reactivations(inputs, period)
+    both = pd.concat([recorded[["site_id", "unit_code"]], spells[["site_id", "unit_code"]]])
+    out = frame_for(inputs, _ids_by_unit(both, "site_id"))
+    details = {str(code): _reactivation_detail(group, params)
+               for code, group in spells[spells["unit_code"].notna()].groupby("unit_code")}
+    out["detail"] = [details.get(code) for code in out.index]
+    return out
+
+
+def detected_reactivations(inputs: ClassificationInputs, period: Period) -> tuple[pd.DataFrame, dict]:
+    """The reactivations :func:`geo.reactivation.track_reactivations` dates in ``period``.
+
+    Detection runs with the engine's default radius and window (those of ``diaban
+    reactivation``) as of the period's last day, so records dated later never count. A
+    reactivation is dated by the first trigger after its clearing: one whose first trigger
+    falls before the period is not new in it, whatever else the same spell shows later.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The clearing spells reactivated in the period (``Reactivations.clearings`` rows,
+        with the site's ``unit_code``) and the detection's parameters.
+
+    Examples
+    --------
+    >>> from geo.classify.evaluate import empty_inputs
+    >>> spells, params = detected_reactivations(empty_inputs(["A"]), parse_period("2018"))
+    >>> len(spells), str(params["as_of"])
+    (0, '2018-12-31')
+    """
+    found = track_reactivations(inputs.sites, inputs.site_events, inputs.evidence,
+                                as_of=period.end - timedelta(days=1))
+    spells = found.reactivations
+    return spells[_in_period(spells["reactivation_date"], period)], found.params
+
+
+def _reactivation_detail(spells: pd.DataFrame, params: dict) -> dict:
+    """One unit's detected reactivations as JSON-ready values (stored with the snapshot)."""
+    return {
+        "reactivations": [{"site_id": int(r.site_id), "cleared_date": str(r.cleared_date.date()),
+                           "reactivation_date": str(r.reactivation_date.date()), "trigger": r.trigger,
+                           "trigger_id": int(r.trigger_id)} for r in spells.itertuples()],
+        "incident_ids": sorted({int(i) for ids in spells["incident_ids"] for i in ids}),
+        "inspection_ids": sorted({int(i) for ids in spells["inspection_ids"] for i in ids}),
+        "radius_m": float(params["radius_m"]), "window_days": params["window_days"],
+    }
 
 
 @indicator("sanctioned_establishments")

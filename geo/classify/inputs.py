@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.join import place_records
+from geo.reactivation import collect_evidence
 
 #: Inspection outcomes that mean the establishment was sanctioned.
 SANCTION_OUTCOMES = ("xu_phat", "tam_dinh_chi", "tuoc_giay_phep")
@@ -27,14 +28,16 @@ class ClassificationInputs:
     ----------
     units : DataFrame
         ``unit_code, name`` of the communes of the evaluated vintage.
-    sites : DataFrame
-        ``site_id, site_kind, unit_code``.
+    sites : GeoDataFrame
+        ``site_id, site_kind, unit_code`` and the site's point (None when placed by a commune
+        reference only); ``establishment_id`` optional.
     site_events : DataFrame
-        ``event_id, site_id, event_date, event_type``.
+        ``event_id, site_id, event_date, event_type``: every event, whatever its date.
     establishments : DataFrame
         ``establishment_id, commitment_signed, status, unit_code``.
     inspections : DataFrame
-        ``inspection_id, inspection_date, establishment_id, outcome, unit_code``.
+        ``inspection_id, inspection_date, establishment_id, outcome, unit_code``: the
+        inspections of the evaluated period.
     reports : DataFrame
         Aggregate counts entered per commune: ``report_id, unit_code, period, indicator_code,
         value``.
@@ -45,6 +48,11 @@ class ClassificationInputs:
         The vintage the units belong to.
     unassigned : dict
         Per kind of record, the ids that could not be placed on a unit of the vintage.
+    evidence : GeoDataFrame
+        Prostitution incidents and inspection violations from the beginning up to the
+        period's end, as :func:`geo.reactivation.collect_evidence` builds them: what detects
+        the reactivation of cleared sites (P3). Placed by point or by the site or
+        establishment they name, never by unit; empty by default.
     """
 
     units: pd.DataFrame
@@ -56,19 +64,22 @@ class ClassificationInputs:
     attestations: pd.DataFrame
     vintage: str = ""
     unassigned: dict = field(default_factory=dict)
+    evidence: gpd.GeoDataFrame = field(default_factory=lambda: collect_evidence(None, None))
 
 
 def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFrame,
                  site_events: pd.DataFrame, establishments: gpd.GeoDataFrame,
                  inspections: gpd.GeoDataFrame, reports: pd.DataFrame,
                  attestations: pd.DataFrame, crosswalk: pd.DataFrame | None = None,
-                 ) -> ClassificationInputs:
+                 evidence: gpd.GeoDataFrame | None = None) -> ClassificationInputs:
     """Place the store's records on the units of ``vintage`` and bundle them.
 
     ``sites``, ``establishments`` and ``inspections`` are frames as ``geo.store.records``
-    reads them (point or commune reference). ``reports`` and ``attestations`` carry
-    ``unit_code`` and ``vintage_id`` already; rows of other vintages are dropped.
-    ``crosswalk`` lets references to units of other vintages follow whole successions.
+    reads them (point or commune reference); sites keep their point. ``reports`` and
+    ``attestations`` carry ``unit_code`` and ``vintage_id`` already; rows of other vintages
+    are dropped. ``crosswalk`` lets references to units of other vintages follow whole
+    successions. ``evidence`` (from :func:`geo.reactivation.collect_evidence`) is passed
+    through unplaced; None means none.
 
     Returns
     -------
@@ -80,7 +91,8 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
                                 ("establishments", establishments, "establishment_id"),
                                 ("inspections", inspections, "inspection_id")):
         codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
-        placed[name] = pd.DataFrame(frame.drop(columns=frame.geometry.name)).assign(unit_code=codes)
+        kept = frame.assign(unit_code=codes)
+        placed[name] = kept if name == "sites" else pd.DataFrame(kept.drop(columns=frame.geometry.name))
         unassigned[name] = frame.loc[codes.isna(), id_col].astype(int).tolist()
     return ClassificationInputs(
         units=pd.DataFrame(units[["unit_code", "name"]]).reset_index(drop=True),
@@ -89,6 +101,7 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
         attestations=_same_vintage(attestations, vintage),
         vintage=vintage,
         unassigned=unassigned,
+        evidence=collect_evidence(None, None) if evidence is None else evidence,
         **placed,
     )
 

@@ -13,7 +13,12 @@ callers read the records and pass them in). Distances in ``WORK_CRS`` metres, ti
 * :class:`SpaceTimeIndex` — the 3-D (x, y, t) R-tree behind the space-time queries.
 """
 
-from geo.reactivation.detection import Reactivations, track_reactivations
+from geo.reactivation.detection import (
+    DEFAULT_RADIUS_M,
+    DEFAULT_WINDOW_DAYS,
+    Reactivations,
+    track_reactivations,
+)
 from geo.reactivation.evidence import PROSTITUTION_KINDS, VIOLATION_OUTCOMES, collect_evidence, is_violation
 from geo.reactivation.history import location_history
 from geo.reactivation.index import SpaceTimeIndex
@@ -22,7 +27,8 @@ from geo.reactivation.risk import rank_at_risk
 from geo.reactivation.survival import kaplan_meier, reactivation_survival, survival_summary
 
 __all__ = [
-    "PROSTITUTION_KINDS", "VIOLATION_OUTCOMES", "KnoxResult", "Reactivations", "SpaceTimeIndex",
+    "DEFAULT_RADIUS_M", "DEFAULT_WINDOW_DAYS", "PROSTITUTION_KINDS", "VIOLATION_OUTCOMES",
+    "KnoxResult", "Reactivations", "SpaceTimeIndex",
     "collect_evidence", "events_near_clearings", "is_violation", "kaplan_meier", "knox_test",
     "location_history", "rank_at_risk", "reactivation_survival", "survival_summary",
     "track_reactivations",

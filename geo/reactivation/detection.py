@@ -52,6 +52,10 @@ CLEARING_EVENTS = ("cleared", "recleared")
 RECORDED_TRIGGERS = ("reactivated", "identified")
 #: Order of triggers on the same day (lower first).
 TRIGGER_PRIORITY = {"recorded": 0, "incident": 1, "inspection": 2, "recleared": 3}
+#: Evidence within this distance of a public site, in metres, reactivates it (criteria.md §4.3).
+DEFAULT_RADIUS_M = 100.0
+#: Evidence counts only within this many days of the clearing (None: any time after it).
+DEFAULT_WINDOW_DAYS: int | None = 365
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,8 @@ class Reactivations:
 
 def track_reactivations(sites: gpd.GeoDataFrame, site_events: pd.DataFrame,
                         evidence: gpd.GeoDataFrame, *, as_of: date | str | None = None,
-                        radius_m: float = 100.0, window_days: int | None = 365) -> Reactivations:
+                        radius_m: float = DEFAULT_RADIUS_M,
+                        window_days: int | None = DEFAULT_WINDOW_DAYS) -> Reactivations:
     """Detect the reactivations of cleared sites and keep the evidence of each.
 
     Parameters

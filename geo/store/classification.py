@@ -15,10 +15,11 @@ from sqlalchemy import Connection, Engine, insert, select, text
 from geo.classify import ClassificationInputs, Ruleset, build_inputs, compare_results
 from geo.errors import DiabanError
 from geo.periods import Period
+from geo.reactivation import collect_evidence
 from geo.store.crosswalk import read_crosswalk
 from geo.store.engine import connection
 from geo.store.models import ClassificationResult, ClassificationSnapshot
-from geo.store.records import read_establishments, read_inspections, read_sites
+from geo.store.records import read_establishments, read_incidents, read_inspections, read_sites
 from geo.store.units import read_units
 
 
@@ -28,14 +29,23 @@ class UnknownSnapshotError(DiabanError, LookupError):
 
 def read_classification_inputs(conn: Connection | Engine, period: Period, *,
                                vintage: str) -> ClassificationInputs:
-    """Read every record a classification of ``period`` needs, placed on ``vintage``'s communes."""
+    """Read every record a classification of ``period`` needs, placed on ``vintage``'s communes.
+
+    Sites come with their points and every event; incidents and inspections from the
+    beginning up to the period's end become the evidence that detects reactivations (P3
+    needs the earlier ones to tell whether a trigger in the period is the first after a
+    clearing). Only the period's inspections are placed on communes (P2, P5).
+    """
     with connection(conn) as c:
         units = read_units(c, vintage)
         sites, events = read_sites(c)
+        inspections = read_inspections(c, end=period.end)
+        in_period = pd.to_datetime(inspections["inspection_date"]) >= pd.Timestamp(period.start)
         return build_inputs(
             units, vintage=vintage, sites=sites, site_events=events,
             establishments=read_establishments(c), crosswalk=read_crosswalk(c),
-            inspections=read_inspections(c, start=period.start, end=period.end),
+            inspections=inspections[in_period].reset_index(drop=True),
+            evidence=collect_evidence(read_incidents(c, end=period.end), inspections),
             reports=pd.read_sql(text("""
                 SELECT r.id AS report_id, u.code AS unit_code, u.vintage_id, r.period,
                        r.indicator_code, r.value

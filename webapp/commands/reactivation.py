@@ -14,6 +14,8 @@ import pandas as pd
 
 from geo.join import assign_units, place_records
 from geo.reactivation import (
+    DEFAULT_RADIUS_M,
+    DEFAULT_WINDOW_DAYS,
     collect_evidence,
     location_history,
     rank_at_risk,
@@ -107,9 +109,10 @@ def _summary_cols() -> list[str]:
 @click.command("reactivation")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Assessment day YYYY-MM-DD (default: today); later records are ignored.")
-@click.option("--radius", type=click.FloatRange(min=0, min_open=True), default=100.0, show_default=True,
+@click.option("--radius", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_RADIUS_M,
+              show_default=True,
               help="Metres within which an incident or violation reactivates a cleared site.")
-@click.option("--window", type=click.IntRange(min=0), default=365, show_default=True,
+@click.option("--window", type=click.IntRange(min=0), default=DEFAULT_WINDOW_DAYS, show_default=True,
               help="Days after each clearing in which evidence counts; 0 for no limit.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="Length of the at-risk list.")
