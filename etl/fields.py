@@ -9,14 +9,16 @@ first warning of a row (``UNKNOWN_LABEL``: loaded, but the label is not in the v
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from etl import reasons
 from etl.dates import parse_dates
 from etl.numbers import parse_money, parse_numbers
-from etl.text import is_blank
+from etl.text import distinct_cells, is_blank
 from etl.vocabulary import vocabulary
 
 _LIST_SEPARATORS = re.compile(r"\s*[;\n+]\s*")
@@ -29,23 +31,40 @@ def new_rows(index: pd.Index) -> pd.DataFrame:
     return out
 
 
-def reject(out: pd.DataFrame, mask, code: str, details) -> None:
+def reject(out: pd.DataFrame, mask, code: str, details: str | Callable[[np.ndarray], list[str]]) -> None:
     """Set ``code`` on the rows of ``mask`` that have no reason yet, with their detail texts.
+
+    ``details`` is one text for all of them, or a function given the boolean array of the rows
+    rejected here that returns their texts (such as :func:`details_of`): a detail is built only for a
+    row that gets it.
 
     Examples
     --------
-    >>> out = new_rows(pd.RangeIndex(2))
-    >>> reject(out, [True, False], "BAD_DATE", "ngày: x")
-    >>> reject(out, [True, True], "BAD_NUMBER", "số: y")
-    >>> out["reason"].tolist()
-    ['BAD_DATE', 'BAD_NUMBER']
+    >>> out = new_rows(pd.RangeIndex(3))
+    >>> reject(out, [True, False, False], "BAD_DATE", "ngày: x")
+    >>> reject(out, [True, True, False], "BAD_NUMBER", lambda rows: [f"số {i}" for i in np.flatnonzero(rows)])
+    >>> out["reason"].tolist(), out["detail"].tolist()
+    (['BAD_DATE', 'BAD_NUMBER', None], ['ngày: x', 'số 1', None])
     """
-    mask = pd.Series(mask, index=out.index).astype(bool) & out["reason"].isna()
-    if isinstance(details, str):
-        out.loc[mask, "detail"] = details
-    else:
-        out.loc[mask, "detail"] = pd.Series(list(details), index=out.index)[mask]
-    out.loc[mask, "reason"] = code
+    rows = (pd.Series(mask, index=out.index).astype(bool) & out["reason"].isna()).to_numpy()
+    if not rows.any():
+        return
+    out.loc[rows, "detail"] = details if isinstance(details, str) else np.array(details(rows), dtype=object)
+    out.loc[rows, "reason"] = code
+
+
+def details_of(field: str, values, code: str, *, suffix: str = "") -> Callable[[np.ndarray], list[str]]:
+    """The details for :func:`reject`, of the rows it picks: :func:`detail` of each value, plus ``suffix``.
+
+    Examples
+    --------
+    >>> details_of("ngày", ["x", "31/02"], "BAD_DATE")(np.array([False, True]))[0][:10]
+    'ngày: 31/0'
+    """
+    def build(rows: np.ndarray) -> list[str]:
+        cells = np.fromiter(values, dtype=object, count=len(rows))  # lists and tuples stay cells
+        return [detail(field, v, code) + suffix for v in cells[rows]]
+    return build
 
 
 def warn(out: pd.DataFrame, mask, code: str) -> None:
@@ -64,9 +83,31 @@ def text(frame: pd.DataFrame, column: str) -> pd.Series:
     >>> text(pd.DataFrame(index=[0]), "b").tolist()
     [None]
     """
-    values = frame[column] if column in frame else [None] * len(frame)
-    return pd.Series([None if is_blank(v) else str(v).strip() for v in values], index=frame.index,
-                     dtype=object)
+    if column not in frame:
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    codes, distinct = distinct_cells(frame[column])
+    stripped = np.array([None, *(str(v).strip() for v in distinct)], dtype=object)
+    return pd.Series(stripped[codes + 1], index=frame.index, dtype=object)
+
+
+def each_distinct(values: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
+    """``function`` of each value of a text column (str or None), called once per distinct value.
+
+    A list result is a fresh list per row.
+
+    Examples
+    --------
+    >>> each_distinct(pd.Series(["a", None, "a"]), lambda v: v and v.upper()).tolist()
+    ['A', None, 'A']
+    """
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    results = np.empty(len(distinct) + 1, dtype=object)  # the last one: of None, where codes are -1
+    for i, value in enumerate([*distinct, None]):
+        results[i] = function(value)
+    picked = results[codes].tolist()
+    if any(isinstance(r, list) for r in results):
+        picked = [list(r) if isinstance(r, list) else r for r in picked]
+    return pd.Series(picked, index=values.index, dtype=object)
 
 
 def detail(field: str, value: Any, code: str) -> str:
@@ -99,8 +140,10 @@ def dates(frame: pd.DataFrame, out: pd.DataFrame, column: str, *, required: bool
         return
     parsed = parse_dates(frame[column])
     for code in parsed["reason"].dropna().unique():
-        reject(out, parsed["reason"] == code, code, [detail(column, v, code) for v in raw])
-    out[column] = [None if pd.isna(d) else d.date() for d in parsed["date"]]
+        reject(out, parsed["reason"] == code, code, details_of(column, raw, code))
+    days = parsed["date"].dt.date.to_numpy(dtype=object, copy=True)
+    days[parsed["date"].isna().to_numpy()] = None
+    out[column] = days.tolist()
 
 
 def count(frame: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
@@ -110,8 +153,9 @@ def count(frame: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
         return
     numbers = parse_numbers(frame[column])["value"]
     bad = text(frame, column).notna() & ~(numbers.notna() & (numbers >= 0) & (numbers % 1 == 0))
-    reject(out, bad, reasons.BAD_NUMBER, [detail(column, v, reasons.BAD_NUMBER) for v in frame[column]])
-    out[column] = [None if bad[i] or pd.isna(v) else int(v) for i, v in numbers.items()]
+    reject(out, bad, reasons.BAD_NUMBER, details_of(column, frame[column], reasons.BAD_NUMBER))
+    keep = (~bad & numbers.notna()).tolist()
+    out[column] = [int(v) if k else None for v, k in zip(numbers.tolist(), keep, strict=True)]
 
 
 def money(frame: pd.DataFrame, out: pd.DataFrame, column: str, target: str) -> None:
@@ -121,7 +165,7 @@ def money(frame: pd.DataFrame, out: pd.DataFrame, column: str, target: str) -> N
         return
     parsed = parse_money(frame[column])
     for code in parsed["reason"].dropna().unique():
-        reject(out, parsed["reason"] == code, code, [detail(column, v, code) for v in frame[column]])
+        reject(out, parsed["reason"] == code, code, details_of(column, frame[column], code))
     out[target] = [None if pd.isna(v) else int(v) for v in parsed["amount_vnd"]]
 
 
@@ -137,15 +181,15 @@ def coded(frame: pd.DataFrame, out: pd.DataFrame, column: str, table: str, *, ta
     raw = text(frame, column)
     if required:
         reject(out, raw.isna(), reasons.MISSING_FIELD, detail(column, None, reasons.MISSING_FIELD))
-    known = raw.map(lambda v: v is not None and words.knows(v))
+    known = each_distinct(raw, lambda v: v is not None and words.knows(v)).astype(bool)
     unknown = raw.notna() & ~known
     if words.unknown is None and strict:
         allowed = f" Allowed codes: {words.labels()}."
         reject(out, unknown, reasons.NOT_IN_VOCABULARY,
-               [detail(column, v, reasons.NOT_IN_VOCABULARY) + allowed for v in raw])
+               details_of(column, raw, reasons.NOT_IN_VOCABULARY, suffix=allowed))
     else:
         warn(out, unknown, reasons.UNKNOWN_LABEL)
-    out[target] = raw.map(words.code)
+    out[target] = each_distinct(raw, words.code)
     if label:
         out[label] = raw
 
@@ -163,10 +207,13 @@ def coded_list(frame: pd.DataFrame, out: pd.DataFrame, column: str, table: str, 
     ([['mua_dam', 'other'], []], [['Mua dâm', 'Lạ'], None], ['UNKNOWN_LABEL', None])
     """
     words = vocabulary(table)
-    labels = text(frame, column).map(lambda v: None if v is None else _split_labels(v, words))
-    unknown = labels.map(lambda ls: ls is not None and not all(words.knows(v) for v in ls))
-    warn(out, unknown, reasons.UNKNOWN_LABEL)
-    out[target] = labels.map(lambda ls: [] if ls is None else list(dict.fromkeys(words.code(v) for v in ls)))
+    raw = text(frame, column)
+    labels = each_distinct(raw, lambda v: None if v is None else _split_labels(v, words))
+    unknown = each_distinct(raw, lambda v: v is not None and not all(words.knows(p) for p in
+                                                                     _split_labels(v, words)))
+    warn(out, unknown.astype(bool), reasons.UNKNOWN_LABEL)
+    out[target] = each_distinct(raw, lambda v: [] if v is None else list(dict.fromkeys(
+        words.code(p) for p in _split_labels(v, words))))
     out[label] = labels
 
 
@@ -187,4 +234,4 @@ def _split_labels(cell: str, words) -> list[str]:
 def yes_no(frame: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
     """``out[column]``: True, False or None (blank or not a yes/no word)."""
     words = vocabulary("yes_no")
-    out[column] = text(frame, column).map(lambda v: {"yes": True, "no": False}.get(words.code(v)))
+    out[column] = each_distinct(text(frame, column), lambda v: {"yes": True, "no": False}.get(words.code(v)))

@@ -38,7 +38,7 @@ from etl.readers import read_table
 from etl.records import COLUMNS, DATE_FIELD, HASHED, VALUES
 from etl.text import is_blank
 from geo.store.batches import file_sha256
-from geo.store.ingest import record_hash, write_ingest
+from geo.store.ingest import record_hashes, write_ingest
 
 IngestKind = Literal["establishments", "sites", "site-events", "incidents", "inspections"]
 HMAC_COLUMNS = tuple(REF_FIELDS.values())
@@ -49,7 +49,7 @@ ever kept as keyed hashes, in ``ref_hmac``)."""
 
 def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str] | str | Path | None = None,
            dry_run: bool = False, actor: str = "cli", progress: Callable[[str, int], None] | None = None,
-           hmac_key: bytes | Callable[[], bytes] | None = None) -> dict:
+           hmac_key: bytes | Callable[[], bytes] | None = None, source_name: str | None = None) -> dict:
     """Load one file of records: what is sound is loaded, every other row is quarantined with a reason.
 
     Parameters
@@ -67,11 +67,15 @@ def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str
     actor : str, default "cli"
         Who loads the file (import batch and audit log).
     progress : callable, optional
-        Called as ``progress(stage, n_rows)`` after each stage (read, parsed, records, rejected).
+        Called as ``progress(stage, n_rows)`` after each stage: read, parsed (values, places, natural
+        keys and rejected rows computed), records and rejected (written, not yet committed).
     hmac_key : bytes or callable, optional
         The pseudonymisation key (at least 16 bytes), or a function returning it (called only when
         needed); needed when the file has case, record, registration or site numbers. The CLI and
         the web app read it (``webapp.keys``).
+    source_name : str, optional
+        The file's name as its sender knows it, kept as the import batch's source and in the audit
+        log (default: ``path``); the web upload gives the uploaded file's name, not its temporary path.
 
     Returns
     -------
@@ -102,9 +106,9 @@ site-events, incidents, inspections
     if progress:
         progress("read", len(frame))
     out = parse_rows(engine, kind, frame)
+    records, rejected, duplicates = split_rows(frame, out, kind, result.sheet)
     if progress:
         progress("parsed", len(frame))
-    records, rejected, duplicates = split_rows(frame, out, kind, result.sheet)
     summary = {
         "kind": kind, "batch_id": None, "read": len(frame), "loaded": len(records),
         "rejected": len(rejected), "duplicates": duplicates,
@@ -114,8 +118,8 @@ site-events, incidents, inspections
         "review": sum(1 for r in rejected if r.get("review")),
     }
     summary["batch_id"], report = write_ingest(
-        engine, kind, records, rejected, source=str(path), source_sha256=file_sha256(path), actor=actor,
-        report=summary, dry_run=dry_run, progress=progress)
+        engine, kind, records, rejected, source=str(path) if source_name is None else source_name,
+        source_sha256=file_sha256(path), actor=actor, report=summary, dry_run=dry_run, progress=progress)
     return {**summary, "loaded": report["loaded"], "duplicates": report["duplicates"]}
 
 
@@ -160,34 +164,46 @@ def split_rows(frame: pd.DataFrame, out: pd.DataFrame, kind: str,
     duplicated = records["record_hash"].duplicated().to_numpy()
     records = records[~duplicated].reset_index(drop=True)
     bad = out[out["reason"].notna()]
-    rejected = [
-        {"source_row": int(frame.at[i, "source_row"]),
-         "sheet": frame.at[i, "source_sheet"] if "source_sheet" in frame else sheet,
-         "reason": bad.at[i, "reason"], "detail": bad.at[i, "detail"], "raw": _raw(frame.loc[i]),
-         "ref_hmac": {c: frame.at[i, c] for c in HMAC_COLUMNS if c in frame and not is_blank(frame.at[i, c])}
-         or None,
-         "review": bad.at[i, "review"] if "review" in bad else None}
-        for i in bad.index
-    ]
+    rejected = _rejected_rows(frame.loc[bad.index], bad, sheet)
     return records, rejected, int(duplicated.sum())
 
 
 def record_frame(good: pd.DataFrame, kind: str) -> pd.DataFrame:
     """The table columns of sound parsed rows, with their natural key ``record_hash`` (index kept)."""
     records = good[COLUMNS[kind] + (["first_identified"] if kind == "sites" else [])].copy()
-    records["record_hash"] = [record_hash(kind, values) for values in good[HASHED[kind]].to_dict("records")]
+    records["record_hash"] = record_hashes(kind, good[HASHED[kind]])
     for column in ("unit_id", "establishment_id", "site_id"):
         if column in records:
             records[column] = records[column].astype(object)
     return records
 
 
-def _raw(row: pd.Series) -> dict:
-    """The row's allowed values as the file gave them, JSON-safe (forbidden columns never reach it)."""
-    return {str(k): _json_value(v) for k, v in row.items() if k not in _NOT_IN_RAW}
+def _rejected_rows(rows: pd.DataFrame, bad: pd.DataFrame, sheet: str | None) -> list[dict]:
+    """The rejected rows as ``write_rejected`` takes them: where, why, the allowed values, the keyed hashes.
+
+    ``raw`` keeps the row's allowed values as the file gave them, JSON-safe (forbidden columns never
+    reach it); case and record numbers are only ever kept as keyed hashes, in ``ref_hmac``.
+    """
+    shown = [c for c in rows.columns if c not in _NOT_IN_RAW]
+    hashed = [c for c in HMAC_COLUMNS if c in rows]
+    names = [str(c) for c in shown]
+    sheets = rows["source_sheet"].tolist() if "source_sheet" in rows else [sheet] * len(rows)
+    reviews = bad["review"].tolist() if "review" in bad else [None] * len(rows)
+    return [
+        {"source_row": int(number), "sheet": where, "reason": reason, "detail": explained,
+         "raw": {k: _json_value(v) for k, v in zip(names, values, strict=True)},
+         "ref_hmac": {c: h for c, h in zip(hashed, hashes, strict=True) if not is_blank(h)} or None,
+         "review": review}
+        for number, where, reason, explained, values, hashes, review in zip(
+            rows["source_row"].tolist(), sheets, bad["reason"].tolist(), bad["detail"].tolist(),
+            rows[shown].itertuples(index=False, name=None), rows[hashed].itertuples(index=False, name=None),
+            reviews, strict=True)
+    ]
 
 
 def _json_value(value: Any) -> Any:
+    if value.__class__ is str:  # the common case first
+        return value if value.strip() else None
     if is_blank(value):
         return None
     if isinstance(value, datetime | date):

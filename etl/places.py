@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from datetime import date
 
 import geopandas as gpd
@@ -31,7 +32,7 @@ from geo.join import assign_units
 from geo.settings import STORAGE_CRS
 from geo.store.crosswalk import read_crosswalk
 from geo.store.review import read_aliases
-from geo.store.units import list_vintages, read_units, vintage_for_date
+from geo.store.units import list_vintages, pick_vintage, read_units
 
 SIMILARITY = 0.8
 """Least ``difflib`` ratio of two names (without diacritics) for a unit to be proposed to a reviewer."""
@@ -43,24 +44,31 @@ class Places:
 
     def __init__(self, engine) -> None:
         self.engine = engine
-        vintages = list_vintages(engine)
-        if not vintages:
+        self.vintages = list_vintages(engine)
+        if not self.vintages:
             raise ParserOptionError("no boundary vintage is loaded; run `diaban boundaries load` first")
-        self.latest = vintages[-1]["id"]
+        self.latest = self.vintages[-1]["id"]
         self._units: dict[str, gpd.GeoDataFrame] = {}
         self._districts: dict[str, pd.DataFrame] = {}
         self._by_date: dict[date, str] = {}
         self._aliases: dict[tuple[str, str, str], int] | None = None
         self._crosswalk: pd.DataFrame | None = None
+        self._outline: shapely.Geometry | None = None
         self.crs_candidates = tuple(load_province().vn2000_crs)
-        self.outline = shapely.union_all(self.units(self.latest).geometry.values)
+
+    @property
+    def outline(self) -> shapely.Geometry:
+        """The province: the union of the latest vintage's communes (a clean coverage), EPSG:4326."""
+        if self._outline is None:
+            self._outline = shapely.coverage_union_all(self.units(self.latest).geometry.values)
+        return self._outline
 
     def vintage(self, day: date | None) -> str:
-        """The vintage valid on ``day`` (the latest for no date)."""
+        """The vintage valid on ``day`` (the latest for no date), by :func:`geo.store.units.pick_vintage`."""
         if day is None or pd.isna(day):
             return self.latest
         if day not in self._by_date:
-            self._by_date[day] = vintage_for_date(self.engine, day)
+            self._by_date[day] = pick_vintage(self.vintages, day)
         return self._by_date[day]
 
     def units(self, vintage: str) -> gpd.GeoDataFrame:
@@ -93,8 +101,12 @@ class Places:
 
 def add_vintages(out: pd.DataFrame, places: Places, dates: pd.Series | None) -> None:
     """``out["vintage"]``: the vintage valid on each row's date (the latest without one)."""
-    days = dates if dates is not None else pd.Series(None, index=out.index, dtype=object)
-    out["vintage"] = [places.vintage(d) for d in days]
+    if dates is None:
+        out["vintage"] = places.latest
+        return
+    days = list(dates)
+    chosen = {d: places.vintage(d) for d in set(days)}  # a few thousand distinct dates at most
+    out["vintage"] = [chosen[d] for d in days]
 
 
 def coordinates(frame: pd.DataFrame, out: pd.DataFrame, places: Places) -> None:
@@ -112,11 +124,16 @@ def coordinates(frame: pd.DataFrame, out: pd.DataFrame, places: Places) -> None:
     parsed = parse_coordinates(frame, province=places.outline, crs_candidates=places.crs_candidates,
                                **columns)
     out["lon"], out["lat"] = parsed["lon"], parsed["lat"]
-    shown = [", ".join("" if is_blank(v) else str(v) for v in row)
-             for row in frame[list(columns.values())].itertuples(index=False)]
     for code in (reasons.BAD_COORDINATE, reasons.OUTSIDE_PROVINCE, reasons.AMBIGUOUS_CRS):
-        reject(out, parsed["reason"] == code, code,
-               [detail("/".join(columns.values()), v, code) for v in shown])
+        reject(out, parsed["reason"] == code, code, _point_details(frame[list(columns.values())], code))
+
+
+def _point_details(cells: pd.DataFrame, code: str) -> Callable[[np.ndarray], list[str]]:
+    """The details of rejected points (for :func:`etl.fields.reject`): their cells as the file gave them."""
+    def build(rows: np.ndarray) -> list[str]:
+        return [detail("/".join(cells.columns), ", ".join("" if is_blank(v) else str(v) for v in row), code)
+                for row in cells.to_numpy(dtype=object)[rows]]
+    return build
 
 
 def _coordinate_columns(frame: pd.DataFrame) -> dict[str, str]:
@@ -143,31 +160,36 @@ def place(frame: pd.DataFrame, out: pd.DataFrame, places: Places, *, rows: pd.Se
     has_point = out["lon"].notna() & rows
     for vintage, group in out[has_point & out["reason"].isna()].groupby("vintage"):
         units = places.units(vintage)
-        points = gpd.GeoSeries(shapely.points(group["lon"], group["lat"]), index=group.index, crs=STORAGE_CRS)
+        geoms = shapely.points(group["lon"].to_numpy(dtype=float), group["lat"].to_numpy(dtype=float))
+        points = gpd.GeoSeries(geoms, index=group.index, crs=STORAGE_CRS)
         codes = assign_units(points, units[["unit_code", "geometry"]])["unit_code"]
         ids = dict(zip(units["unit_code"], units["unit_id"], strict=True))
-        out.loc[group.index, "geom"] = pd.Series(list(points.values), index=group.index, dtype=object)
+        out.loc[group.index, "geom"] = pd.Series(geoms, index=group.index, dtype=object)
         out.loc[group.index, "unit_id"] = [None if pd.isna(c) else ids[c] for c in codes]
         reject(out, out.index.isin(group.index) & out["unit_id"].isna(), reasons.UNKNOWN_UNIT,
                detail(f"point (vintage {vintage})", None, reasons.UNKNOWN_UNIT))
-    code, commune, district = text(frame, "commune_code"), text(frame, "commune"), text(frame, "district")
-    known: dict[tuple, tuple] = {}  # rows naming the same place are resolved once
-    failed: dict[str, dict] = {}
-    for i in out.index[rows & ~has_point & out["reason"].isna()]:
-        if forced and i in forced:
-            out.at[i, "unit_id"] = forced[i]
-            continue
-        asked = (out.at[i, "vintage"], code[i], commune[i], district[i])
-        if asked not in known:
-            known[asked] = _by_reference(places, *asked)
-        unit, why, shown, review = known[asked]
-        out.at[i, "unit_id"] = unit
-        if why:
-            failed.setdefault(why, {})[i] = (detail("commune", shown, why), review)
-    for why, found in failed.items():
-        details = pd.Series({i: d for i, (d, _) in found.items()}, dtype=object).reindex(out.index)
-        reject(out, out.index.isin(list(found)), why, details)
-        out.loc[list(found), "review"] = pd.Series({i: r for i, (_, r) in found.items()}, dtype=object)
+    pending = out.index[rows & ~has_point & out["reason"].isna()]
+    if forced:
+        chosen = pending.isin(list(forced))
+        out.loc[pending[chosen], "unit_id"] = pd.Series([forced[i] for i in pending[chosen]],
+                                                        index=pending[chosen], dtype=object)
+        pending = pending[~chosen]
+    _place_by_reference(frame, out, places, pending)
+
+
+def _place_by_reference(frame: pd.DataFrame, out: pd.DataFrame, places: Places, pending: pd.Index) -> None:
+    """``unit_id`` of the ``pending`` rows by code, name or alias; the rows it cannot place are rejected."""
+    asked = pd.Series(list(zip(out.loc[pending, "vintage"], text(frame, "commune_code")[pending],
+                               text(frame, "commune")[pending], text(frame, "district")[pending],
+                               strict=True)), index=pending, dtype=object)
+    known = {a: _by_reference(places, *a) for a in dict.fromkeys(asked)}  # each place named is resolved once
+    answers = pd.DataFrame([known[a] for a in asked], index=pending, dtype=object,
+                           columns=["unit", "why", "shown", "review"])
+    out.loc[pending, "unit_id"] = answers["unit"]
+    for why, found in answers[answers["why"].notna()].groupby("why"):
+        details = pd.Series([detail("commune", shown, why) for shown in found["shown"]], index=found.index)
+        reject(out, out.index.isin(found.index), why, lambda picked, d=details: d[out.index[picked]].tolist())
+        out.loc[found.index, "review"] = found["review"]
 
 
 def _by_reference(places: Places, vintage: str, code: str | None, commune: str | None,

@@ -19,6 +19,7 @@ import io
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -251,26 +252,25 @@ def _tabulate(grid: _Grid, source: str, sheet: str | None, kind: Kind | None, ma
     header_index, labels = _find_header(rows, grid.merges, kind, known, (where, source, sheet))
     header_width = _used_width(labels)
     body = rows[header_index + 1 :]
-    for offset, row in enumerate(body):
-        if not grid.letters and _used_width(row) > header_width:
-            number = header_index + offset + 2
-            raise SourceFileError(
-                f"{where}, row {number}: {_used_width(row)} cells but the header (row {header_index + 1}) "
-                f"has {header_width}; quote cells that contain the delimiter, or check the delimiter.",
-                path=source,
-                sheet=sheet,
-                row=number,
-            )
-    width = max([header_width, *(_used_width(row) for row in body)])
+    widths = [_used_width(row) for row in body]
+    wider = next((offset for offset, w in enumerate(widths) if w > header_width), None)
+    if not grid.letters and wider is not None:
+        number = header_index + wider + 2
+        raise SourceFileError(
+            f"{where}, row {number}: {widths[wider]} cells but the header (row {header_index + 1}) "
+            f"has {header_width}; quote cells that contain the delimiter, or check the delimiter.",
+            path=source,
+            sheet=sheet,
+            row=number,
+        )
+    width = max([header_width, *widths])
     labels = _name_columns(labels[:width], width, grid.letters)
     result = map_headers(labels, kind, mapping=mapping)
     forbidden = {d.column for d in result.dropped}
     keep = [i for i, label in enumerate(labels) if label not in forbidden]
-    records, numbers = [], []
-    for offset, row in enumerate(body):
-        if any(v is not None for v in row):
-            records.append([row[i] if i < len(row) else None for i in keep])
-            numbers.append(header_index + offset + 2)
+    take = itemgetter(*keep) if len(keep) > 1 else lambda row: tuple(row[i] for i in keep)
+    records = [take(row) for row, w in zip(body, widths, strict=True) if w]  # rows are padded to width
+    numbers = [header_index + offset + 2 for offset, w in enumerate(widths) if w]
     frame = pd.DataFrame(records, columns=[labels[i] for i in keep], dtype=object)
     frame = frame.rename(columns=result.rename)
     frame.insert(0, "source_row", pd.Series(numbers, dtype="int64"))
@@ -279,13 +279,17 @@ def _tabulate(grid: _Grid, source: str, sheet: str | None, kind: Kind | None, ma
 
 def _used_width(row: list[Any]) -> int:
     """One past the last non-empty cell of a row."""
-    return max((i + 1 for i, value in enumerate(row) if value is not None), default=0)
+    width = len(row)
+    while width and row[width - 1] is None:
+        width -= 1
+    return width
 
 
 def _fill_merges(grid: _Grid) -> list[list[Any]]:
     """Rows padded to one width, each merged range's value copied into all of its cells."""
     width = max([len(r) for r in grid.rows] + [m[3] + 1 for m in grid.merges], default=0)
-    rows = [list(row) + [None] * (width - len(row)) for row in grid.rows]
+    rows = [list(row) + [None] * (width - len(row)) if grid.merges or len(row) < width else row
+            for row in grid.rows]  # copied where merged cells will be filled in
     for top, left, bottom, right in grid.merges:
         value = rows[top][left]
         for r in range(top, bottom + 1):

@@ -99,6 +99,7 @@ def test_an_upload_runs_in_the_background_and_reports_what_it_loaded(editor, eng
                            {"b": batch}).scalar()
         rejected = c.execute(text("SELECT count(*) FROM rejected_row WHERE import_batch_id = :b"),
                              {"b": batch}).scalar()
+        source = c.execute(text("SELECT source FROM import_batch WHERE id = :b"), {"b": batch}).scalar()
         audit = c.execute(text("SELECT actor, action, target, detail FROM audit_log WHERE "
                                "detail ->> 'job' = :j OR target = :t ORDER BY id"),
                           {"j": status["id"], "t": f"import_batch:{batch}"}).all()
@@ -110,6 +111,7 @@ def test_an_upload_runs_in_the_background_and_reports_what_it_loaded(editor, eng
     assert CASE_NUMBER not in stored and "Nguyễn" not in stored  # pseudonymised, dropped
     assert [(a.actor, a.action) for a in audit] == [(EDITOR[0], "ingest"), (EDITOR[0], "upload")]
     assert audit[1].target == "vụ việc tháng 6.csv" and audit[1].detail["batch_id"] == batch
+    assert source == audit[0].detail["source"] == "vụ việc tháng 6.csv"  # not the temporary path
     assert "Nguyễn" not in str(audit)
     assert status["links"] == {"quarantine": f"/ingest/{batch}/quarantine.csv", "review": "/review"}
     assert _upload_dirs() <= before  # the uploaded file is gone

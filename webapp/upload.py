@@ -125,7 +125,7 @@ def submit():
 
     def run(source: Path, job: Job) -> dict:
         return ingest(engine, job.kind, source, dry_run=job.dry_run, actor=job.owner, progress=job.advance,
-                      hmac_key=lambda: app_hmac_key(app))
+                      hmac_key=lambda: app_hmac_key(app), source_name=job.filename)
     start(job, run, path, folder, engine)
     status_url = url_for("upload.job_status", job_id=job.id)
     if _wants_json():

@@ -12,8 +12,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from geoalchemy2.elements import WKBElement
-from sqlalchemy import Connection, Engine, insert, select, text
+from geoalchemy2 import Geometry
+from psycopg.sql import SQL, Identifier
+from psycopg.types.json import Jsonb
+from sqlalchemy import BigInteger, Connection, Engine, Integer, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from geo.settings import STORAGE_CRS, STORAGE_SRID
@@ -26,20 +29,87 @@ def insert_frame(session: Session, model: type[Base], frame: pd.DataFrame, *,
     """Insert every row of ``frame`` into ``model``'s table and return the new ids in order.
 
     Columns must be the model's column names; a ``geom`` column holds shapely geometries
-    (or ``None``) in EPSG:4326. Missing values become NULL.
+    (or ``None``) in EPSG:4326. Missing values become NULL; a model column the frame lacks gets
+    its default. The rows are sent with one ``COPY`` in the session's transaction (flushed first),
+    under ids drawn from the table's sequence beforehand, so nothing is visible before the session
+    commits and a rollback removes them all.
     """
     if frame.empty:
         return []
-    data = frame.copy()
-    if "geom" in data:
-        data["geom"] = [_wkb(g) for g in data["geom"]]
-    data["import_batch_id"] = batch_id
-    rows = [
-        {k: (None if _missing(v) else _plain(v)) for k, v in row.items()}
-        for row in data.to_dict(orient="records")
-    ]
-    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return list(session.scalars(statement, rows))
+    table = model.__table__
+    unknown = [c for c in frame.columns if c not in table.c]
+    if unknown:
+        raise KeyError(f"{table.name} has no column {', '.join(map(repr, unknown))}")
+    data = frame.drop(columns=["id"], errors="ignore").assign(import_batch_id=batch_id)
+    for column in table.c:
+        if column.name not in data and column.default is not None and column.server_default is None:
+            data[column.name] = pd.Series(_defaults(column, len(data)), index=data.index, dtype=object)
+    session.flush()
+    ids = _new_ids(session, table.name, len(data))
+    _copy(session, table.name, {"id": ids} | {c: _values(data[c], table.c[c]) for c in data.columns})
+    return ids
+
+
+def _new_ids(session: Session, table: str, n: int) -> list[int]:
+    """``n`` new ids from ``table``'s id sequence, ascending (safe beside concurrent writers)."""
+    drawn = session.execute(text("SELECT array_agg(nextval(pg_get_serial_sequence(:t, 'id'))) "
+                                 "FROM generate_series(1, :n)"), {"t": table, "n": n}).scalar_one()
+    return sorted(drawn)
+
+
+def _values(series: pd.Series, column) -> list:
+    """A column's values as the driver writes them: None for missing, EWKB hex for geometries."""
+    if isinstance(column.type, Geometry):
+        return _ewkb(series)
+    values, missing = series.astype(object).tolist(), series.isna().tolist()  # a list cell is not missing
+    if isinstance(column.type, JSONB):
+        return [None if m else Jsonb(v) for v, m in zip(values, missing, strict=True)]
+    if isinstance(column.type, Integer | BigInteger) and series.dtype.kind == "f":
+        return [None if m else int(v) for v, m in zip(values, missing, strict=True)]
+    return [None if m else v for v, m in zip(values, missing, strict=True)]
+
+
+_EWKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
+"""A 2-D point as PostGIS extended WKB: little-endian, the type with its SRID flag, the SRID, x, y."""
+
+
+def _ewkb(series: pd.Series) -> list[str | None]:
+    """Points as hex EWKB with the storage SRID (None, NaN or empty: NULL), packed by numpy.
+
+    Every geometry column of the records is a point column; any other geometry is refused.
+    """
+    geoms = np.fromiter(series, dtype=object, count=len(series))
+    present = shapely.is_geometry(geoms)
+    present[present] = ~shapely.is_empty(geoms[present])
+    if (shapely.get_type_id(geoms[present]) != 0).any():
+        raise ValueError(f"column {series.name!r}: only points can be inserted, got "
+                         f"{sorted(set(shapely.get_type_id(geoms[present]).tolist()) - {0})} type ids")
+    xy = shapely.get_coordinates(geoms[present])
+    packed = np.empty(len(xy), dtype=_EWKB_POINT)
+    packed["order"], packed["type"], packed["srid"] = 1, 0x20000001, STORAGE_SRID
+    packed["x"], packed["y"] = xy[:, 0], xy[:, 1]
+    hexed, size = packed.tobytes().hex(), 2 * _EWKB_POINT.itemsize
+    out = np.full(len(geoms), None, dtype=object)
+    out[present] = [hexed[i:i + size] for i in range(0, len(hexed), size)]
+    return out.tolist()
+
+
+def _defaults(column, n: int) -> list:
+    """The model-side default of ``column`` for ``n`` rows (a callable one is called per row)."""
+    default = column.default
+    if default.is_scalar:
+        return [default.arg] * n
+    return [default.arg(None) for _ in range(n)]
+
+
+def _copy(session: Session, table: str, columns: dict[str, list]) -> None:
+    """``COPY`` the rows of ``columns`` (name: values) into ``table`` on the session's connection."""
+    driver = session.connection().connection.driver_connection
+    names = SQL(", ").join(map(Identifier, columns))
+    statement = SQL("COPY {} ({}) FROM STDIN").format(Identifier(table), names)
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in zip(*columns.values(), strict=True):
+            copy.write_row(row)
 
 
 def unit_ids(session: Session, vintage_id: str, codes) -> dict[str, int]:
@@ -47,23 +117,6 @@ def unit_ids(session: Session, vintage_id: str, codes) -> dict[str, int]:
     query = select(AdminUnit.code, AdminUnit.id).where(
         AdminUnit.vintage_id == vintage_id, AdminUnit.code.in_(list(set(codes))))
     return dict(session.execute(query).all())
-
-
-def _wkb(geom) -> WKBElement | None:
-    """Return a shapely geometry as a WKB element in the storage SRID."""
-    if geom is None or (isinstance(geom, float) and np.isnan(geom)) or geom.is_empty:
-        return None
-    return WKBElement(shapely.to_wkb(geom), srid=STORAGE_SRID)
-
-
-def _missing(value) -> bool:
-    """True for None, NaN and pandas' NA (but not for lists and geometries)."""
-    return value is None or (np.isscalar(value) and pd.isna(value))
-
-
-def _plain(value):
-    """Turn numpy scalars into Python ones for the driver."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _read(conn, sql: str, params: dict) -> gpd.GeoDataFrame:

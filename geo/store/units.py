@@ -75,13 +75,36 @@ def list_vintages(conn: Connection | Engine) -> list[dict]:
 
 
 def vintage_for_date(conn: Connection | Engine, day: date) -> str:
-    """Return the id of the loaded vintage valid on ``day``.
+    """Return the id of the loaded vintage valid on ``day`` (the rule of :func:`pick_vintage`)."""
+    return pick_vintage(list_vintages(conn), day)
 
-    When no loaded vintage covers the day (e.g. 2019-04-10 → 2025-06-30 in Đồng Nai, whose
-    170- and 159-unit lists have no open geometry), the latest vintage that began before it
-    is returned; callers state the vintage they used.
+
+def pick_vintage(vintages: list[dict], day: date) -> str:
+    """Return the id of the vintage of ``vintages`` (oldest first) valid on ``day``.
+
+    When none covers the day (e.g. 2019-04-10 → 2025-06-30 in Đồng Nai, whose 170- and 159-unit
+    lists have no open geometry), the latest vintage that began before it is returned, and for a day
+    before every vintage the oldest; callers state the vintage they used.
+
+    Parameters
+    ----------
+    vintages : list of dict
+        Rows with ``id``, ``valid_from`` and ``valid_to`` (None: still in force), as
+        :func:`list_vintages` returns them.
+    day : datetime.date
+
+    Raises
+    ------
+    UnknownVintageError
+        When ``vintages`` is empty.
+
+    Examples
+    --------
+    >>> rows = [{"id": "2010", "valid_from": date(2010, 2, 6), "valid_to": date(2019, 4, 9)},
+    ...         {"id": "2025", "valid_from": date(2025, 7, 1), "valid_to": None}]
+    >>> [pick_vintage(rows, date(*d)) for d in ((2019, 4, 9), (2020, 1, 1), (2026, 1, 1), (2001, 1, 1))]
+    ['2010', '2010', '2025', '2010']
     """
-    vintages = list_vintages(conn)
     started = [v for v in vintages if v["valid_from"] <= day]
     covering = [v for v in started if v["valid_to"] is None or day <= v["valid_to"]]
     chosen = (covering or started or vintages[:1])
