@@ -7,10 +7,10 @@ from datetime import date
 
 from flask import current_app, request
 
-from geo.errors import DiabanError, UnknownVintageError
+from geo.errors import DiabanError
 from geo.periods import Period, last_closed_half, parse_period
 from geo.store.counts import data_as_of
-from geo.store.units import list_vintages, vintage_for_period
+from geo.store.units import choose_vintage, list_vintages
 
 METHOD = "count per commune: point in polygon (boundary included, lowest code on a shared edge); " \
          "records with only a commune reference counted in that commune when it is of this vintage"
@@ -69,14 +69,8 @@ def current_selection(today: date | None = None) -> Selection:
     engine = current_app.extensions["diaban.engine"]
     period = parse_period(request.args.get("period") or last_closed_half(today or date.today()).label)
     vintages = list_vintages(engine)
-    if not vintages:
-        raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
-    wanted = request.args.get("vintage") or vintage_for_period(engine, period)
-    chosen = [v for v in vintages if v["id"] == wanted]
-    if not chosen:
-        known = ", ".join(v["id"] for v in vintages)
-        raise UnknownVintageError(f"vintage {wanted!r} is not loaded; use one of: {known}")
-    return Selection(period=period, vintage=chosen[0], vintages=vintages)
+    chosen = choose_vintage(engine, period, request.args.get("vintage"), vintages=vintages)
+    return Selection(period=period, vintage=chosen, vintages=vintages)
 
 
 def selection_metadata(selection: Selection, unassigned: dict, *, geometry: str) -> dict:

@@ -119,24 +119,29 @@ def vintage_for_period(conn: Connection | Engine, period) -> str:
     The last day, not the first: a 2025 report or a 15th-to-14th window starting in June
     2025 describes the units in force at its close (from 2025-07-01, the 95 new units).
     """
-    return vintage_for_date(conn, period.end - timedelta(days=1))
+    return choose_vintage(conn, period)["id"]
 
 
-def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None = None) -> dict:
+def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None = None, *,
+                   vintages: list[dict] | None = None) -> dict:
     """Return the row of the vintage asked for, else the one valid on ``period``'s last day, else the newest.
+
+    ``vintages`` (rows of :func:`list_vintages`) saves reading them again when the caller has them.
 
     Raises
     ------
     UnknownVintageError
         When the vintage asked for (or none at all) is loaded; the message lists the loaded ones.
     """
-    vintages = {v["id"]: v for v in list_vintages(conn)}
-    if not vintages:
+    rows = list_vintages(conn) if vintages is None else vintages
+    if not rows:
         raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
-    wanted = vintage or (vintage_for_period(conn, period) if period is not None else list(vintages)[-1])
-    if wanted not in vintages:
-        raise UnknownVintageError(f"vintage {wanted!r} is not loaded; use one of: {', '.join(vintages)}")
-    return vintages[wanted]
+    by_id = {v["id"]: v for v in rows}
+    wanted = vintage or (pick_vintage(rows, period.end - timedelta(days=1)) if period is not None
+                         else rows[-1]["id"])
+    if wanted not in by_id:
+        raise UnknownVintageError(f"vintage {wanted!r} is not loaded; use one of: {', '.join(by_id)}")
+    return by_id[wanted]
 
 
 def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "commune",
