@@ -154,6 +154,27 @@ def _assemble(communes, districts, province, spec) -> gpd.GeoDataFrame:
     return units[UNIT_COLUMNS]
 
 
+def simplify_coverage(units: gpd.GeoSeries, tolerance_m: float) -> gpd.GeoSeries:
+    """Simplify a coverage of units as a whole, so no gap or overlap opens between neighbours.
+
+    The display rule of the stored ``geom_display`` at another tolerance: simplified in
+    ``WORK_CRS`` metres with ``shapely.coverage_simplify``, returned as MultiPolygons in the
+    storage CRS with vertices rounded to 1e-5° (about 1 m; shared vertices round alike).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> left, right = box(106.8, 10.9, 106.85, 10.95), box(106.85, 10.9, 106.9, 10.95)
+    >>> out = simplify_coverage(gpd.GeoSeries([left, right], crs=STORAGE_CRS), 10.0)
+    >>> bool(out.iloc[0].touches(out.iloc[1])), round(out.union_all().area / (left.area + right.area), 6)
+    (True, 1.0)
+    """
+    work = units.to_crs(WORK_CRS)
+    simplified = pd.Series(shapely.coverage_simplify(work.values.to_numpy(), tolerance_m), index=units.index)
+    return gpd.GeoSeries(shapely.transform(_to_storage(simplified).values, lambda xy: xy.round(5)),
+                         index=units.index, crs=STORAGE_CRS)
+
+
 def _to_storage(geoms: pd.Series) -> gpd.GeoSeries:
     """Return WORK_CRS geometries as MultiPolygons in the storage CRS."""
     multi = [g if shapely.get_type_id(g) == 6 else shapely.MultiPolygon([g]) for g in geoms]

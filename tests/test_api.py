@@ -315,3 +315,26 @@ def test_json_answers_are_compact_and_utf8(analyst):
     response = analyst.get(f"/api/series?period=2018&vintage={OLD}")
     assert response.mimetype == "application/json" and ", " not in response.text[:200]
     assert re.search(r'"vintage_label":"[^"]*xã', response.text)
+
+
+def test_the_detail_level_is_a_gapless_coverage_between_display_and_full(viewer, engine):
+    import shapely
+    from shapely.geometry import shape
+
+    from geo.store.units import read_units
+
+    answer = viewer.get(f"/api/geometry?vintage={OLD}", headers={"Accept-Encoding": "gzip"})
+    assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"
+    features = viewer.get(f"/api/geometry?vintage={OLD}").get_json()["features"]
+    detail = {f["id"]: shape(f["geometry"]) for f in features}
+    full = read_units(engine, OLD).set_index("unit_code").geometry
+    display = read_units(engine, OLD, display=True).set_index("unit_code").geometry
+    assert set(detail) == set(full.index)
+    counts = {name: sum(shapely.get_num_coordinates(g) for g in geoms)
+              for name, geoms in (("display", display.values), ("detail", detail.values()),
+                                  ("full", full.values))}
+    assert counts["display"] < counts["detail"] < counts["full"], counts
+    union = shapely.union_all(list(detail.values()))
+    total = sum(g.area for g in detail.values())
+    assert total == pytest.approx(union.area, rel=1e-6)  # no overlap
+    assert union.area == pytest.approx(shapely.union_all(full.values).area, rel=1e-3)  # no gap

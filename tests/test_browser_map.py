@@ -239,3 +239,19 @@ def test_the_first_page_transfers_under_2_mb_in_the_browser(watched_page, live_s
     assert all(size > 0 for url, size in sizes.items() if not url.endswith("/favicon.ico"))
     assert total < 2_000_000
     assert page.errors == [] and page.failures == [] and page.foreign == []
+
+
+def test_zooming_in_swaps_in_the_detail_level_without_gaps(watched_page, live_server, engine):  # noqa: F811
+    page = watched_page
+    open_map(page, live_server, f"period=2018&vintage={OLD}&layer=counts")
+    code = page.evaluate("() => Object.keys(diabanMap.communeLayers)[0]")
+    vertices = ("() => Object.values(diabanMap.communeLayers)"
+                ".reduce((n, layer) => n + layer.getLatLngs().flat(3).length, 0)")
+    coarse = page.evaluate(vertices)
+    assert page.evaluate("() => document.body.dataset.detail") is None  # nothing fetched at province zoom
+    page.evaluate("(c) => diabanMap.map.setView("
+                  "diabanMap.communeLayers[c].getBounds().getCenter(), 13)", code)
+    page.wait_for_function("() => document.body.dataset.detail === 'loaded'")
+    assert page.evaluate(vertices) > coarse
+    assert page.locator("path.commune").count() == communes_of(engine, OLD)  # still one path each
+    screenshot(page, "map-detail-zoom13.png")

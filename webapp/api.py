@@ -14,9 +14,10 @@ from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
+from boundaries.units import simplify_coverage
 from geo.store.counts import communes_with_counts
 from geo.store.map_layers import data_version
-from geo.store.units import list_vintages
+from geo.store.units import list_vintages, read_units
 from webapp.accounts import has_role
 from webapp.auth import role_required
 from webapp.i18n import current_language
@@ -24,9 +25,15 @@ from webapp.map_cache import cached
 from webapp.map_data import commune_payload, map_request, series_payload
 from webapp.map_hotspots import density_payload, hotspot_payload
 from webapp.map_points import commune_sites, establishments_payload, sites_payload
+from webapp.maps import feature_collection
 from webapp.selection import FilterError, current_selection, selection_metadata
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+#: The tolerance, in metres, of the communes' detail level (the embedded display level is 50 m).
+DETAIL_TOLERANCE_M = 10.0
+#: The zoom from which the map shows the detail level.
+DETAIL_ZOOM = 12
 
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -96,6 +103,30 @@ def _communes_body(engine, selection, full: bool) -> str:
         feature["id"] = code
     collection["metadata"] = selection_metadata(selection, unassigned,
                                                 geometry="full" if full else "display")
+    return json_response(collection).get_data(as_text=True)
+
+
+@bp.route("/geometry")
+def geometry():
+    """The communes of the vintage at the map's detail level: the coverage simplified at 10 m.
+
+    The page embeds the 50 m display coverage; when a planner zooms in past
+    ``DETAIL_ZOOM`` the script swaps in this one. Both are simplified as a whole coverage, so
+    no gap opens between neighbours at any zoom. Geometry only (``id`` = commune code).
+    """
+    selection = current_selection()
+    engine = current_app.extensions["diaban.engine"]
+    vintage = selection.vintage["id"]
+    key = ("api.geometry", vintage, DETAIL_TOLERANCE_M, data_version(engine))
+    return cached_response(key, lambda: _detail_body(engine, vintage), "application/geo+json")
+
+
+def _detail_body(engine, vintage: str) -> str:
+    units = read_units(engine, vintage)
+    units = units.set_geometry(simplify_coverage(units.geometry, DETAIL_TOLERANCE_M))
+    collection = feature_collection(units.rename(columns={"unit_code": "commune_code"}), ["commune_code"])
+    for feature in collection["features"]:
+        feature["id"] = feature["properties"]["commune_code"]
     return json_response(collection).get_data(as_text=True)
 
 

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from geo.hotspots.options import DEFAULT_ALPHA
 from geo.store.units import read_units
 from webapp.accounts import has_role
+from webapp.api import DETAIL_ZOOM
 from webapp.assets import localise
 from webapp.i18n import current_language, register, t
 from webapp.layout import nav_links
@@ -147,14 +148,14 @@ def page_geometry(req) -> tuple[dict, tuple, str]:
 def page_config(req, series: dict, map_name: str, layer: str, outline_label: str) -> dict:
     """What the page's script needs: data, colours, names, URLs (point URLs for analysts only)."""
     points = has_role(g.user, "analyst")
-    api = {name: url_for(f"api.{name}") for name in ("series", "hotspots", "density")}
+    api = {name: url_for(f"api.{name}") for name in ("series", "hotspots", "density", "geometry")}
     api["commune"] = url_for("api.commune", code="CODE")
     if points:
         api |= {name: url_for(f"api.{name}") for name in ("sites", "establishments")}
     basemap = current_app.config.get("BASEMAP_URL") or None
     return {
         "map": map_name, "lang": current_language(), "points": points, "layer": layer,
-        "vintage": req.vintage, "api": api, "series": series,
+        "vintage": req.vintage, "api": api, "series": series, "detail_zoom": DETAIL_ZOOM,
         "basemap": {"url": basemap, "attribution": current_app.config.get("BASEMAP_ATTRIBUTION") or ""}
         if basemap else None,
         "colours": {"counts": PALETTE, "zero": ZERO_COLOUR, "status": STATUS_COLOURS, "gi": GI_COLOURS,

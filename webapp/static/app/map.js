@@ -43,6 +43,30 @@ const outlines = L.geoJSON(geometry.outlines, {
   style: () => ({ fill: false, color: "#222222", weight: 2.2 }),
 }).addTo(map);
 
+/* Two levels of the same gapless coverage: the 50 m display level embedded in the page, and the
+ * 10 m detail level fetched once when the planner zooms in past config.detail_zoom. */
+let detail = "none";  // none -> loading -> loaded (also on <body data-detail> for tests)
+async function showDetail() {
+  if (detail !== "none" || map.getZoom() < config.detail_zoom) return;
+  detail = "loading";
+  document.body.dataset.detail = detail;
+  try {
+    const payload = await ctx.load(`${config.api.geometry}?vintage=${encodeURIComponent(config.vintage)}`,
+      T.commune);
+    payload.features.forEach((feature) => {
+      const layer = ctx.communeLayers[feature.id];
+      if (!layer || !feature.geometry) return;
+      const depth = feature.geometry.type === "MultiPolygon" ? 2 : 1;
+      layer.setLatLngs(L.GeoJSON.coordsToLatLngs(feature.geometry.coordinates, depth));
+    });
+    detail = "loaded";
+  } catch (err) {
+    detail = "none";  // shown in the status line; the next zoom tries again
+  }
+  document.body.dataset.detail = detail;
+}
+map.on("zoomend", showDetail);
+
 function restyle() {
   const shown = ctx.visible();
   Object.entries(ctx.communeLayers).forEach(([code, layer]) => {
