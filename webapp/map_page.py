@@ -12,12 +12,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, render_template, request, url_for
 
 from geo.hotspots.options import DEFAULT_ALPHA
+from geo.store.map_layers import data_version
 from geo.store.units import read_units
 from webapp.accounts import has_role
 from webapp.api import DETAIL_ZOOM
 from webapp.assets import localise
 from webapp.i18n import current_language, register, t
 from webapp.layout import nav_links
+from webapp.map_cache import cached
 from webapp.map_data import map_request, series_payload
 from webapp.map_labels import (
     DENSITY_COLOURS,
@@ -112,26 +114,33 @@ def index():
     layer = request.args.get("layer") or ""
     if layer and layer not in MODES:
         raise FilterError(f"layer {layer!r} is not a map layer; use one of: {', '.join(MODES)}")
-    geometry, bounds, outline_label = page_geometry(req)
+    geometry_json, bounds, outline_label = page_geometry(req)
     series = series_payload(req)
     shell = map_shell(bounds)
     config = page_config(req, series, shell["name"], layer, outline_label)
     other = "en" if current_language() == "vi" else "vi"
     html = render_template(
         "map.html", t=t, req=req, sel=req.selection, meta=series["metadata"], lang=current_language(),
-        shell=shell, config=config, config_json=script_json(config), geometry_json=script_json(geometry),
+        shell=shell, config=config, config_json=script_json(config), geometry_json=geometry_json,
         nav=nav_links(), kinds=_kind_options(req), etypes=_etype_options(req),
         lang_url=url_for("map.index", **{**request.args.to_dict(), "lang": other}))
     return localise(html)
 
 
-def page_geometry(req) -> tuple[dict, tuple, str]:
+def page_geometry(req) -> tuple[str, tuple, str]:
     """The communes' display geometry (code, name, district) and the outlines, drawn once.
 
-    Returns the two GeoJSON collections, the communes' bounds and the outlines' layer name:
-    the districts, or the province for a vintage without districts (from 2025-07-01).
+    Returns the two GeoJSON collections as the page's script block text, the communes' bounds
+    and the outlines' layer name: the districts, or the province for a vintage without districts
+    (from 2025-07-01). The text is kept in the map cache per vintage and data revision.
     """
     engine = current_app.extensions["diaban.engine"]
+    text, bounds, key = cached(("map.page_geometry", req.vintage, data_version(engine)),
+                               lambda: _page_geometry(engine, req))
+    return text, bounds, t(key)
+
+
+def _page_geometry(engine, req) -> tuple[str, tuple, str]:
     communes = read_units(engine, req.vintage, display=True).rename(columns={"unit_code": "commune_code"})
     index = req.communes.set_index("commune_code")
     for column in ("district_code", "district_name"):
@@ -142,7 +151,7 @@ def page_geometry(req) -> tuple[dict, tuple, str]:
     geometry = {"communes": feature_collection(communes, ["commune_code", "name", "district_code",
                                                           "district_name"]),
                 "outlines": feature_collection(outlines, ["name"])}
-    return geometry, tuple(communes.total_bounds), t(key)
+    return script_json(geometry), tuple(communes.total_bounds), key
 
 
 def page_config(req, series: dict, map_name: str, layer: str, outline_label: str) -> dict:
