@@ -157,6 +157,10 @@ def _dmy_fields(value: object) -> tuple[int, int, int] | None:
     return int(m[1]), int(m[3]), year
 
 
+#: The day/month orders a column can show (see :func:`parse_dates`).
+COLUMN_ORDERS = ("day_first", "month_first", "mixed", "day_first_assumed")
+
+
 def _column_order(fields: list[tuple[int, int, int]]) -> str:
     """``day_first``, ``month_first``, ``mixed`` or ``day_first_assumed`` from the column's cells."""
     day_first = any(first > 12 for first, _, _ in fields)
@@ -208,6 +212,7 @@ def parse_dates(
     *,
     date_system: Literal[1900, 1904] = 1900,
     serial_window: tuple[int, int] = (20000, 60000),
+    order: str | None = None,
 ) -> pd.DataFrame:
     """Parse one column of dates, deciding the day/month order for the whole column.
 
@@ -221,6 +226,9 @@ def parse_dates(
         The workbook's Excel date system.
     serial_window : (int, int), default (20000, 60000)
         Serials accepted as dates (1954-09-26 to 2064-04-08); whole numbers 1900-2100 are years.
+    order : {"day_first", "month_first", "mixed", "day_first_assumed"}, optional
+        The order the whole column showed, when these cells are only a part of it (re-running
+        a reviewed row); by default the cells decide. The order used is ``result.attrs["order"]``.
 
     Returns
     -------
@@ -237,10 +245,15 @@ def parse_dates(
     ['2019-06-15', '2019-06-07', '2019-06-15', '2019-04-01']
     >>> out["date_precision"].tolist(), out["day_month_order"].tolist()[:2]
     (['day', 'day', 'day', 'quarter'], ['month_first', 'month_first'])
+    >>> parse_dates(["06/07/2019"], order="month_first")["date"].dt.strftime("%Y-%m-%d").tolist()
+    ['2019-06-07']
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     codes, distinct = distinct_cells(series)  # each distinct cell is parsed once
-    order = _column_order([f for v in distinct if (f := _dmy_fields(v)) is not None])
+    if order is None:
+        order = _column_order([f for v in distinct if (f := _dmy_fields(v)) is not None])
+    elif order not in COLUMN_ORDERS:
+        raise ParserOptionError(f"order {order!r} is not allowed; use one of {', '.join(COLUMN_ORDERS)}")
     days, precisions, orders, why = [], [None], [None], [None]  # slot 0: the blank cells
     for value in distinct:
         try:
@@ -257,10 +270,12 @@ def parse_dates(
     take = codes + 1  # blank cells (-1) take slot 0
     dates = np.array([np.datetime64("NaT", "s"), *days], dtype="datetime64[s]")[take]
     labels = {"date_precision": precisions, "day_month_order": orders, "reason": why}
-    return pd.DataFrame(
+    result = pd.DataFrame(
         {
             "date": pd.Series(dates, index=series.index),
             **{k: pd.Series(np.array(v, dtype=object)[take], index=series.index, dtype=object)
                for k, v in labels.items()},
         }
     )
+    result.attrs["order"] = order
+    return result

@@ -24,6 +24,21 @@ from etl.vocabulary import vocabulary
 _LIST_SEPARATORS = re.compile(r"\s*[;\n+]\s*")
 
 
+def _context(frame: pd.DataFrame, column: str) -> dict:
+    """What the whole source column showed (day/month order, decimal mark), when ``frame`` is a part.
+
+    ``frame.attrs["column_context"]`` is set when reviewed rows are run again alone, from the
+    context their file's ingest kept (see :func:`_keep_context`).
+    """
+    return frame.attrs.get("column_context", {}).get(column, {})
+
+
+def _keep_context(out: pd.DataFrame, column: str, **decided) -> None:
+    """Record in ``out.attrs["column_context"]`` what the column decided, for re-running its rows."""
+    out.attrs.setdefault("column_context", {}).setdefault(column, {}).update(
+        {k: v for k, v in decided.items() if v is not None})
+
+
 def new_rows(index: pd.Index) -> pd.DataFrame:
     """An empty ``out`` frame: no reason, detail or warning yet."""
     out = pd.DataFrame(index=index)
@@ -138,7 +153,8 @@ def dates(frame: pd.DataFrame, out: pd.DataFrame, column: str, *, required: bool
     if column not in frame:
         out[column] = None
         return
-    parsed = parse_dates(frame[column])
+    parsed = parse_dates(frame[column], order=_context(frame, column).get("order"))
+    _keep_context(out, column, order=parsed.attrs["order"])
     for code in parsed["reason"].dropna().unique():
         reject(out, parsed["reason"] == code, code, details_of(column, raw, code))
     days = parsed["date"].dt.date.to_numpy(dtype=object, copy=True)
@@ -151,7 +167,9 @@ def count(frame: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
     if column not in frame:
         out[column] = None
         return
-    numbers = parse_numbers(frame[column])["value"]
+    parsed = parse_numbers(frame[column], decimal_mark=_context(frame, column).get("decimal_mark"))
+    _keep_context(out, column, decimal_mark=parsed.attrs["decimal_mark"])
+    numbers = parsed["value"]
     bad = text(frame, column).notna() & ~(numbers.notna() & (numbers >= 0) & (numbers % 1 == 0))
     reject(out, bad, reasons.BAD_NUMBER, details_of(column, frame[column], reasons.BAD_NUMBER))
     keep = (~bad & numbers.notna()).tolist()

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from etl import reasons
-from etl.errors import ValueParseError
+from etl.errors import ParserOptionError, ValueParseError
 from etl.text import distinct_cells
 
 MAX_VND = 2**63 - 1
@@ -184,13 +184,16 @@ def _column_mark(cells: list[str]) -> str | None:
     return marks.pop() if len(marks) == 1 else ("flag" if marks else None)
 
 
-def parse_numbers(values: Iterable[object]) -> pd.DataFrame:
+def parse_numbers(values: Iterable[object], *, decimal_mark: str | None = None) -> pd.DataFrame:
     """Parse a column of numbers, deciding the decimal mark from the column itself.
 
     Parameters
     ----------
     values : iterable or Series
         The cells; a Series keeps its index.
+    decimal_mark : {",", ".", "flag"}, optional
+        The mark the whole column proved, when these cells are only a part of it (re-running a
+        reviewed row); by default the cells decide. The mark used is ``result.attrs["decimal_mark"]``.
 
     Returns
     -------
@@ -206,11 +209,18 @@ def parse_numbers(values: Iterable[object]) -> pd.DataFrame:
     [2.5, 12.5]
     >>> parse_numbers(["2,500", "x"])["reason"].tolist()
     ['AMBIGUOUS_NUMBER', 'BAD_NUMBER']
+    >>> parse_numbers(["2,500"], decimal_mark=",")["value"].tolist()  # the column had 12,5
+    [2.5]
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     codes, distinct = distinct_cells(series)  # each distinct cell is parsed once
     cells = [_squeeze(v) for v in distinct if isinstance(v, str)]
-    mark = _column_mark([m.group("num") for c in cells if (m := _NUMBER_WITH_UNIT.fullmatch(c))])
+    if decimal_mark is None:
+        mark = _column_mark([m.group("num") for c in cells if (m := _NUMBER_WITH_UNIT.fullmatch(c))])
+    elif decimal_mark in (",", ".", "flag"):
+        mark = decimal_mark
+    else:
+        raise ParserOptionError(f"decimal_mark {decimal_mark!r} is not allowed; use ',', '.' or 'flag'")
     out, why = [float("nan")], [None]  # slot 0: the blank cells
     for value in distinct:
         try:
@@ -220,12 +230,14 @@ def parse_numbers(values: Iterable[object]) -> pd.DataFrame:
             out.append(float("nan"))
             why.append(error.reason)
     take = codes + 1
-    return pd.DataFrame(
+    result = pd.DataFrame(
         {
             "value": pd.Series(np.array(out, dtype=float)[take], index=series.index, dtype=float),
             "reason": pd.Series(np.array(why, dtype=object)[take], index=series.index, dtype=object),
         }
     )
+    result.attrs["decimal_mark"] = mark
+    return result
 
 
 def _money_parts(text: str) -> list[tuple[str, int]]:

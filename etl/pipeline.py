@@ -116,6 +116,9 @@ site-events, incidents, inspections
         "reasons": dict(sorted(Counter(r["reason"] for r in rejected).items())),
         "warnings": dict(sorted(Counter(out.loc[out["reason"].isna(), "warning"].dropna()).items())),
         "review": sum(1 for r in rejected if r.get("review")),
+        # what each column decided (day/month order, decimal mark), kept on the batch so that a
+        # reviewed row re-run alone is read as its whole column was
+        "column_context": out.attrs.get("column_context", {}),
     }
     summary["batch_id"], report = write_ingest(
         engine, kind, records, rejected, source=str(path) if source_name is None else source_name,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from etl.pipeline import parse_rows, record_frame
 from geo.store.batches import audit
 from geo.store.ingest import add_to_batch, insert_records, stored_hashes
-from geo.store.models import RejectedRow, ReviewItem
+from geo.store.models import ImportBatch, RejectedRow, ReviewItem
 from geo.store.review import (
     ReviewError,
     close_item,
@@ -82,6 +82,23 @@ def resolve_review(engine, item_id: int, *, actor: str, unit_id: int | None = No
                 "items": decided}
 
 
+def _parse_by_batch(engine, session: Session, kind: str, frame: pd.DataFrame, items: list[ReviewItem],
+                    unit_id: int) -> pd.DataFrame:
+    """``parse_rows`` per import batch, each with the column context its file's ingest kept.
+
+    A row alone cannot show its column's day/month order or decimal mark (``06/07/2019`` from a
+    month-first column would read as 6 July), so the context stored on the batch is applied.
+    """
+    batches = pd.Series([item.import_batch_id for item in items], index=frame.index)
+    parts = []
+    for batch_id, rows in batches.groupby(batches):
+        part = frame.loc[rows.index].copy()
+        report = session.get(ImportBatch, batch_id).report or {}
+        part.attrs["column_context"] = report.get("column_context", {})
+        parts.append(parse_rows(engine, kind, part, forced=dict.fromkeys(part.index, unit_id)))
+    return pd.concat(parts).loc[frame.index]
+
+
 def _load(engine, session: Session, items: list[ReviewItem], unit_id: int, actor: str) -> list[dict]:
     """Run the items' rows (one kind) through the pipeline with ``unit_id``; load each into its batch.
 
@@ -93,7 +110,7 @@ def _load(engine, session: Session, items: list[ReviewItem], unit_id: int, actor
         RejectedRow.id.in_([i.rejected_row_id for i in items])))}
     rows = [found[i.rejected_row_id] for i in items]
     frame = pd.DataFrame([{**r.raw, **(r.ref_hmac or {}), "source_row": r.source_row} for r in rows])
-    out = parse_rows(engine, kind, frame, forced=dict.fromkeys(frame.index, unit_id))
+    out = _parse_by_batch(engine, session, kind, frame, items, unit_id)
     records = record_frame(out[out["reason"].isna()], kind)
     new = ~records["record_hash"].isin(stored_hashes(session, kind, records["record_hash"])) \
         & ~records["record_hash"].duplicated()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from etl import resolve_review
 from etl.pipeline import ingest
 from tests.conftest import form_token, login, run_cli
 
@@ -144,3 +145,30 @@ def test_the_quarantine_csv_has_the_rows(app, users, batch, engine):
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM audit_log WHERE action = 'quarantine.download' "
                               "AND target = :t"), {"t": f"import_batch:{batch_id}"}).scalar() == 1
+
+
+def test_a_reviewed_row_is_read_as_its_whole_column_was(engine, tmp_path):
+    # 06/25/2018 proves the column month-first, so the second row's 06/07/2018 is 7 June; alone,
+    # 06/07/2018 would read day-first (6 July). The review re-runs that row alone.
+    path = tmp_path / "month_first.csv"
+    path.write_text("Ngày xảy ra;Hành vi;Xã/phường;Huyện;Số vụ việc\n"
+                    "06/25/2018;Mua bán dâm;P. Tân Phong;TP Biên Hòa;VV-CTX-01\n"
+                    "06/07/2018;Mua bán dâm;Tân Phongg;TP Biên Hòa;VV-CTX-02\n", encoding="utf-8")
+    summary = ingest(engine, "incidents", path, actor="ctx-test", hmac_key=KEY)
+    try:
+        assert (summary["loaded"], summary["reasons"]) == (1, {"AMBIGUOUS_UNIT": 1})
+        assert summary["column_context"]["event_date"] == {"order": "month_first"}
+        with engine.connect() as c:
+            item = c.execute(text("SELECT id FROM review_item WHERE import_batch_id = :b"),
+                             {"b": summary["batch_id"]}).scalar_one()
+            unit = c.execute(text("SELECT id FROM admin_unit WHERE code = '25996' "
+                                  "AND vintage_id = '2010-02-06'")).scalar_one()
+        decided = resolve_review(engine, item, actor="ctx-test", unit_id=unit)
+        assert [d["result"] for d in decided["items"]] == ["loaded"]
+        with engine.connect() as c:
+            days = c.execute(text("SELECT event_date FROM incident WHERE import_batch_id = :b "
+                                  "ORDER BY event_date"), {"b": summary["batch_id"]}).scalars().all()
+        assert [d.isoformat() for d in days] == ["2018-06-07", "2018-06-25"]
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM import_batch WHERE id = :b"), {"b": summary["batch_id"]})
