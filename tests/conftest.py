@@ -166,6 +166,31 @@ def user_client(app, db_url, user: tuple[str, str], role: str):
     return client
 
 
+@pytest.fixture
+def watched_page(page, live_server):
+    """A page that records failed requests, page errors and requests leaving the app."""
+    page.failures, page.errors, page.foreign = [], [], []
+    page.on("requestfailed", lambda r: page.failures.append(f"{r.url} {r.failure}"))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith(live_server) else page.foreign.append(r.url))
+    return page
+
+
+@pytest.fixture
+def fresh(engine):
+    """Delete the import batches a test creates, newest first (their rows go with them, by cascade).
+
+    Yields the last batch id before the test.
+    """
+    with engine.connect() as c:
+        before = c.execute(text("SELECT coalesce(max(id), 0) FROM import_batch")).scalar()
+    yield before
+    with engine.begin() as c:
+        for batch in c.execute(text("SELECT id FROM import_batch WHERE id > :b ORDER BY id DESC"),
+                               {"b": before}).scalars().all():
+            c.execute(text("DELETE FROM import_batch WHERE id = :b"), {"b": batch})
+
+
 @pytest.fixture(scope="module")
 def viewer(app, db_url, loaded):
     """A client logged in as :data:`VIEWER` (commune aggregates only)."""

@@ -1,6 +1,7 @@
 """The map in Debian's Chromium, driven by Playwright: it draws, offline, without errors.
 
-The fixtures here (:func:`watched_page`, :func:`log_in`) serve every browser test. The map's
+The helpers here (:func:`log_in`, :func:`screenshot`) and conftest's ``watched_page`` serve every
+browser test. The map's
 layers, time slider, panel and roles are exercised in ``test_browser_map.py``.
 """
 
@@ -12,16 +13,6 @@ from sqlalchemy import text
 from tests.conftest import ADMIN, artefact_path
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
-
-
-@pytest.fixture
-def watched_page(page, live_server):
-    """A page that records failed requests, page errors and requests leaving the app."""
-    page.failures, page.errors, page.foreign = [], [], []
-    page.on("requestfailed", lambda r: page.failures.append(f"{r.url} {r.failure}"))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("request", lambda r: None if r.url.startswith(live_server) else page.foreign.append(r.url))
-    return page
 
 
 def log_in(page, live_server, path="/", user=ADMIN):

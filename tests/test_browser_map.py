@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from tests.conftest import ANALYST, VIEWER, user_client
 from tests.test_api import OLD, classified, newest_snapshot  # noqa: F401
-from tests.test_browser import communes_of, log_in, screenshot, watched_page  # noqa: F401
+from tests.test_browser import communes_of, log_in, screenshot
 from webapp.maps import colour_for
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
@@ -47,7 +47,7 @@ def choose_layer(page, name: str):
 
 
 def test_switching_the_layer_recolours_the_communes(
-    watched_page,  # noqa: F811
+    watched_page,
     live_server,
     engine,
     classified,  # noqa: F811
@@ -85,7 +85,7 @@ def test_switching_the_layer_recolours_the_communes(
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
-def test_the_time_slider_recolours_on_one_scale(watched_page, live_server, tmp_path):  # noqa: F811
+def test_the_time_slider_recolours_on_one_scale(watched_page, live_server, tmp_path):
     page = watched_page
     open_map(page, live_server, f"period=2018&vintage={OLD}&layer=counts")
     data = series(page)
@@ -120,7 +120,7 @@ def _inside_point(engine, code: str) -> tuple[float, float]:
 
 
 def test_clicking_a_commune_shows_its_criteria(
-    watched_page,  # noqa: F811
+    watched_page,
     live_server,
     engine,
     classified,  # noqa: F811
@@ -169,7 +169,7 @@ def test_clicking_a_commune_shows_its_criteria(
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
-def test_the_map_switches_to_english(watched_page, live_server):  # noqa: F811
+def test_the_map_switches_to_english(watched_page, live_server):
     page = watched_page
     open_map(page, live_server, f"period=2018&vintage={OLD}&layer=counts")
     page.locator("#period-slider").fill("0")
@@ -185,7 +185,7 @@ def test_the_map_switches_to_english(watched_page, live_server):  # noqa: F811
     assert page.errors == [] and page.foreign == []
 
 
-def test_an_analyst_sees_sites_and_establishments(watched_page, live_server, app, db_url, tmp_path):  # noqa: F811
+def test_an_analyst_sees_sites_and_establishments(watched_page, live_server, app, db_url, tmp_path):
     user_client(app, db_url, ANALYST, "analyst")
     page = watched_page
     open_map(page, live_server, f"period=2018&vintage={OLD}&layer=counts", user=ANALYST)
@@ -205,7 +205,7 @@ def test_an_analyst_sees_sites_and_establishments(watched_page, live_server, app
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
-def test_a_viewer_sees_no_point_and_the_point_api_refuses(watched_page, live_server, viewer_user, tmp_path):  # noqa: F811
+def test_a_viewer_sees_no_point_and_the_point_api_refuses(watched_page, live_server, viewer_user, tmp_path):
     page = watched_page
     open_map(page, live_server, f"period=2018&vintage={OLD}", user=viewer_user)
     control = page.locator("#layer-control").inner_text()
@@ -220,7 +220,7 @@ def test_a_viewer_sees_no_point_and_the_point_api_refuses(watched_page, live_ser
     assert page.errors == [] and page.foreign == []
 
 
-def test_the_first_page_transfers_under_2_mb_in_the_browser(watched_page, live_server, engine):  # noqa: F811
+def test_the_first_page_transfers_under_2_mb_in_the_browser(watched_page, live_server, engine):
     page = watched_page
     log_in(page, live_server, "/healthz")  # log in first, so the measure starts at the map itself
     page.route("**/*", lambda route: route.continue_())  # routing turns the HTTP cache off: count everything
@@ -241,7 +241,7 @@ def test_the_first_page_transfers_under_2_mb_in_the_browser(watched_page, live_s
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
-def test_zooming_in_swaps_in_the_detail_level_without_gaps(watched_page, live_server, engine):  # noqa: F811
+def test_zooming_in_swaps_in_the_detail_level_without_gaps(watched_page, live_server, engine):
     page = watched_page
     open_map(page, live_server, f"period=2018&vintage={OLD}&layer=counts")
     code = page.evaluate("() => Object.keys(diabanMap.communeLayers)[0]")

@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_browser import screenshot, watched_page  # noqa: F401  (the fixture, shared)
-from tests.test_ingest import fresh  # noqa: F401  (the fixture: deletes the batches a test makes)
+from tests.test_browser import screenshot
 from tests.test_upload import incidents_csv
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
@@ -26,8 +25,8 @@ def editor(db_url, loaded):
     return EDITOR
 
 
-def test_an_editor_uploads_a_file_and_reads_the_report(watched_page, live_server, editor, engine,  # noqa: F811
-                                                       fresh, tmp_path):  # noqa: F811
+def test_an_editor_uploads_a_file_and_reads_the_report(watched_page, live_server, editor, engine,
+                                                       fresh, tmp_path):
     page = watched_page
     source = tmp_path / "vu_viec_2013.csv"
     source.write_bytes(incidents_csv(engine, 2013))
@@ -63,7 +62,7 @@ def test_an_editor_uploads_a_file_and_reads_the_report(watched_page, live_server
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
-def test_a_file_over_the_limit_is_refused_in_the_browser(watched_page, live_server, editor, app,  # noqa: F811
+def test_a_file_over_the_limit_is_refused_in_the_browser(watched_page, live_server, editor, app,
                                                          tmp_path):
     page = watched_page
     limit = app.config["MAX_CONTENT_LENGTH"]

@@ -19,17 +19,6 @@ PERSON = "Nguyễn Văn Bí"
 PHONE = "0909123456"
 
 
-@pytest.fixture
-def fresh(engine):
-    """Delete the import batches a test creates (their rows go with them, by cascade)."""
-    with engine.connect() as c:
-        before = c.execute(text("SELECT coalesce(max(id), 0) FROM import_batch")).scalar()
-    yield before
-    with engine.begin() as c:
-        c.execute(text("DELETE FROM import_batch WHERE id > :b AND kind IN ('incidents', 'establishments')"),
-                  {"b": before})
-
-
 def _counts(engine) -> tuple[int, int, int, int]:
     with engine.connect() as c:
         return tuple(c.execute(text(

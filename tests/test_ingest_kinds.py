@@ -19,7 +19,7 @@ from etl.names import district_key
 from etl.pipeline import ingest
 from tests.conftest import run_cli
 
-pytestmark = pytest.mark.postgis
+pytestmark = [pytest.mark.postgis, pytest.mark.usefixtures("fresh")]  # each test deletes its batches
 
 DATA = Path(__file__).parent / "data"
 KEY = "h1-test-key-0123456789abcdef"
@@ -34,18 +34,6 @@ def keyed(value: str) -> str:
 @pytest.fixture(autouse=True)
 def hmac_key(monkeypatch):
     monkeypatch.setenv("DIABAN_HMAC_KEY", KEY)
-
-
-@pytest.fixture(autouse=True)
-def cleanup(engine):
-    """Delete the batches a test creates (their records, quarantine, review items, aliases go with them)."""
-    with engine.connect() as c:
-        before = c.execute(text("SELECT coalesce(max(id), 0) FROM import_batch")).scalar()
-    yield
-    with engine.begin() as c:
-        for batch in c.execute(text("SELECT id FROM import_batch WHERE id > :b ORDER BY id DESC"),
-                               {"b": before}).scalars().all():
-            c.execute(text("DELETE FROM import_batch WHERE id = :b"), {"b": batch})
 
 
 def load(db_url, kind: str, name: str, *extra: str) -> dict:

@@ -12,7 +12,6 @@ from sqlalchemy import text
 
 from geo.store.units import read_units
 from tests.conftest import EDITOR, form_token, login, user_client
-from tests.test_ingest import fresh  # noqa: F401  (the fixture: deletes the batches a test makes)
 
 pytestmark = pytest.mark.postgis
 
@@ -78,7 +77,7 @@ def test_only_editors_and_admins_may_upload(analyst, editor, auth_client):
         assert 'enctype="multipart/form-data"' in page and "app/upload.js" in page
 
 
-def test_an_upload_runs_in_the_background_and_reports_what_it_loaded(editor, engine, fresh):  # noqa: F811
+def test_an_upload_runs_in_the_background_and_reports_what_it_loaded(editor, engine, fresh):
     before = _upload_dirs()
     response = _send(editor, incidents_csv(engine, 2017), "vụ việc tháng 6.csv")
     assert response.status_code == 202, response.text
@@ -117,7 +116,7 @@ def test_an_upload_runs_in_the_background_and_reports_what_it_loaded(editor, eng
     assert _upload_dirs() <= before  # the uploaded file is gone
 
 
-def test_a_dry_run_writes_nothing(editor, engine, fresh):  # noqa: F811
+def test_a_dry_run_writes_nothing(editor, engine, fresh):
     def counts():
         with engine.connect() as c:
             return c.execute(text("SELECT (SELECT count(*) FROM import_batch), (SELECT count(*) "
@@ -132,7 +131,7 @@ def test_a_dry_run_writes_nothing(editor, engine, fresh):  # noqa: F811
     assert counts() == start
 
 
-def test_a_file_that_cannot_be_read_fails_with_its_name_and_the_fix(editor, engine, fresh):  # noqa: F811
+def test_a_file_that_cannot_be_read_fails_with_its_name_and_the_fix(editor, engine, fresh):
     before = _upload_dirs()
     response = _send(editor, b"this is not a workbook", "bao_cao.xlsx")
     status = _wait(editor, response.get_json()["status_url"])
@@ -156,7 +155,7 @@ def test_bad_submissions_are_refused_before_any_job(editor):
     assert page.status_code == 400 and 'id="upload-refused"' in page.text and "Chưa chọn tệp" in page.text
 
 
-def test_a_plain_form_post_redirects_to_the_page_that_follows_the_job(editor, engine, fresh):  # noqa: F811
+def test_a_plain_form_post_redirects_to_the_page_that_follows_the_job(editor, engine, fresh):
     response = editor.post("/upload", data={"csrf_token": _token(editor), "kind": "incidents",
                                             "file": (io.BytesIO(incidents_csv(engine, 2015)), "a.csv")})
     assert response.status_code == 302 and "/upload?job=" in response.location
@@ -167,7 +166,7 @@ def test_a_plain_form_post_redirects_to_the_page_that_follows_the_job(editor, en
 
 
 def test_a_job_is_visible_to_its_owner_and_admins_only(editor, other_editor, auth_client, engine,
-                                                         fresh):  # noqa: F811
+                                                         fresh):
     url = _send(editor, incidents_csv(engine, 2014), "b.csv", dry_run="1").get_json()["status_url"]
     _wait(editor, url)
     assert other_editor.get(url).status_code == 404
