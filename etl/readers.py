@@ -38,7 +38,7 @@ from etl.headers import (
     load_mapping,
     map_headers,
 )
-from etl.text import decode_bytes, repair_column, repair_frame
+from etl.text import SourceCodec, decode_bytes, repair_column, repair_frame
 
 SCAN_ROWS = 30
 """How many rows from the top are searched for the header row."""
@@ -80,6 +80,7 @@ class _Grid:
     rows: list[list[Any]]
     merges: list[tuple[int, int, int, int]]  # 0-based min_row, min_col, max_row, max_col
     letters: bool  # name header-less columns by spreadsheet letter
+    codec: SourceCodec | None = None  # cells decoded with it and not normalised (a cp1258 CSV)
 
 
 def read_table(
@@ -147,15 +148,17 @@ def read_table(
 
 
 def _read_csv(path: Path, sheet: str | None, kind: Kind | None, mapping: Any) -> ReadResult:
-    text, encoding = decode_bytes(path.read_bytes(), source=str(path))
+    # Windows-1258 text stays un-normalised so legacy TCVN3/VNI cells keep their bytes (etl.text).
+    text, encoding = decode_bytes(path.read_bytes(), source=str(path), raw_cp1258=True)
     lines = text.splitlines()
     delimiter = _sniff_delimiter(lines[:50])
     rows = [
         [cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
     ]
-    frame, header_row, result = _tabulate(_Grid(rows, [], False), str(path), None, kind, mapping)
+    codec: SourceCodec | None = "cp1258" if encoding == "cp1258" else None
+    frame, header_row, result = _tabulate(_Grid(rows, [], False, codec), str(path), None, kind, mapping)
     notes = [f"delimiter {delimiter!r}"]
-    return _finish(frame, result, str(path), None, header_row, encoding, notes)
+    return _finish(frame, result, str(path), None, header_row, encoding, notes, codec=codec)
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -264,7 +267,7 @@ def _tabulate(grid: _Grid, source: str, sheet: str | None, kind: Kind | None, ma
             row=number,
         )
     width = max([header_width, *widths])
-    labels = _name_columns(labels[:width], width, grid.letters)
+    labels = _name_columns(labels[:width], width, grid.letters, grid.codec)
     result = map_headers(labels, kind, mapping=mapping)
     forbidden = {d.column for d in result.dropped}
     keep = [i for i, label in enumerate(labels) if label not in forbidden]
@@ -355,10 +358,11 @@ def _join_rows(
     return labels
 
 
-def _name_columns(labels: list[Any], width: int, letters: bool) -> list[str]:
+def _name_columns(labels: list[Any], width: int, letters: bool, codec: SourceCodec | None) -> list[str]:
     """Header labels as unique strings, TCVN3/VNI repaired; a column without header gets a name."""
     labels = list(labels) + [None] * (width - len(labels))
-    repaired, _, _ = repair_column([str(label).strip() if label is not None else None for label in labels])
+    texts = [str(label).strip() if label is not None else None for label in labels]
+    repaired, _, _ = repair_column(texts, source_codec=codec)
     names: list[str] = []
     for number, label in enumerate(repaired, start=1):
         name = label or (f"column_{get_column_letter(number)}" if letters else f"column_{number}")
@@ -377,8 +381,9 @@ def _finish(
     encoding: str | None,
     notes: list[str],
     crs: str | None = None,
+    codec: SourceCodec | None = None,
 ) -> ReadResult:
-    repaired, report = repair_frame(frame)
+    repaired, report = repair_frame(frame, source_codec=codec)
     notes = list(notes)
     if result.dropped:
         notes.append(

@@ -16,6 +16,13 @@ decoded as Windows-1252 (mojibake). Which one a column holds is decided once for
    when it does not, or when a reading reads better without a clear lead.
 
 Every value that comes back is NFC-normalised; ASCII cells and non-string cells come back as given.
+
+A CSV that is not UTF-8 is decoded as Windows-1258, which maps some bytes outside Latin-1 (``Ư`` for
+0xDD, combining tone marks for 0xCC, 0xD2, 0xDE, 0xEC, 0xF2, …). Its text is therefore kept
+un-normalised (``decode_bytes(..., raw_cp1258=True)``) and repaired with ``source_codec="cp1258"``:
+each cell's own bytes are recovered with the codec, the legacy readings are scored on those bytes and
+the unchanged reading on the NFC text, so raw TCVN3/VNI bytes repair exactly and genuine Windows-1258
+Vietnamese comes back as NFC Unicode.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from etl.errors import FileDecodingError, TextEncodingError
 Encoding = Literal["unicode", "tcvn3", "vni", "mojibake_latin1", "undecided"]
 LegacyEncoding = Literal["tcvn3", "vni"]
 FileEncoding = Literal["utf-8", "utf-8-sig", "cp1258"]
+SourceCodec = Literal["cp1258"]
 
 MIN_SHARE = 0.8
 """Least share of valid syllables a conversion must reach to be accepted."""
@@ -123,7 +131,8 @@ class ColumnEvidence:
     n_unicode : int
         Cells with a character no legacy reading produces: certainly Unicode, never converted.
     n_candidates : int
-        Non-ASCII cells made only of Latin-1/Windows-1252 characters: the ones that were scored.
+        Non-ASCII cells made only of Latin-1/Windows-1252 characters (or, with ``source_codec``, of
+        characters of that code page): the ones that were scored.
     n_words : int
         Non-ASCII words in the candidate cells, as given.
     shares : dict of str to float
@@ -219,7 +228,9 @@ def to_nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def decode_bytes(data: bytes, *, source: str = "<bytes>") -> tuple[str, FileEncoding]:
+def decode_bytes(
+    data: bytes, *, source: str = "<bytes>", raw_cp1258: bool = False
+) -> tuple[str, FileEncoding]:
     r"""Decode file bytes as UTF-8 (with or without BOM) or else Windows-1258, NFC-normalised.
 
     Parameters
@@ -228,11 +239,17 @@ def decode_bytes(data: bytes, *, source: str = "<bytes>") -> tuple[str, FileEnco
         The raw file content.
     source : str, optional
         A name for the data (usually the file name), used in error messages.
+    raw_cp1258 : bool, optional
+        Leave Windows-1258 text un-normalised, so that every character still stands for one byte
+        (``text.encode("cp1258")`` gives the bytes back) and legacy TCVN3/VNI cells can be repaired
+        with ``repair_frame(..., source_codec="cp1258")``, which NFC-normalises what it returns.
+        UTF-8 text is NFC-normalised either way.
 
     Returns
     -------
     tuple of (str, str)
-        The NFC text without BOM, and the encoding used: ``"utf-8"``, ``"utf-8-sig"`` or ``"cp1258"``.
+        The text without BOM (NFC unless ``raw_cp1258`` and Windows-1258), and the encoding used:
+        ``"utf-8"``, ``"utf-8-sig"`` or ``"cp1258"``.
 
     Raises
     ------
@@ -245,6 +262,9 @@ def decode_bytes(data: bytes, *, source: str = "<bytes>") -> tuple[str, FileEnco
     ('Biên Hòa', 'utf-8-sig')
     >>> decode_bytes(b"Ho\xcca")  # cp1258 stores the tone as a combining mark
     ('Hòa', 'cp1258')
+    >>> text, _ = decode_bytes(b"Ho\xcca", raw_cp1258=True)
+    >>> text == "Ho\u0300a", text.encode("cp1258")
+    (True, b'Ho\xcca')
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         kind = type(data).__name__
@@ -255,7 +275,8 @@ def decode_bytes(data: bytes, *, source: str = "<bytes>") -> tuple[str, FileEnco
     try:
         return to_nfc(raw.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
-        return to_nfc(_strict_decode(raw, "cp1258", source)), "cp1258"
+        text = _strict_decode(raw, "cp1258", source)
+        return (text if raw_cp1258 else to_nfc(text)), "cp1258"
 
 
 def _strict_decode(raw: bytes, codec: str, source: str) -> str:
@@ -325,8 +346,16 @@ def _vni_char(ch: str, text: str) -> bytes:
     raise TextEncodingError(f"{ch!r} in {text!r} has no VNI spelling; only Vietnamese letters and ASCII do.")
 
 
-def _legacy_bytes(text: str) -> bytes | None:
-    """The bytes a legacy string stands for (read as Latin-1 or cp1252), or None if it cannot be one."""
+def _legacy_bytes(text: str, source_codec: SourceCodec | None = None) -> bytes | None:
+    """The bytes a legacy string stands for, or None if it cannot be one.
+
+    The string was read as Latin-1 or cp1252, or decoded with ``source_codec`` and not normalised.
+    """
+    if source_codec is not None:
+        try:
+            return text.encode(source_codec)
+        except UnicodeEncodeError:
+            return None
     out = bytearray()
     for ch in text:
         if ord(ch) < 0x100:
@@ -392,11 +421,20 @@ def _share(texts: list[str | None], originals: list[str], weights: list[int]) ->
     return (valid / total if total else 1.0), total
 
 
-def _cells(values: Iterable[Any]) -> tuple[list[Any], dict[str, list[int]], int, int]:
-    """Listed values, candidate texts (NFC) with their cells' positions, counts of text and Unicode cells."""
+Candidate = tuple[str, bytes]  # a candidate cell's text (NFC) and the legacy bytes it stands for
+
+
+def _cells(
+    values: Iterable[Any], source_codec: SourceCodec | None = None
+) -> tuple[list[Any], dict[Candidate, list[int]], int, int]:
+    """Listed values, candidates with their cells' positions, counts of text and Unicode cells.
+
+    Without ``source_codec`` the bytes are read from the NFC text (Latin-1/cp1252); with it, from the
+    cell as decoded (not normalised), so a combining mark or a letter of the code page keeps its byte.
+    """
     listed = list(values)
-    candidates: dict[str, list[int]] = {}
-    seen: dict[str, str | None] = {}  # a cell's candidate text, or None when it is certainly Unicode
+    candidates: dict[Candidate, list[int]] = {}
+    seen: dict[str, Candidate | None] = {}  # a cell's candidate, or None when it is certainly Unicode
     n_cells = n_unicode = 0
     for i, value in enumerate(listed):
         if not isinstance(value, str) or not value:
@@ -406,23 +444,27 @@ def _cells(values: Iterable[Any]) -> tuple[list[Any], dict[str, list[int]], int,
             continue
         if value not in seen:
             text = to_nfc(value)
-            seen[value] = text if _legacy_bytes(text) is not None else None
-        if seen[value] is None:
+            raw = _legacy_bytes(value if source_codec else text, source_codec)
+            seen[value] = None if raw is None else (text, raw)
+        candidate = seen[value]
+        if candidate is None:
             n_unicode += 1
         else:
-            candidates.setdefault(seen[value], []).append(i)
+            candidates.setdefault(candidate, []).append(i)
     return listed, candidates, n_cells, n_unicode
 
 
-def _decide(candidates: dict[str, list[int]]) -> tuple[Encoding, dict[str, float], int, dict[int, str]]:
+def _decide(
+    candidates: dict[Candidate, list[int]],
+) -> tuple[Encoding, dict[str, float], int, dict[int, str]]:
     """Score every reading over all candidate cells and pick one with the rules of the module."""
-    originals = list(candidates)
+    originals = [text for text, _ in candidates]
     weights = [len(positions) for positions in candidates.values()]
     shares: dict[str, float] = {}
     shares["unchanged"], n_words = _share(originals, originals, weights)
     converted: dict[str, list[str | None]] = {}
     for reading in _READINGS:
-        converted[reading] = [_convert(_legacy_bytes(t) or b"", reading) for t in originals]
+        converted[reading] = [_convert(raw, reading) for _, raw in candidates]
         shares[reading] = round(_share(converted[reading], originals, weights)[0], 4)
     shares["unchanged"] = round(shares["unchanged"], 4)
     if not n_words:
@@ -439,21 +481,28 @@ def _decide(candidates: dict[str, list[int]]) -> tuple[Encoding, dict[str, float
     return ("unicode" if unicode else "undecided"), shares, n_words, {}
 
 
-def _examine(values: Iterable[Any]) -> tuple[list[Any], ColumnEvidence, dict[int, str]]:
-    listed, candidates, n_cells, n_unicode = _cells(values)
+def _examine(
+    values: Iterable[Any], source_codec: SourceCodec | None = None
+) -> tuple[list[Any], ColumnEvidence, dict[int, str]]:
+    if source_codec not in (None, "cp1258"):
+        raise TextEncodingError(f"source_codec={source_codec!r} is not one of None, 'cp1258'.")
+    listed, candidates, n_cells, n_unicode = _cells(values, source_codec)
     encoding, shares, n_words, fixed = _decide(candidates)
     n_candidates = sum(len(positions) for positions in candidates.values())
     evidence = ColumnEvidence(encoding, n_cells, n_unicode, n_candidates, n_words, shares)
     return listed, evidence, fixed
 
 
-def detect_column_encoding(values: Iterable[Any]) -> Encoding:
+def detect_column_encoding(values: Iterable[Any], *, source_codec: SourceCodec | None = None) -> Encoding:
     """Decide, from all cells of a column together, which encoding its text is in.
 
     Parameters
     ----------
     values : iterable
         The cells of one column; non-string cells (None, NaN, numbers) are ignored.
+    source_codec : {None, "cp1258"}, optional
+        The code page the cells were decoded from without NFC (``decode_bytes(..., raw_cp1258=True)``):
+        each cell's bytes are recovered with it, so raw TCVN3/VNI bytes repair exactly.
 
     Returns
     -------
@@ -472,17 +521,22 @@ def detect_column_encoding(values: Iterable[Any]) -> Encoding:
     >>> detect_column_encoding(["Biên Hòa", "Hố Nai 3", None, ""])
     'unicode'
     """
-    return _examine(values)[1].encoding
+    return _examine(values, source_codec)[1].encoding
 
 
-def repair_column(values: Iterable[Any]) -> tuple[list[Any] | pd.Series, Encoding, ColumnEvidence]:
-    """Convert a column to NFC Unicode, decoding legacy TCVN3/VNI text or mojibake if detected.
+def repair_column(
+    values: Iterable[Any], *, source_codec: SourceCodec | None = None
+) -> tuple[list[Any] | pd.Series, Encoding, ColumnEvidence]:
+    r"""Convert a column to NFC Unicode, decoding legacy TCVN3/VNI text or mojibake if detected.
 
     Parameters
     ----------
     values : iterable or pandas.Series
         The cells of one column. Non-string cells are returned as given; so are ASCII cells and
         cells that are already Unicode, apart from NFC normalisation.
+    source_codec : {None, "cp1258"}, optional
+        The code page the cells were decoded from without NFC (``decode_bytes(..., raw_cp1258=True)``):
+        each cell's bytes are recovered with it, so raw TCVN3/VNI bytes repair exactly.
 
     Returns
     -------
@@ -498,8 +552,11 @@ def repair_column(values: Iterable[Any]) -> tuple[list[Any] | pd.Series, Encodin
     >>> fixed, encoding, evidence = repair_column(["KP 5, P. T©n Biªn, TP Biªn Hoµ", "Karaoke", None])
     >>> fixed, encoding, evidence.n_changed
     (['KP 5, P. Tân Biên, TP Biên Hoà', 'Karaoke', None], 'tcvn3', 1)
+    >>> raw = "Khiªu d©m, kÝch dôc".encode("latin-1").decode("cp1258")  # 0xDD is "Ư" in cp1258
+    >>> repair_column([raw, "Chøa m¹i d©m"], source_codec="cp1258")[0]
+    ['Khiêu dâm, kích dục', 'Chứa mại dâm']
     """
-    listed, evidence, fixed = _examine(values)
+    listed, evidence, fixed = _examine(values, source_codec)
     out = [fixed.get(i, v if not isinstance(v, str) or v.isascii() else to_nfc(v))
            for i, v in enumerate(listed)]
     n_changed = sum(isinstance(old, str) and old != new for old, new in zip(listed, out, strict=True))
@@ -509,13 +566,18 @@ def repair_column(values: Iterable[Any]) -> tuple[list[Any] | pd.Series, Encodin
     return out, evidence.encoding, evidence
 
 
-def repair_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def repair_frame(
+    frame: pd.DataFrame, *, source_codec: SourceCodec | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Repair every text column of a frame with :func:`repair_column`; the input is not modified.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         Any frame; columns of object or string dtype are examined, the others are copied as they are.
+    source_codec : {None, "cp1258"}, optional
+        The code page the cells were decoded from without NFC (``decode_bytes(..., raw_cp1258=True)``):
+        each cell's bytes are recovered with it, so raw TCVN3/VNI bytes repair exactly.
 
     Returns
     -------
@@ -540,7 +602,7 @@ def repair_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         column = frame[name]
         if not (pd.api.types.is_object_dtype(column.dtype) or isinstance(column.dtype, pd.StringDtype)):
             continue
-        out[name], _, evidence = repair_column(column)
+        out[name], _, evidence = repair_column(column, source_codec=source_codec)
         rows[name] = _report_row(evidence)
     return out, pd.DataFrame.from_dict(rows, orient="index", columns=_REPORT_COLUMNS)
 

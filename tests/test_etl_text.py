@@ -1,5 +1,7 @@
 """Vietnamese text repair: file decoding, NFC, TCVN3/VNI columns and mojibake (etl.text)."""
 
+import csv
+import io
 import shutil
 import subprocess
 import unicodedata
@@ -319,3 +321,77 @@ def test_undecodable_bytes_raise_a_clear_error():
         decode_bytes(b"\xef\xbb\xbfabc\xff")
     with pytest.raises(FileDecodingError, match="open the file in 'rb'"):
         decode_bytes("already text")
+
+
+# ---- raw legacy bytes in a file that is not UTF-8 (read as Windows-1258) ------------------------------
+
+# Bytes that Windows-1258 reads as a character outside Latin-1 (Ă Đ Ơ Ư ă đ ơ ư ₫, five combining tones).
+CP1258_NOT_LATIN1 = {b for b in range(0xA0, 0x100) if bytes([b]).decode("cp1258") != chr(b)}
+RAW_TCVN3_PHRASES = [
+    "Quán chè, tiền phạt có ghi vé",
+    "Quyết định xử lý vi phạm",
+    "Khiêu dâm, kích dục",
+    "Từ Vũng Tàu, hàng cũ vỡ",
+    "Thị trấn huyện lỵ Long Thành",
+    "HƯỚNG DẪN HỖ TRỢ",
+]
+
+
+def _csv_column(cells: list[bytes]) -> bytes:
+    return b"Ghi chu;So\r\n" + b"".join(cell + b";%d\r\n" % i for i, cell in enumerate(cells))
+
+
+def _decoded_frame(data: bytes) -> pd.DataFrame:
+    text, encoding = decode_bytes(data, raw_cp1258=True)
+    assert encoding == "cp1258"
+    header, *rows = csv.reader(io.StringIO(text), delimiter=";")
+    return pd.DataFrame(rows, columns=header, dtype=object)
+
+
+def test_raw_tcvn3_bytes_in_a_cp1258_file_repair_exactly():
+    cells = [encode_legacy(p, "tcvn3") for p in RAW_TCVN3_PHRASES]
+    assert len(CP1258_NOT_LATIN1) == 14 and set(b"".join(cells)) >= CP1258_NOT_LATIN1
+    frame = _decoded_frame(_csv_column(cells))
+    assert frame["Ghi chu"][2] == "Khiªu d©m, kƯch dôc"  # Windows-1258 reads 0xDD as "Ư"
+    fixed, report = repair_frame(frame, source_codec="cp1258")
+    assert fixed["Ghi chu"].tolist() == RAW_TCVN3_PHRASES
+    assert report.loc["Ghi chu", "encoding"] == "tcvn3" and report.loc["Ghi chu", "n_unicode"] == 0
+    # Without the codec the bytes are lost to NFC and to the characters outside Latin-1.
+    decoded = [to_nfc(cell.decode("cp1258")) for cell in cells]
+    assert repair_column(decoded)[0] != RAW_TCVN3_PHRASES
+
+
+def test_raw_vni_bytes_in_a_cp1258_file_repair_exactly():
+    phrases = ["Phường Tân Phong", "Khiêu dâm, kích dục", "Quyết định xử lý", "Hố Nai 3"]
+    cells = [encode_legacy(p, "vni") for p in phrases]
+    fixed, report = repair_frame(_decoded_frame(_csv_column(cells)), source_codec="cp1258")
+    assert fixed["Ghi chu"].tolist() == phrases and report.loc["Ghi chu", "encoding"] == "vni"
+
+
+def _cp1258_tones(text: str) -> bytes:
+    """Windows-1258 bytes with every tone as a combining mark after its (NFC) base letter."""
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = b""
+    for ch in text:
+        nfd = unicodedata.normalize("NFD", ch)
+        base = unicodedata.normalize("NFC", "".join(c for c in nfd if c not in tones))
+        out += (base + "".join(c for c in nfd if c in tones)).encode("cp1258")
+    return out
+
+
+def test_cp1258_text_with_combining_tones_comes_back_as_nfc_unicode():
+    data = _csv_column([_cp1258_tones(p) for p in PHRASES + RAW_TCVN3_PHRASES])
+    assert {0xCC, 0xD2, 0xDE, 0xEC, 0xF2} <= set(data)  # all five tones are combining marks here
+    frame = _decoded_frame(data)
+    assert not all(unicodedata.is_normalized("NFC", cell) for cell in frame["Ghi chu"])
+    fixed, report = repair_frame(frame, source_codec="cp1258")
+    assert fixed["Ghi chu"].tolist() == PHRASES + RAW_TCVN3_PHRASES
+    assert all(unicodedata.is_normalized("NFC", cell) for cell in fixed["Ghi chu"])
+    assert report.loc["Ghi chu", "encoding"] == "unicode" and report.loc["Ghi chu", "n_changed"] > 0
+
+
+def test_source_codec_is_checked_and_ignores_cells_it_cannot_encode():
+    with pytest.raises(TextEncodingError, match="source_codec"):
+        repair_column(["Tªn"], source_codec="cp1252")
+    fixed, encoding, evidence = repair_column(["Phường Tân Hòa", "Ho\u0300a"], source_codec="cp1258")
+    assert fixed == ["Phường Tân Hòa", "Hòa"] and encoding == "unicode" and evidence.n_unicode == 1
