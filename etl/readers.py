@@ -252,7 +252,7 @@ def _tabulate(grid: _Grid, source: str, sheet: str | None, kind: Kind | None, ma
     known = {
         header_key(k) for k in (load_mapping(mapping) if isinstance(mapping, str | Path) else mapping or {})
     }
-    header_index, labels = _find_header(rows, grid.merges, kind, known, (where, source, sheet))
+    header_index, labels = _find_header(rows, grid.merges, kind, known, (where, source, sheet), grid.codec)
     header_width = _used_width(labels)
     body = rows[header_index + 1 :]
     widths = [_used_width(row) for row in body]
@@ -301,14 +301,25 @@ def _fill_merges(grid: _Grid) -> list[list[Any]]:
     return rows
 
 
+def _repaired(labels: list[Any], codec: str | None) -> list[Any]:
+    """A candidate header row as it reads once repaired as one column of text (unchanged if Unicode)."""
+    return list(repair_column(labels, source_codec=codec)[0])
+
+
 def _find_header(
     rows: list[list[Any]],
     merges: list[tuple[int, int, int, int]],
     kind: Kind | None,
     known: set[str],
     place: tuple[str, str, str | None],
+    codec: str | None = None,
 ) -> tuple[int, list[Any]]:
-    """The index and labels of the best-scoring header row; a two-row header is joined ("Tọa độ X")."""
+    """The index and labels of the best-scoring header row; a two-row header is joined ("Tọa độ X").
+
+    A candidate row is also scored as repaired (``etl.text.repair_column`` over the row's labels),
+    so a sheet written entirely in a legacy font (.VnTime headers such as "Ngµy x¶y ra") still
+    shows its header; the repaired labels are returned then.
+    """
     spanned = {
         (r, c)
         for top, left, bottom, right in merges
@@ -321,7 +332,7 @@ def _find_header(
         candidates = [(rows[index], False)]
         if index > 0 and any((index - 1, c) in spanned for c in range(len(rows[index]))):
             candidates.append((_join_rows(rows[index - 1], rows[index], index - 1, spanned), True))
-        for labels, joined in candidates:
+        for labels, joined in [*candidates, *((_repaired(c, codec), j) for c, j in candidates)]:
             score = len(
                 {
                     header_key(label)

@@ -486,3 +486,28 @@ def test_unreadable_file_names_the_file_and_the_fix(tmp_path, name, message):
 def test_missing_file_names_the_path(tmp_path):
     with pytest.raises(SourceFileError, match=r"khong_co\.csv: no such file; check the path"):
         read_table(tmp_path / "khong_co.csv")
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_sheet_wholly_in_a_legacy_font_finds_its_header(tmp_path, fmt):
+    # A .VnTime sheet holds TCVN3 in its headers too ("Ngµy x¶y ra"): the header row must be found
+    # and read, as an .xlsx (Latin-1 strings) or saved as plain CSV (raw bytes, not UTF-8).
+    headers = ["Ngày xảy ra", "Hành vi", "Xã/phường", "Huyện"]
+    rows = [["05/03/2018", "Mua bán dâm", "Tân Phong", "Biên Hòa"],
+            ["06/03/2018", "Chứa mại dâm", "Hố Nai 3", "Trảng Bom"]]
+    legacy = [[encode_legacy(cell, "tcvn3") for cell in row] for row in [headers, *rows]]
+    if fmt == "xlsx":
+        book = Workbook()
+        sheet = book.active
+        sheet.append([encode_legacy("BÁO CÁO VỤ VIỆC", "tcvn3").decode("latin-1")])  # a title row
+        for row in legacy:
+            sheet.append([cell.decode("latin-1") for cell in row])
+        path = tmp_path / "vntime.xlsx"
+        book.save(path)
+    else:
+        path = tmp_path / "vntime.csv"
+        path.write_bytes(b"\r\n".join(b";".join(row) for row in legacy) + b"\r\n")
+    frame = read_table(path, kind="incidents").frame
+    assert {"event_date", "incident_kind", "commune", "district"} <= set(frame.columns)
+    assert frame["incident_kind"].tolist() == ["Mua bán dâm", "Chứa mại dâm"]
+    assert frame["commune"].tolist() == ["Tân Phong", "Hố Nai 3"]
