@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,20 +79,28 @@ def server_url():
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def db_url(server_url):
-    """A fresh, empty database for this test run, dropped afterwards."""
+@contextmanager
+def new_database(server_url):
+    """Create an empty database on the server, yield its URL string, drop it afterwards."""
     name = f"diaban_test_{os.getpid()}_{secrets.token_hex(3)}"
     admin = make_engine(server_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server_url.set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(server_url):
+    """A fresh, empty database for this test run, dropped afterwards."""
+    with new_database(server_url) as url:
+        yield url
 
 
 def run_cli(db_url: str, *args: str, input: str | None = None):

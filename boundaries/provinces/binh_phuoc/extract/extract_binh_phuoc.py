@@ -144,7 +144,7 @@ def history(mirrors: dict[str, Path]) -> pd.DataFrame:
 
 
 def _rda_text(value: bytes | None) -> str | None:
-    """Decode an R string (the package stores escapes such as ``\\u00e0``)."""
+    r"""Decode an R string (the package stores escapes such as ``\u00e0``)."""
     if value is None:
         return None
     text = codecs.decode(value, "unicode_escape") if b"\\u" in value else value.decode("utf-8")
