@@ -82,8 +82,9 @@ def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str
     dict
         ``kind, batch_id, read, loaded, rejected, duplicates, dropped_columns`` (every column not
         kept: only mapped fields of the kind are), ``dropped_reasons`` (column to reason code of
-        ``etl.headers.DROP_REASONS``), ``reasons`` (rejections per reason code), ``warnings`` (codes per count, e.g. ``UNKNOWN_LABEL``) and ``review`` (rows
-        waiting in the review queue); ``batch_id`` is None for a dry run.
+        ``etl.headers.DROP_REASONS``), ``reasons`` (rejections per reason code), ``warnings``
+        (codes per count, e.g. ``UNKNOWN_LABEL``) and ``review`` (rows waiting in the review queue);
+        ``batch_id`` is None for a dry run.
 
     Raises
     ------

@@ -2,9 +2,10 @@
 
 Every reader ends the same way: the header row is found (below the title rows of a report
 template), headers are mapped to canonical fields (``etl.headers``), every column that is no field of
-the kind (forbidden ones first) is dropped *before* its values enter the frame (privacy, DOMAIN.md), every kept row carries the row number the
-sender sees (``source_row``: the Excel row, the CSV record counted from 1 with the header, or the
-feature number), and text columns are repaired (``etl.text.repair_frame``: NFC, TCVN3, VNI, mojibake).
+the kind (forbidden ones first) is dropped *before* its values enter the frame (privacy, DOMAIN.md),
+every kept row carries the row number the sender sees (``source_row``: the Excel row, the CSV record
+counted from 1 with the header, or the feature number), and text columns are repaired
+(``etl.text.repair_frame``: NFC, TCVN3, VNI, mojibake).
 
 Values are not parsed here: dates, numbers and coordinates stay as the file gives them (strings for
 CSV; what openpyxl returns for XLSX) for the parsers of ``etl.dates``, ``etl.numbers`` and
