@@ -1,14 +1,45 @@
-"""Header matching: source column headers to canonical fields, and the privacy drop list.
+"""Header matching: source column headers to canonical fields, and the privacy allow-list.
 
 Headers arrive in Vietnamese or English, with or without diacritics, in any case and spacing. They are
 compared on a *key* (:func:`header_key`) against the synonym table shipped in ``etl/synonyms.toml``;
 a user's mapping (``--mapping FILE``, TOML or CSV) takes precedence over the table.
 
-Privacy (DOMAIN.md, data-realities.md §8): a header naming people, birth dates or ages, ID numbers,
-phone numbers or handles, home addresses, free-text notes or criminal and health records is
-*forbidden*. Such a column is dropped before its values are read and listed with its reason. A
-header that is a synonym of the kind's field wins over the forbidden patterns ("Số người bán dâm" is a
-count), but a user mapping never does: a forbidden column cannot be mapped into the result.
+Privacy is an allow-list (DOMAIN.md, data-realities.md §8). A column is kept only when its header maps
+to a canonical field of the record kind, through the synonym table or the user's mapping; *every*
+other column is dropped before its values are read and listed with its reason (:data:`DROP_REASONS`):
+
+- a header matching a forbidden pattern of ``[[forbidden]]`` (a person's name, nickname or role such
+  as suspect, victim, owner, manager, contact; birth date, age or sex; ID numbers; phones and
+  social-media handles; home addresses; ethnicity, religion, nationality; free-text notes; criminal
+  and health records) is dropped with that reason ("identifies a person");
+- any other header that names no field of the kind is dropped as ``not_a_field``, and a second
+  header for a field already taken as ``duplicate_field``.
+
+The deny patterns thus no longer decide what is kept; they name the reason, count as header cells
+when the header row is searched for, and bar a user mapping: a forbidden header can never be mapped
+into the result. A header that is a synonym of the kind's field wins over the patterns ("Số người
+bán dâm" is a count, not a person). Without a kind (``read_table`` for a quick look) nothing is
+renamed and only headers that are a field of some kind, or a key of the mapping, are kept.
+
+Which canonical fields may carry text, and why none of them identifies a person:
+
+- ``name`` of an establishment, ``establishment_name`` (sites, incidents, inspections) and the site
+  ``name`` / ``site_name``: business names and place descriptors, business data (DOMAIN.md: visible to
+  ``analyst`` and above). "Tên hộ kinh doanh" may repeat the household owner's name as the business's
+  registered name; it is still the business's name, and a column naming the owner ("Chủ cơ sở",
+  "Chủ hộ", "Chủ quán") is always dropped.
+- ``address``: the premises of an establishment or the place of a site, site event or inspected
+  establishment. For incidents only the place of the event ("Nơi xảy ra", "Địa điểm xảy ra") maps to
+  it: a bare "Địa chỉ" column in a case list is the residence of a person, so it is not a synonym of
+  incidents and is dropped there.
+- ``commune``, ``district``, ``province``, coordinates: places.
+- ``agency``, ``identified_by``, ``detecting_agency``, ``team_type``, ``team_level``: organisations,
+  never people (a team member or leader, "Trưởng đoàn", "Cán bộ", is a forbidden header).
+- Coded fields (``incident_kind``, ``outcome``, ``violation``, ``event_type``, ``site_type``,
+  ``establishment_type``, ``case_type``, ``status``) keep the label as written next to its code.
+- Case, record, registration, licence and site numbers are replaced by keyed hashes at once
+  (``etl.pseudonyms``) and never stored or shown in clear.
+- No field is a free-text note ("Ghi chú", "Mô tả", "Nội dung", "Kết quả kiểm tra" are forbidden).
 """
 
 from __future__ import annotations
@@ -35,27 +66,70 @@ SYNONYMS_PATH = Path(__file__).with_name("synonyms.toml")
 
 _COUNT_PREFIXES = (("so",), ("tong", "so"), ("so", "luong"), ("tong",))
 
+NOT_A_FIELD = "not_a_field"
+"""The reason of a dropped column whose header names no field of the kind (and no person)."""
+DUPLICATE_FIELD = "duplicate_field"
+"""The reason of a dropped column whose field an earlier column of the file already gives."""
+DROP_REASONS: dict[str, tuple[str, str]] = {
+    "person_name": ("định danh một người", "identifies a person"),
+    "birth_or_age": ("định danh một người (ngày sinh, tuổi, giới tính)",
+                     "identifies a person (birth date, age, sex)"),
+    "id_number": ("định danh một người (số giấy tờ)", "identifies a person (ID number)"),
+    "phone_or_handle": ("định danh một người (điện thoại, tài khoản)",
+                        "identifies a person (phone or handle)"),
+    "home_address": ("định danh một người (nơi ở)", "identifies a person (home address)"),
+    "personal_trait": ("định danh một người (dân tộc, tôn giáo, quốc tịch)",
+                       "identifies a person (ethnicity, religion, nationality)"),
+    "free_text": ("ghi chú tự do, có thể chứa thông tin cá nhân", "free text, may name people"),
+    "sensitive_record": ("định danh một người (tiền án, sức khỏe, phương tiện)",
+                         "identifies a person (criminal, health or vehicle record)"),
+    NOT_A_FIELD: ("không phải trường dữ liệu của loại này", "not a field of this kind"),
+    DUPLICATE_FIELD: ("trường này đã có ở cột trước", "the same field as an earlier column"),
+}
+"""Why a column was dropped, per reason code: (Vietnamese, English)."""
+
 
 @dataclass(frozen=True)
 class DroppedColumn:
-    """A column dropped at read time for privacy: its header, the reason and the pattern that matched."""
+    """A column dropped at read time: its header, the reason code and the pattern (or field) that decided.
+
+    Examples
+    --------
+    >>> DroppedColumn("Cột X", "not_a_field", "").explanation
+    'not a field of this kind'
+    """
 
     column: str
     reason: str
     pattern: str
+
+    @property
+    def explanation(self) -> str:
+        """The reason in English words (:data:`DROP_REASONS`)."""
+        return DROP_REASONS.get(self.reason, (self.reason, self.reason))[1]
+
+    @property
+    def private(self) -> bool:
+        """True when the header matched a forbidden pattern (it names personal data)."""
+        return self.reason not in (NOT_A_FIELD, DUPLICATE_FIELD)
 
 
 @dataclass(frozen=True)
 class HeaderMapping:
     """The outcome of :func:`map_headers`.
 
-    ``rename`` maps each kept source header to its canonical field, ``unmatched`` lists the kept
-    headers that name no field, ``dropped`` the forbidden columns with their reason.
+    ``rename`` maps each kept source header to its canonical field (empty without a kind), ``dropped``
+    lists every other column with its reason. ``unmatched`` names the dropped columns that name no
+    person, only no field (``not_a_field`` and ``duplicate_field``).
     """
 
     rename: dict[str, str]
-    unmatched: list[str]
     dropped: list[DroppedColumn] = field(default_factory=list)
+
+    @property
+    def unmatched(self) -> list[str]:
+        """The dropped headers that matched no forbidden pattern."""
+        return [d.column for d in self.dropped if not d.private]
 
 
 @dataclass(frozen=True)
@@ -313,14 +387,15 @@ def map_headers(
     mapping: Mapping[str, str] | str | Path | None = None,
     synonyms: Synonyms | None = None,
 ) -> HeaderMapping:
-    """Map source headers to canonical fields of a kind; list unmatched and forbidden ones.
+    """Map source headers to canonical fields of a kind; every other header is dropped, with its reason.
 
     Parameters
     ----------
     headers : iterable of str
         The source headers, in order.
     kind : {"establishments", "sites", "site-events", "incidents", "inspections"}, optional
-        The record kind. Without it no header is renamed (privacy still applies).
+        The record kind. Without it no header is renamed, and only headers naming a field of some kind
+        (or a key of ``mapping``) are kept.
     mapping : dict or path, optional
         User overrides, source header to field (a file is read with :func:`load_mapping`). Keys match
         on :func:`header_key`; they win over the synonym table but never over the privacy rules.
@@ -330,7 +405,8 @@ def map_headers(
     Returns
     -------
     HeaderMapping
-        When two headers name the same field, the first keeps it and the next is unmatched.
+        When two headers name the same field, the first keeps it and the next is dropped
+        (``duplicate_field``).
 
     Raises
     ------
@@ -342,8 +418,8 @@ def map_headers(
     >>> result = map_headers(["TT", "Ten co so", "Ngày KT", "Tiền phạt", "Chủ cơ sở"], "inspections")
     >>> result.rename
     {'Ten co so': 'establishment_name', 'Ngày KT': 'inspection_date', 'Tiền phạt': 'fine'}
-    >>> result.unmatched, [d.column for d in result.dropped]
-    (['TT'], ['Chủ cơ sở'])
+    >>> [(d.column, d.reason) for d in result.dropped]
+    [('TT', 'not_a_field'), ('Chủ cơ sở', 'person_name')]
     >>> map_headers(["Cột 7"], "inspections", mapping={"cot 7": "fine"}).rename
     {'Cột 7': 'fine'}
     """
@@ -351,22 +427,23 @@ def map_headers(
     if kind is not None and kind not in KINDS:
         raise HeaderMappingError(f"kind={kind!r} is not one of {', '.join(KINDS)}.")
     overrides = _overrides(mapping, kind, table)
-    known = {**table.fields.get("common", {}), **table.fields.get(kind, {})} if kind else {}
+    kinds = ["common", kind] if kind else list(table.fields)
+    known = {key: name for k in kinds for key, name in table.fields.get(k, {}).items()}
     rename: dict[str, str] = {}
-    unmatched: list[str] = []
     dropped: list[DroppedColumn] = []
     for header in headers:
-        reason = forbidden_reason(header, kind=kind, synonyms=table)
-        if reason is not None:
-            dropped.append(reason)
-            continue
         key = header_key(header)
         target = overrides.get(key) or known.get(key)
-        if target is None or target in rename.values():
-            unmatched.append(header)
-        else:
+        reason = forbidden_reason(header, kind=kind, synonyms=table)
+        if reason is None and target is None:
+            reason = DroppedColumn(str(header), NOT_A_FIELD, "")
+        elif reason is None and kind is not None and target in rename.values():
+            reason = DroppedColumn(str(header), DUPLICATE_FIELD, target)
+        if reason is not None:
+            dropped.append(reason)
+        elif kind is not None:
             rename[header] = target
-    return HeaderMapping(rename, unmatched, dropped)
+    return HeaderMapping(rename, dropped)
 
 
 def _overrides(

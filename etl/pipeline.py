@@ -30,7 +30,7 @@ import pandas as pd
 
 from etl.errors import ParserOptionError
 from etl.fields import new_rows, text
-from etl.headers import KINDS
+from etl.headers import KINDS, load_synonyms
 from etl.links import Target, link_by_code, link_by_place
 from etl.places import Places, add_vintages, coordinates, place
 from etl.pseudonyms import REF_FIELDS, pseudonymise
@@ -80,9 +80,11 @@ def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str
     Returns
     -------
     dict
-        ``kind, batch_id, read, loaded, rejected, duplicates, dropped_columns, reasons`` (rejections
-        per reason code), ``warnings`` (codes per count, e.g. ``UNKNOWN_LABEL``) and ``review`` (rows
-        waiting in the review queue); ``batch_id`` is None for a dry run.
+        ``kind, batch_id, read, loaded, rejected, duplicates, dropped_columns`` (every column not
+        kept: only mapped fields of the kind are), ``dropped_reasons`` (column to reason code of
+        ``etl.headers.DROP_REASONS``), ``reasons`` (rejections per reason code), ``warnings``
+        (codes per count, e.g. ``UNKNOWN_LABEL``) and ``review`` (rows waiting in the review queue);
+        ``batch_id`` is None for a dry run.
 
     Raises
     ------
@@ -113,6 +115,7 @@ site-events, incidents, inspections
         "kind": kind, "batch_id": None, "read": len(frame), "loaded": len(records),
         "rejected": len(rejected), "duplicates": duplicates,
         "dropped_columns": [d.column for d in result.dropped_columns],
+        "dropped_reasons": {d.column: d.reason for d in result.dropped_columns},
         "reasons": dict(sorted(Counter(r["reason"] for r in rejected).items())),
         "warnings": dict(sorted(Counter(out.loc[out["reason"].isna(), "warning"].dropna()).items())),
         "review": sum(1 for r in rejected if r.get("review")),
@@ -167,7 +170,7 @@ def split_rows(frame: pd.DataFrame, out: pd.DataFrame, kind: str,
     duplicated = records["record_hash"].duplicated().to_numpy()
     records = records[~duplicated].reset_index(drop=True)
     bad = out[out["reason"].notna()]
-    rejected = _rejected_rows(frame.loc[bad.index], bad, sheet)
+    rejected = _rejected_rows(frame.loc[bad.index], bad, sheet, kind)
     return records, rejected, int(duplicated.sum())
 
 
@@ -181,13 +184,16 @@ def record_frame(good: pd.DataFrame, kind: str) -> pd.DataFrame:
     return records
 
 
-def _rejected_rows(rows: pd.DataFrame, bad: pd.DataFrame, sheet: str | None) -> list[dict]:
+def _rejected_rows(rows: pd.DataFrame, bad: pd.DataFrame, sheet: str | None, kind: str) -> list[dict]:
     """The rejected rows as ``write_rejected`` takes them: where, why, the allowed values, the keyed hashes.
 
-    ``raw`` keeps the row's allowed values as the file gave them, JSON-safe (forbidden columns never
-    reach it); case and record numbers are only ever kept as keyed hashes, in ``ref_hmac``.
+    ``raw`` keeps the row's values of the kind's canonical fields only, as the file gave them and
+    JSON-safe: the reader kept no other column, and a column that is no field of the kind is left out
+    here too (an allow-list, whatever the frame holds). Case and record numbers are only ever kept
+    as keyed hashes, in ``ref_hmac``.
     """
-    shown = [c for c in rows.columns if c not in _NOT_IN_RAW]
+    allowed = load_synonyms().field_names(kind)
+    shown = [c for c in rows.columns if c in allowed and c not in _NOT_IN_RAW]
     hashed = [c for c in HMAC_COLUMNS if c in rows]
     names = [str(c) for c in shown]
     sheets = rows["source_sheet"].tolist() if "source_sheet" in rows else [sheet] * len(rows)

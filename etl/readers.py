@@ -1,10 +1,11 @@
 """Read a source file into a frame: CSV, XLSX, GeoJSON, GeoPackage or a zipped Shapefile.
 
 Every reader ends the same way: the header row is found (below the title rows of a report
-template), headers are mapped to canonical fields (``etl.headers``), forbidden columns are dropped
-*before* their values enter the frame (privacy, DOMAIN.md), every kept row carries the row number the
-sender sees (``source_row``: the Excel row, the CSV record counted from 1 with the header, or the
-feature number), and text columns are repaired (``etl.text.repair_frame``: NFC, TCVN3, VNI, mojibake).
+template), headers are mapped to canonical fields (``etl.headers``), every column that is no field of
+the kind (forbidden ones first) is dropped *before* its values enter the frame (privacy, DOMAIN.md),
+every kept row carries the row number the sender sees (``source_row``: the Excel row, the CSV record
+counted from 1 with the header, or the feature number), and text columns are repaired
+(``etl.text.repair_frame``: NFC, TCVN3, VNI, mojibake).
 
 Values are not parsed here: dates, numbers and coordinates stay as the file gives them (strings for
 CSV; what openpyxl returns for XLSX) for the parsers of ``etl.dates``, ``etl.numbers`` and
@@ -57,8 +58,9 @@ class ReadResult:
     ``frame`` holds the kept columns (canonical names where the header matched) plus ``source_row``
     (1-based row of the file) and, for a workbook read whole, ``source_sheet``; vector formats give a
     GeoDataFrame. ``sheet`` and ``header_row`` are set when one sheet was read; ``sheets`` maps every
-    sheet read to its header row. ``dropped_columns`` lists the columns dropped for privacy,
-    ``unmatched`` the kept headers that name no field, ``text_report`` the per-column text repair
+    sheet read to its header row. ``dropped_columns`` lists every column not kept, with its reason
+    (privacy, or no field of the kind: only mapped fields are kept), ``unmatched`` the dropped headers
+    that name no person, only no field, ``text_report`` the per-column text repair
     report, ``crs`` the CRS the file declared, ``notes`` anything else worth telling the sender.
     """
 
@@ -232,8 +234,7 @@ def _stack_sheets(
     stacked = pd.concat(frames, ignore_index=True)
     stacked.insert(0, "source_sheet", stacked.pop("source_sheet"))
     dropped = {d.column: d for _, _, _, r in parts for d in r.dropped}
-    unmatched = list(dict.fromkeys(u for _, _, _, r in parts for u in r.unmatched))
-    merged = HeaderMapping(parts[0][3].rename, unmatched, list(dropped.values()))
+    merged = HeaderMapping(parts[0][3].rename, list(dropped.values()))
     one = len(parts) == 1
     result = _finish(
         stacked, merged, source, parts[0][0] if one else None, parts[0][2] if one else None, None, notes
@@ -396,10 +397,10 @@ def _finish(
 ) -> ReadResult:
     repaired, report = repair_frame(frame, source_codec=codec)
     notes = list(notes)
-    if result.dropped:
-        notes.append(
-            "dropped for privacy: " + ", ".join(f"{d.column!r} ({d.reason})" for d in result.dropped)
-        )
+    for private, label in ((True, "dropped for privacy"), (False, "dropped, not a field of this kind")):
+        shown = [f"{d.column!r} ({d.reason})" for d in result.dropped if d.private == private]
+        if shown:
+            notes.append(f"{label}: " + ", ".join(shown))
     for column, encoding_found in report["encoding"].items():
         if encoding_found not in ("unicode",):
             notes.append(f"column {column!r}: text read as {encoding_found}")

@@ -25,6 +25,12 @@ CRS
     otherwise pick EPSG:5194 in part of the province). GeoJSON (RFC 7946) and KML are
     EPSG:4326 only and refuse other CRS. CSV carries geometry as a ``WKT`` column; for a CRS
     other than EPSG:4326 a ``.prj`` is written next to it.
+
+CSV cells
+    Every CSV written here (the ``csv`` format, and ``fields.csv`` / ``metadata.csv`` in a
+    shapefile zip) passes its text cells and its header through `geo.spreadsheets.safe_cell`: a
+    value a spreadsheet would run as a formula (``=HYPERLINK(...)``, a leading ``+ - @``, tab or
+    carriage return) is written with a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from pyproj import CRS
 from pyproj.transformer import Transformer, TransformerGroup
 
 from geo.errors import DiabanError
+from geo.spreadsheets import safe_cell, safe_row
 
 Format = Literal["gpkg", "shp", "geojson", "kml", "csv", "fgb"]
 FORMATS: tuple[str, ...] = get_args(Format)
@@ -197,12 +204,22 @@ def _write_shapefile(name: str, frame: gpd.GeoDataFrame, path: Path, metadata: d
         with open(folder / "fields.csv", "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["field", "column"])
-            writer.writerows((field, column) for column, field in mapping.items())
+            writer.writerows(safe_row((field, column)) for column, field in mapping.items())
         with open(folder / "metadata.csv", "w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows([["key", "value"], *metadata.items()])
+            csv.writer(handle).writerows(safe_row(row) for row in [["key", "value"], *metadata.items()])
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for file in sorted(folder.iterdir()):
                 archive.write(file, arcname=file.name)
+
+
+def _spreadsheet_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy whose text cells and column names went through `geo.spreadsheets.safe_cell`."""
+    out = frame.copy()
+    geometry = out.geometry.name
+    for column in out.columns.drop(geometry):
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(safe_cell, na_action="ignore")
+    return out.rename(columns={c: safe_cell(c) for c in out.columns if c != geometry})
 
 
 def _write_one(name: str, frame: gpd.GeoDataFrame, path: Path, fmt: str, metadata: dict) -> None:
@@ -217,6 +234,7 @@ def _write_one(name: str, frame: gpd.GeoDataFrame, path: Path, fmt: str, metadat
         options = {"layer_metadata": metadata, "dataset_metadata": {"generator": "diaban export"}}
     elif fmt == "csv":
         options = {"layer_options": {"GEOMETRY": "AS_WKT"}}
+        frame = _spreadsheet_safe(frame)
     elif fmt == "fgb" and frame.geometry.isna().any():
         options = {"layer_options": {"SPATIAL_INDEX": "NO"}}  # records placed by unit only
     pyogrio.write_dataframe(frame, path, layer=name, driver=_DRIVERS[fmt], **options)

@@ -121,10 +121,43 @@ def test_owner_is_dropped_even_for_establishments_while_the_name_is_kept():
     ]
 
 
-def test_second_header_for_the_same_field_is_unmatched_not_overwritten():
+def test_second_header_for_the_same_field_is_dropped_not_overwritten():
     result = map_headers(["Kinh độ", "Longitude", "STT"], "sites")
     assert result.rename == {"Kinh độ": "lon"}
+    assert [(d.column, d.reason, d.pattern) for d in result.dropped] == [
+        ("Longitude", "duplicate_field", "lon"), ("STT", "not_a_field", "")]
     assert result.unmatched == ["Longitude", "STT"]
+
+
+# Headers an adversarial review found kept by the old deny-list (issue #12), and a few more.
+PERSON_HEADERS = ["Nghi phạm", "Nạn nhân", "Biệt danh", "Tên gái", "Chủ quán", "Quản lý", "Người phụ trách",
+                  "Liên hệ", "Chỗ ở hiện nay", "Dân tộc", "Victim", "Manager", "Contact", "Tên tiếp viên",
+                  "Khách", "Ghi chú", "SĐT", "Facebook", "Zalo"]
+
+
+@pytest.mark.parametrize("kind", ["establishments", "sites", "site-events", "incidents", "inspections"])
+def test_only_mapped_fields_are_kept_every_other_column_is_dropped_with_its_reason(kind):
+    headers = ["Xã/phường", *PERSON_HEADERS, "Cột X", "Địa chỉ thường trú"]
+    result = map_headers(headers, kind)
+    assert result.rename == {"Xã/phường": "commune"}
+    reasons = {d.column: d for d in result.dropped}
+    assert list(reasons) == headers[1:]
+    assert all(reasons[h].private and reasons[h].reason != "not_a_field" for h in PERSON_HEADERS)
+    assert reasons["Cột X"].reason == "not_a_field" and not reasons["Cột X"].private
+    assert reasons["Cột X"].explanation == "not a field of this kind"
+    assert reasons["Nghi phạm"].explanation == "identifies a person"
+
+
+def test_a_bare_address_is_a_place_for_establishments_but_dropped_from_a_case_list():
+    assert map_headers(["Địa chỉ"], "establishments").rename == {"Địa chỉ": "address"}
+    assert map_headers(["Nơi xảy ra"], "incidents").rename == {"Nơi xảy ra": "address"}
+    assert [d.reason for d in map_headers(["Địa chỉ"], "incidents").dropped] == ["not_a_field"]
+
+
+@pytest.mark.parametrize("header", PERSON_HEADERS)
+def test_a_user_mapping_can_never_keep_a_person_column(header):
+    result = map_headers([header], "establishments", mapping={header: "name"})
+    assert result.rename == {} and [d.column for d in result.dropped] == [header]
 
 
 def test_mapping_overrides_synonyms_but_never_privacy(tmp_path):
@@ -218,12 +251,13 @@ def test_csv_with_semicolons_and_decimal_commas_and_a_title_row(tmp_path):
     assert "delimiter ';'" in result.notes
 
 
-def test_csv_with_tab_delimiter_and_no_kind_keeps_source_headers(tmp_path):
+def test_csv_with_tab_delimiter_and_no_kind_keeps_source_headers_of_known_fields_only(tmp_path):
     path = tmp_path / "tab.csv"
-    path.write_text("Tên cơ sở\tSĐT\tXã\nKaraoke A\t0909\tAn Hòa\n", encoding="utf-8")
+    path.write_text("Tên cơ sở\tSĐT\tXã\tCột X\nKaraoke A\t0909\tAn Hòa\tbí mật\n", encoding="utf-8")
     result = read_table(path)
     assert list(result.frame.columns) == ["source_row", "Tên cơ sở", "Xã"]
-    assert [d.column for d in result.dropped_columns] == ["SĐT"]
+    assert [(d.column, d.reason) for d in result.dropped_columns] == [
+        ("SĐT", "phone_or_handle"), ("Cột X", "not_a_field")]
 
 
 def test_csv_mapping_file_renames_an_unknown_header(tmp_path):
@@ -232,7 +266,9 @@ def test_csv_mapping_file_renames_an_unknown_header(tmp_path):
     mapping = tmp_path / "map.toml"
     mapping.write_text('[mapping]\n"Cột 7" = "fine"\n', encoding="utf-8")
     without = read_table(path, kind="inspections")
-    assert without.unmatched == ["Cot 7"] and "fine" not in without.frame
+    assert without.unmatched == ["Cot 7"]
+    assert list(without.frame.columns) == ["source_row", "establishment_name"]
+    assert "dropped, not a field of this kind: 'Cot 7' (not_a_field)" in without.notes
     with_mapping = read_table(path, kind="inspections", mapping=mapping)
     assert with_mapping.frame["fine"].tolist() == ["15 triệu"]
     assert with_mapping.unmatched == []
@@ -314,7 +350,7 @@ def test_xlsx_finds_the_header_below_title_rows_and_joins_the_merged_two_row_hea
     result = read_table(workbook, sheet="Biên Hòa", kind="inspections")
     assert (result.sheet, result.header_row, result.sheets) == ("Biên Hòa", 5, {"Biên Hòa": 5})
     assert list(result.frame.columns) == [
-        "source_row", "STT", "establishment_name", "address", "commune", "x", "y", "inspection_date", "fine",
+        "source_row", "establishment_name", "address", "commune", "x", "y", "inspection_date", "fine",
     ]  # fmt: skip
     assert result.unmatched == ["STT"]
     assert result.frame["x"].tolist()[0] == 1218000.5 and result.frame["y"].tolist()[0] == 412345.2
@@ -333,7 +369,7 @@ def test_xlsx_source_row_is_the_excel_row_number(workbook):
 
 def test_xlsx_drops_forbidden_columns_and_keeps_the_establishment_name(workbook):
     result = read_table(workbook, sheet="Biên Hòa", kind="inspections")
-    assert sorted(d.column for d in result.dropped_columns) == sorted(FORBIDDEN)
+    assert sorted(d.column for d in result.dropped_columns if d.private) == sorted(FORBIDDEN)
     assert not set(FORBIDDEN) & set(result.frame.columns)
     assert "establishment_name" in result.frame.columns
     flat = [str(v) for v in result.frame.to_numpy().ravel()]

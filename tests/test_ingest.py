@@ -64,7 +64,8 @@ def test_incidents_csv_loads_the_sound_rows_and_explains_the_others(db_url, engi
     assert summary["read"] == summary["loaded"] + summary["rejected"] + summary["duplicates"]
     assert summary["reasons"] == {"AMBIGUOUS_UNIT": 1, "MISSING_FIELD": 1, "OUTSIDE_PROVINCE": 1,
                                   "UNKNOWN_UNIT": 1}
-    assert summary["dropped_columns"] == ["Họ tên"]
+    assert summary["dropped_columns"] == ["STT", "Họ tên"]  # only mapped fields are kept
+    assert summary["dropped_reasons"] == {"STT": "not_a_field", "Họ tên": "person_name"}
     assert summary["warnings"] == {"UNKNOWN_LABEL": 1}
     with engine.connect() as c:
         loaded = c.execute(text(

@@ -61,7 +61,7 @@ def test_inspections_are_linked_to_their_establishments_with_fines_in_dong(db_ur
     assert summary["reasons"] == {"AMBIGUOUS_ESTABLISHMENT": 1, "BAD_MONEY": 1, "MISSING_FIELD": 1,
                                   "NOT_IN_VOCABULARY": 1, "UNKNOWN_ESTABLISHMENT": 1}
     assert summary["warnings"] == {"UNKNOWN_LABEL": 1}
-    assert summary["dropped_columns"] == ["Trưởng đoàn"]
+    assert summary["dropped_columns"] == ["STT", "Trưởng đoàn"]  # only mapped fields are kept
     loaded = rows(engine, """
         SELECT i.inspection_date::text, e.name, u.code, i.team_level, i.outcome, i.violation_codes,
                i.fine_vnd, i.record_ref_hmac

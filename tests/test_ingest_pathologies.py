@@ -86,9 +86,11 @@ CASES = {
     # 5. XLSX: two merged title rows, a blank row, a header merged over rows 4-5 with "Tọa độ" over
     # X and Y; a blank data row (not read). Four rows: an Excel date, a dd/mm/yyyy text, the serial
     # 43315 (= 2018-08-03) and a VN-2000 X/Y point in Hố Nai 3 without commune name: all load.
+    # "STT" (the row number) is no field of incidents: dropped and listed like any other such column.
     "xlsx": Case("title_rows_merged_header.xlsx", 4, 4, 0, 0, {}, (BY_DATE, [
         ("2018-08-01", "25996", *MBD), ("2018-08-02", "26017", "chua_mai_dam", "Chứa mại dâm"),
-        ("2018-08-03", "26020", "moi_gioi_mai_dam", "Môi giới mại dâm"), ("2018-08-04", "26272", *MBD)])),
+        ("2018-08-03", "26020", "moi_gioi_mai_dam", "Môi giới mại dâm"), ("2018-08-04", "26272", *MBD)]),
+        dropped=["STT"]),
     # 6. GeoJSON points: Tân Phong and Tam Hiệp load at their points; the third is in Hà Nội.
     "geojson": Case("points.geojson", 3, 2, 1, 0, {"OUTSIDE_PROVINCE": 1}, (WITH_POINT, [
         ("2018-09-01", "25996", 10.9759, 106.8262), ("2018-09-02", "26017", 10.9488, 106.8563)])),
@@ -150,13 +152,15 @@ CASES = {
     "unknown_label": Case("unknown_label.csv", 3, 3, 0, 0, {}, (BY_DATE, [
         ("2019-09-01", "25996", *MBD), ("2019-09-02", "25996", "other", "Hành vi chưa có trong danh mục"),
         ("2019-09-03", "25996", "chua_mai_dam", "Chứa mại dâm")]), warnings={"UNKNOWN_LABEL": 1}),
-    # 17. "Họ tên" and "Số CCCD" are dropped at read time; the three rows load, and no name or ID
-    # number reaches the batch's records or the batch itself.
+    # 17. "Họ tên", "Số CCCD" and "Biệt danh" (a nickname) are dropped at read time for privacy, and
+    # "Cột X" (a free-text column no pattern names) because it is no field of incidents: only mapped
+    # fields are kept. The three rows load, and no name, ID number, nickname or note reaches the
+    # batch's records or the batch itself.
     "person_columns": Case("person_columns.csv", 3, 3, 0, 0, {}, (
         "SELECT (SELECT count(*) FROM incident t WHERE t.import_batch_id = :b), "
         "(SELECT count(*) FROM incident t WHERE t.import_batch_id = :b AND t::text ~ :needles) "
         "+ (SELECT count(*) FROM import_batch t WHERE t.id = :b AND t::text ~ :needles)", [(3, 0)]),
-        dropped=["Họ tên", "Số CCCD"]),
+        dropped=["Họ tên", "Số CCCD", "Biệt danh", "Cột X"]),
     # 18. Row 4 repeats row 2 exactly: one duplicate; row 5 differs by its count of people: loaded.
     "duplicate": Case("duplicate_row.csv", 4, 3, 0, 1, {}),
     # 19. Row 2 has no date, row 3 no act, row 4 no place at all (no point, code or name): three
@@ -164,7 +168,7 @@ CASES = {
     "missing_field": Case("missing_field.csv", 4, 1, 3, 0, {"MISSING_FIELD": 3}, (REJECTED, [
         (2, "MISSING_FIELD"), (3, "MISSING_FIELD"), (4, "MISSING_FIELD")])),
 }
-NEEDLES = "075123456789|075987654321|Nguyễn Văn Ất|Trần Thị Bính|Lê Văn Canh"
+NEEDLES = "075123456789|075987654321|Nguyễn Văn Ất|Trần Thị Bính|Lê Văn Canh|Tư Mập|Út Gầy|Bé Ba|quán Hồng"
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())

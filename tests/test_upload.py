@@ -87,7 +87,7 @@ def test_an_upload_runs_in_the_background_and_reports_what_it_loaded(editor, eng
     report = status["report"]
     assert {k: report[k] for k in ("read", "loaded", "rejected", "duplicates", "review")} == {
         "read": 6, "loaded": 2, "rejected": 3, "duplicates": 1, "review": 1}
-    assert report["dropped_columns"] == ["Họ tên"]
+    assert report["dropped_columns"] == ["STT", "Họ tên"]  # only mapped fields are kept
     reasons = {r["code"]: r for r in report["reasons"]}
     assert set(reasons) == {"OUTSIDE_PROVINCE", "MISSING_FIELD", "AMBIGUOUS_UNIT"}
     assert reasons["MISSING_FIELD"]["vi"] == "Thiếu thông tin bắt buộc." and reasons["MISSING_FIELD"]["fix"]

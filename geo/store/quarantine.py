@@ -2,8 +2,9 @@
 
 UTF-8 with a byte-order mark (Excel then shows Vietnamese), one line per rejected row: its place in
 the source file, the reason code, the detail (value and fix), the review state, then the row's own
-values as the file gave them (columns dropped for privacy were never kept; case numbers only as
-keyed hashes, which are not written here). A value Excel would run as a formula is quoted.
+values of the kind's canonical fields as the file gave them (no other column was ever kept: the
+ingest keeps mapped fields only; case numbers only as keyed hashes, which are not written here). A
+cell or header Excel would run as a formula gets a leading apostrophe (``geo.spreadsheets``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import io
 from sqlalchemy import Connection, Engine, text
 
 from geo.errors import DiabanError
+from geo.spreadsheets import safe_row
 from geo.store.engine import connection
 
 FIXED = ["source_row", "sheet", "reason", "explanation", "detail", "review"]
 """The first columns of the file; the row's own columns follow in the order they first appear."""
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _ROWS = text("""
     SELECT q.source_row, q.sheet, q.reason, q.detail, q.raw,
@@ -59,25 +60,14 @@ def quarantine_csv(conn: Connection | Engine, batch_id: int, *, explain: dict[st
     own = list(dict.fromkeys(k for r in rows for k in r["raw"]))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FIXED + [k for k in own if k not in FIXED])
+    writer.writerow(safe_row(FIXED + [k for k in own if k not in FIXED]))
     for r in rows:
         fixed = [r["source_row"], r["sheet"], r["reason"], (explain or {}).get(r["reason"], ""), r["detail"],
                  r["review"]]
-        writer.writerow([_safe(v) for v in fixed + [r["raw"].get(k) for k in own if k not in FIXED]])
+        writer.writerow(safe_row(_text(v) for v in fixed + [r["raw"].get(k) for k in own if k not in FIXED]))
     return "\ufeff" + buffer.getvalue()
 
 
-def _safe(value) -> str:
-    """A cell as text; one Excel would read as a formula gets a leading apostrophe.
-
-    Examples
-    --------
-    >>> _safe("=HYPERLINK(1)"), _safe(None), _safe(-3), _safe(12.5)
-    ("'=HYPERLINK(1)", '', '-3', '12.5')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return str(value)
-    value = str(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
+def _text(value):
+    """A raw value as the cell shows it: numbers and None as they are, anything else as text."""
+    return value if value is None or isinstance(value, int | float | str) else str(value)

@@ -90,7 +90,8 @@ def _print_summary(summary: dict, dry_run: bool) -> None:
     click.echo(f"{summary['kind']}: {summary['read']} rows read, {summary['loaded']} loaded, "
                f"{summary['rejected']} rejected, {summary['duplicates']} duplicates ({where}).")
     if summary["dropped_columns"]:
-        click.echo("Dropped for privacy, never stored: " + ", ".join(summary["dropped_columns"]))
+        click.echo("Columns not read (personal data, or no field of this kind), never stored: "
+                   + ", ".join(f"{c} ({summary['dropped_reasons'][c]})" for c in summary["dropped_columns"]))
     for code, count in summary["reasons"].items():
         click.echo(f"  {code} × {count}: {explain(code).en} Fix: {explain(code).fix}")
     for code, count in summary.get("warnings", {}).items():
