@@ -116,7 +116,9 @@ def permutations_for(n_tests: int, *, alpha: float, fdr: bool, permutations: int
     >>> permutations_for(171, alpha=0.05, fdr=True, permutations=999)
     Traceback (most recent call last):
     ...
-    geo.errors.HotspotError: permutations=999 cannot find any hot or cold spot among 171 tests with the FDR correction: the smallest pseudo p-value, 2/(permutations + 1), must be at most alpha/171; use at least 6839, leave permutations unset (6999), or use inference='analytic'
+    geo.errors.HotspotError: permutations=999 cannot find any hot or cold spot among 171 tests \
+with the FDR correction: the smallest pseudo p-value, 2/(permutations + 1), must be at most \
+alpha/171; use at least 6839, leave permutations unset (6999), or use inference='analytic'
     """
     needed = math.ceil(2 * n_tests / alpha - 1e-9) - 1 if fdr else 0
     chosen = max(DEFAULT_PERMUTATIONS, math.ceil((needed + 1) / 1000) * 1000 - 1)
@@ -200,14 +202,14 @@ def check_budget(n: int, permutations: int) -> None:
     Traceback (most recent call last):
     ...
     geo.errors.HotspotError: 61200 units (or space-time bins) × 999 permutations is more than \
-the engine keeps in memory (50000000 simulations); use larger grid cells, fewer time steps or \
-fewer permutations
+the engine keeps in memory (50000000 simulations); use larger grid cells, fewer time steps, \
+fewer permutations or inference='analytic'
     """
     if n * permutations > MAX_SIMULATIONS:
         raise HotspotError(
             f"{n} units (or space-time bins) × {permutations} permutations is more than the engine "
             f"keeps in memory ({MAX_SIMULATIONS} simulations); use larger grid cells, fewer time "
-            "steps or fewer permutations")
+            "steps, fewer permutations or inference='analytic'")
 
 
 class _SeededNumpy:

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo.errors import HotspotError
 from geo.hotspots import inference as sig
-from geo.hotspots.grid import check_work_crs
+from geo.hotspots.grid import cell_centres, check_work_crs
 from geo.hotspots.options import (
     DEFAULT_ALPHA,
     DEFAULT_INFERENCE,
@@ -34,7 +33,6 @@ from geo.hotspots.options import (
     provenance,
     software_versions,
 )
-from geo.hotspots.grid import cell_centres
 from geo.hotspots.weights import contiguity_graph, distance_band_graph, select_distance_band
 
 MIN_UNITS = 5
@@ -303,9 +301,10 @@ def local_moran(
         Indexed like ``units``: the id column, ``value``, ``neighbours``, ``local_i``,
         ``z_score`` (analytic: I standardised by its expectation and variance under
         randomisation, as ArcGIS's Cluster and Outlier Analysis; permutation: the normal
-        equivalent of the pseudo p), ``p_value`` (two-sided, of that z), ``p_fdr`` and ``hotspot_class``: "HH" (high among high), "LL", "HL"
-        (high outlier among low), "LH", or "not significant" when the p-value (``p_fdr``
-        if ``fdr``) exceeds ``alpha``; plus "no neighbours" / "no denominator".
+        equivalent of the pseudo p), ``p_value`` (two-sided, of that z), ``p_fdr`` and
+        ``hotspot_class``: "HH" (high among high), "LL", "HL" (high outlier among low), "LH",
+        or "not significant" when the p-value (``p_fdr`` if ``fdr``) exceeds ``alpha``; plus
+        "no neighbours" / "no denominator".
 
     Examples
     --------
