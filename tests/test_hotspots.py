@@ -631,3 +631,42 @@ def test_categories_are_exclusive_oscillating_and_historical_are_not_shadowed():
     assert classify_trajectory(z, p) == "historical hot spot"
     # the same nine hot steps ending hot: persistent
     assert classify_trajectory([0.2] + [hot_z] * 9, [n_sig] + [0.001] * 9) == "persistent hot spot"
+
+
+def series(pattern):
+    """Bins from a string: H hot, C cold, . plain (z, p as H, C and N above)."""
+    z, p = zip(*({"H": H, "C": C, ".": N}[c] for c in pattern), strict=True)
+    return z, p
+
+
+@pytest.mark.parametrize(("pattern", "pro", "arcmap"), [
+    ("H..H.....H", "sporadic hot spot", "sporadic hot spot"),        # on-again, off-again, hot at the end
+    ("H..H......", "no pattern detected", "sporadic hot spot"),      # Pro: the final step must be hot
+    (".........H", "new hot spot", "new hot spot"),                  # hot only at the end
+    ("H........H", "sporadic hot spot", "sporadic hot spot"),        # one earlier hot step: not new
+    (".......HHH", "consecutive hot spot", "consecutive hot spot"),  # one final run
+    ("H......HHH", "sporadic hot spot", "sporadic hot spot"),        # a hot step before the run
+    ("HHH.HHHHHH", "persistent hot spot", "persistent hot spot"),    # 9 of 10 hot: 90 %, no trend
+    ("HH..HHHHHH", "sporadic hot spot", "sporadic hot spot"),        # 8 of 10: below 90 %
+    ("HHHHHHHHH.", "historical hot spot", "historical hot spot"),    # 90 % hot, not at the end
+    ("HHHHHHHH..", "no pattern detected", "sporadic hot spot"),      # 80 %, not at the end
+    ("C..H.....H", "oscillating hot spot", "oscillating hot spot"),  # a cold step: never sporadic
+    ("H..H...C..", "no pattern detected", "no pattern detected"),
+    ("C..C.....C", "sporadic cold spot", "sporadic cold spot"),
+    ("C..C......", "no pattern detected", "sporadic cold spot"),
+])
+def test_sporadic_follows_arcgis_pro_by_default_and_arcmap_on_request(pattern, pro, arcmap):
+    z, p = series(pattern)
+    assert hs.classify_trajectory(z, p) == pro
+    assert hs.classify_trajectory(z, p, sporadic_rule="arcmap") == arcmap
+
+
+def test_the_sporadic_rule_is_recorded_and_checked():
+    units, cube = count_cube(np.r_[0, 10, 0, 0, 10, 0, 0, 10, 0, 0.0])
+    pro = hs.emerging_hotspots(units, cube, fdr=False)
+    arcmap = hs.emerging_hotspots(units, cube, fdr=False, sporadic_rule="arcmap")
+    assert pro.attrs["parameters"].sporadic_rule == "pro"
+    assert arcmap.attrs["parameters"].sporadic_rule == "arcmap"
+    assert arcmap.loc[24, "category"] == "sporadic hot spot" != pro.loc[24, "category"]
+    with pytest.raises(HotspotError, match="sporadic_rule='esri' is not allowed"):
+        hs.classify_trajectory([1.0] * 3, [0.5] * 3, sporadic_rule="esri")
