@@ -265,8 +265,8 @@ def test_gi_star_on_communes_matches_the_cli(analyst, db_url):
     body = analyst.get(f"/api/hotspots?period=2018&vintage={OLD}&fdr=false").get_json()
     assert len(body["classes"]) == 171
     p = body["parameters"]
-    assert (p["method"], p["permutations"], p["seed"], p["alpha"], p["fdr"]) == \
-        ("gi_star", 999, 2016, 0.05, False)
+    assert (p["method"], p["inference"], p["permutations"], p["alpha"], p["fdr"]) == \
+        ("gi_star", "analytic", None, 0.05, False)
     cli = run_cli(db_url, "hotspots", "--period", "2018", "--vintage", OLD, "--method", "gi", "--no-fdr",
                   "--json")
     assert cli.exit_code == 0, cli.output

@@ -171,7 +171,7 @@ def test_hot_spots_are_those_of_diaban_hotspots_with_its_defaults(db_url, texts,
     assert f"{significant} xã có ý nghĩa thống kê" in body
     assert f"p nhỏ nhất {layer['p_value'].min():.3f}".replace(".", ",") in body
     methods = section(texts["vi"], "7. Phương pháp và tham số", "Tái hoạt động (như lệnh")
-    for key in ("permutations", "seed", "weights", "p_value"):
+    for key in ("inference", "weights", "p_value"):
         assert re.search(rf"^\s*{key}\s+{re.escape(str(parameters[key]))}\s*$", methods, flags=re.M), key
 
 

@@ -19,7 +19,7 @@ from shapely import Point, box
 
 from geo import hotspots as hs
 from geo.errors import CRSMismatchError, DiabanError, HotspotError
-from geo.hotspots.inference import two_sided_p
+from geo.hotspots.inference import normal_p, two_sided_p
 from geo.hotspots.trend import mann_kendall_rows
 from geo.hotspots.weights import _knn_fallback, contiguity_graph, space_time_graph
 from geo.settings import WORK_CRS
@@ -71,31 +71,38 @@ def queen_adjacency(n):
 
 def test_gi_star_z_scores_equal_the_getis_ord_formula():
     values = np.random.default_rng(3).poisson(3, 16)
-    result = hs.gi_star(lattice(4, values), permutations=99)
+    result = hs.gi_star(lattice(4, values))
     assert np.allclose(result["z_score"], gi_star_numpy(values, queen_adjacency(4)))
+    assert np.allclose(result["p_value"], 2 * norm.sf(np.abs(result["z_score"])))
 
 
 def test_a_block_of_high_values_is_hot_in_the_centre_and_not_in_the_corners():
-    result = hs.gi_star(lattice(5, block_values()), fdr=False)
+    analytic = hs.gi_star(lattice(5, block_values()))
+    assert analytic.loc[12, "hotspot_class"] == "hot 99" and analytic.loc[12, "p_fdr"] < 0.01
+    result = hs.gi_star(lattice(5, block_values()), inference="permutation", fdr=False)
     classes = result["hotspot_class"].to_numpy().reshape(5, 5)
     assert classes[2, 2] == "hot 99"  # p = 0.002: no draw of 8 neighbours beats 8 highs
     assert result.loc[12, "p_value"] == pytest.approx(2 / 1000)
+    assert result.loc[12, "z_score"] == pytest.approx(norm.isf(0.001))  # the z of that p
     corners = [0, 4, 20, 24]
     assert set(result.loc[corners, "hotspot_class"]) <= {"not significant", "cold 95", "cold 99"}
-    assert (result.loc[corners, "z_score"] < 0).all()
-    # With FDR over 25 units the centre's 0.002 becomes 0.05: hot 95, z and p unchanged.
-    with_fdr = hs.gi_star(lattice(5, block_values()))
+    assert (result.loc[corners, "z_score"] <= 0).all()
+    # With FDR over 25 units 999 permutations are just enough: the centre's 0.002 becomes
+    # 0.05, hot 95, z and p unchanged.
+    with_fdr = hs.gi_star(lattice(5, block_values()), inference="permutation")
+    assert with_fdr.attrs["parameters"].permutations == 999
     assert with_fdr.loc[12, "hotspot_class"] == "hot 95"
     assert with_fdr.loc[12, "p_fdr"] == pytest.approx(0.002 * 25)
     assert np.array_equal(with_fdr["p_value"], result["p_value"])
 
 
 def test_alpha_sets_the_weakest_confidence_bin():
-    result = hs.gi_star(lattice(5, block_values()), fdr=False, alpha=0.10)
+    options = {"inference": "permutation", "fdr": False}
+    result = hs.gi_star(lattice(5, block_values()), alpha=0.10, **options)
     edges = result.loc[[7, 11, 13, 17], "hotspot_class"]  # p between 0.05 and 0.10
     assert (result.loc[[7, 11, 13, 17], "p_value"].between(0.05, 0.10)).all()
     assert set(edges) == {"hot 90"}
-    assert set(hs.gi_star(lattice(5, block_values()), fdr=False).loc[edges.index, "hotspot_class"]) \
+    assert set(hs.gi_star(lattice(5, block_values()), **options).loc[edges.index, "hotspot_class"]) \
         == {"not significant"}
 
 
@@ -104,7 +111,7 @@ def test_an_island_gets_no_z_score_and_no_class():
     island = gpd.GeoDataFrame({"commune_code": ["ISL"], "value": [40.0]}, geometry=[box(9, 9, 10, 10)])
     units = pd.concat([units, island], ignore_index=True)
     for function in (hs.gi_star, hs.local_moran):
-        result = function(units, permutations=99)
+        result = function(units)
         row = result.iloc[-1]
         assert row["hotspot_class"] == "no neighbours" and row["neighbours"] == 0
         assert np.isnan(row["z_score"]) and np.isnan(row["p_value"]) and np.isnan(row["p_fdr"])
@@ -118,25 +125,25 @@ def test_the_islands_value_still_counts_in_the_mean_and_variance():
     adjacency = np.zeros((17, 17))
     adjacency[:16, :16] = queen_adjacency(4)
     expected = gi_star_numpy(units["value"], adjacency)[:16]
-    assert np.allclose(hs.gi_star(units, permutations=99)["z_score"][:16], expected)
+    assert np.allclose(hs.gi_star(units)["z_score"][:16], expected)
 
 
 def test_a_fixed_seed_gives_identical_p_values_and_another_seed_different_ones():
     units = lattice(5, np.random.default_rng(1).poisson(2, 25))
-    first = hs.gi_star(units, seed=11)["p_value"]
-    assert first.equals(hs.gi_star(units, seed=11)["p_value"])
-    assert not first.equals(hs.gi_star(units, seed=12)["p_value"])
+    first = hs.gi_star(units, inference="permutation", seed=11)["p_value"]
+    assert first.equals(hs.gi_star(units, inference="permutation", seed=11)["p_value"])
+    assert not first.equals(hs.gi_star(units, inference="permutation", seed=12)["p_value"])
     np.random.seed(5)
     before = np.random.random()
     np.random.seed(5)
-    hs.gi_star(units, seed=11)
+    hs.gi_star(units, inference="permutation", seed=11)
     assert np.random.random() == before  # esda's seeding does not leak into numpy's global state
 
 
 def test_rates_leave_out_units_without_a_denominator():
     units = lattice(4, np.arange(16) + 1)
     units["establishments"] = [0, 2] * 8
-    result = hs.gi_star(units, denominator_column="establishments", permutations=99)
+    result = hs.gi_star(units, denominator_column="establishments")
     assert (result.loc[units["establishments"] == 0, "hotspot_class"] == "no denominator").all()
     assert result.loc[1, "value"] == pytest.approx(2 / 2)
     assert result.loc[0, ["value", "z_score"]].isna().all()
@@ -146,15 +153,19 @@ def test_rates_leave_out_units_without_a_denominator():
 def test_the_input_index_is_kept_and_the_parameters_recorded():
     units = lattice(5, block_values())
     units.index = [f"u{k}" for k in range(25)]
-    result = hs.gi_star(units, permutations=199, seed=7, period="2018", vintage="2010-02-06",
-                        as_of={"as_of": date(2026, 1, 2), "synthetic": True})
+    result = hs.gi_star(units, inference="permutation", permutations=1999, seed=7, period="2018",
+                        vintage="2010-02-06", as_of={"as_of": date(2026, 1, 2), "synthetic": True})
     assert list(result.index) == list(units.index)
     assert list(result.columns) == ["commune_code", "value", "neighbours", "z_score", "p_value",
                                     "p_fdr", "hotspot_class", "geometry"]
     p = result.attrs["parameters"]
-    assert (p.method, p.weights, p.permutations, p.seed, p.alpha, p.fdr, p.period, p.vintage,
-            p.as_of, p.synthetic) == ("gi_star", "queen contiguity, binary", 199, 7, 0.05, True,
-                                      "2018", "2010-02-06", "2026-01-02", True)
+    assert (p.method, p.weights, p.inference, p.permutations, p.seed, p.alpha, p.fdr, p.period,
+            p.vintage, p.as_of, p.synthetic) == ("gi_star", "queen contiguity, binary", "permutation",
+                                                 1999, 7, 0.05, True, "2018", "2010-02-06",
+                                                 "2026-01-02", True)
+    default = hs.gi_star(units).attrs["parameters"]
+    assert (default.inference, default.permutations, default.seed) == ("analytic", None, None)
+    assert default.p_value == "two-sided normal p-value of the analytic z-score"
     with pytest.raises(FrozenInstanceError):
         p.seed = 8
     assert units.columns.tolist() == ["commune_code", "geometry", "value"]  # input untouched
@@ -162,7 +173,13 @@ def test_the_input_index_is_kept_and_the_parameters_recorded():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"unit": "district"}, "unit='district' is not allowed; use one of: 'commune', 'grid'"),
-    ({"permutations": 9}, "permutations=9 is too few"),
+    ({"inference": "permutation", "permutations": 9}, "permutations=9 is too few"),
+    ({"inference": "bootstrap"},
+     "inference='bootstrap' is not allowed; use one of: 'analytic', 'permutation'"),
+    ({"permutations": 999}, "permutations=999 applies to inference='permutation' only"),
+    # 16 units with FDR: the smallest pseudo p, 2/200, can never reach 0.05/16
+    ({"inference": "permutation", "permutations": 199},
+     "permutations=199 cannot find any hot or cold spot among 16 tests with the FDR correction"),
     ({"value_column": "nope"}, "units have no 'nope' column"),
 ])
 def test_bad_options_name_the_allowed_values(kwargs, message):
@@ -225,11 +242,36 @@ def test_two_sided_pseudo_p_values_count_ties_on_both_sides():
 def test_local_moran_finds_a_high_outlier_and_the_clusters():
     values = np.zeros(49)
     values[24] = 20.0  # one high unit in the middle of lows
-    result = hs.local_moran(lattice(7, values), fdr=False)
-    assert result.loc[24, "hotspot_class"] == "HL"
-    split = hs.local_moran(lattice(5, [9 if k % 5 < 2 else 0 for k in range(25)]), fdr=False)
-    assert split.loc[10, "hotspot_class"] == "HH" and split.loc[13, "hotspot_class"] == "LL"
-    assert set(split["hotspot_class"]) <= {"HH", "LL", "HL", "LH", "not significant"}
+    for inference in ("analytic", "permutation"):
+        result = hs.local_moran(lattice(7, values), fdr=False, inference=inference)
+        assert result.loc[24, "hotspot_class"] == "HL" and result.loc[24, "z_score"] < 0
+        split = hs.local_moran(lattice(5, [9 if k % 5 < 2 else 0 for k in range(25)]), fdr=False,
+                               inference=inference)
+        assert split.loc[10, "hotspot_class"] == "HH" and split.loc[13, "hotspot_class"] == "LL"
+        assert set(split["hotspot_class"]) <= {"HH", "LL", "HL", "LH", "not significant"}
+        assert np.allclose(split["p_value"], normal_p(split["z_score"]))
+
+
+def test_local_morans_analytic_moments_are_those_of_random_permutations_of_all_values():
+    from geo.hotspots.inference import moran_local_moments
+    from geo.hotspots.weights import distance_band_graph
+
+    rng = np.random.default_rng(1)
+    graph = distance_band_graph(rng.uniform(0, 10, (30, 2)), 2.5)
+    y, n = rng.poisson(3, 30).astype(float), 30
+    w = graph.sparse.toarray()
+    sums = w.sum(axis=1, keepdims=True)
+    w = np.divide(w, sums, out=np.zeros_like(w), where=sums > 0)
+
+    def local_i(values):  # esda's scaling: (n - 1) z_i Σ w_ij z_j / Σ z²
+        z = values - values.mean()
+        return (n - 1) * z * (w @ z) / (z @ z)
+
+    simulated = np.array([local_i(rng.permutation(y)) for _ in range(40_000)])
+    expected, variance = moran_local_moments(y, graph)
+    has = graph.cardinalities.to_numpy() > 0
+    assert np.allclose(expected[has], simulated.mean(axis=0)[has], atol=0.01)
+    assert np.allclose(variance[has], simulated.var(axis=0)[has], rtol=0.05)
 
 
 # ---------------------------------------------------------------- grids, counts, weights
@@ -237,18 +279,61 @@ def test_local_moran_finds_a_high_outlier_and_the_clusters():
 
 def test_square_grid_cells_are_aligned_and_named_by_their_corner():
     area = gpd.GeoSeries([box(150, 250, 2150, 1250)], crs=WORK_CRS)
-    cells = hs.make_grid(area, cell_size=1000)
+    cells = hs.make_grid(area, cell_size=1000, min_inside=0)
     assert cells["cell_id"].tolist() == ["1000mE0N0", "1000mE1000N0", "1000mE2000N0",
                                          "1000mE0N1000", "1000mE1000N1000", "1000mE2000N1000"]
-    assert cells.crs.equals(WORK_CRS) and (cells.area == 1e6).all()
+    assert cells["inside_share"].tolist() == pytest.approx([0.6375, 0.75, 0.1125, 0.2125, 0.25, 0.0375])
+    assert cells.crs.equals(WORK_CRS) and np.allclose(cells.area, cells["inside_share"] * 1e6)
+    assert hs.make_grid(area, cell_size=1000)["cell_id"].tolist() == ["1000mE0N0", "1000mE1000N0"]
+
+
+def l_shape():
+    """An L: a 3.4 km × 1 km bar along the x axis and a 1 km × 2.6 km bar up the y axis."""
+    return gpd.GeoSeries([shapely.union(box(0, 0, 3400, 1000), box(0, 0, 1000, 2600))], crs=WORK_CRS)
+
+
+def test_cells_mostly_outside_the_study_area_are_dropped_and_the_rest_clipped():
+    # On the 1 km lattice: 3 whole cells along the bottom and 1 up the side; the cell at
+    # E3000 is 40 % inside (dropped), the one at N2000 60 % (kept, clipped); the cells at
+    # E1000N1000, E2000N1000, E3000N1000 and E1000N2000 only touch the L.
+    cells = hs.make_grid(l_shape(), cell_size=1000)
+    assert sorted(cells["cell_id"]) == sorted(["1000mE0N0", "1000mE1000N0", "1000mE2000N0",
+                                               "1000mE0N1000", "1000mE0N2000"])
+    shares = dict(zip(cells["cell_id"], cells["inside_share"], strict=True))
+    assert shares["1000mE0N2000"] == pytest.approx(0.6) and sum(shares.values()) == pytest.approx(4.6)
+    assert cells.geometry.within(l_shape().iloc[0].buffer(1e-6)).all()
+    assert cells.area.sum() == pytest.approx(4.6e6)
+    assert cells.attrs["min_inside"] == 0.5
+    assert len(hs.make_grid(l_shape(), cell_size=1000, min_inside=0.3)) == 6  # E3000 comes back
+    assert len(hs.make_grid(l_shape(), cell_size=1000, min_inside=0)) == 6  # touching cells never
+    # Records in the dropped cell are unplaced, not counted in a neighbour.
+    points = gpd.GeoDataFrame(geometry=[Point(3200, 500), Point(500, 2300), Point(500, 500)],
+                              crs=WORK_CRS)
+    counts, unplaced = hs.count_records(points, cells, unit="grid")
+    assert counts.sum() == 2 and unplaced == 1
+    with pytest.raises(HotspotError, match="min_inside=2"):
+        hs.make_grid(l_shape(), cell_size=1000, min_inside=2)
+
+
+def test_clipped_cells_keep_the_lattice_neighbourhood_of_their_whole_cells():
+    from geo.hotspots.grid import cell_centres
+
+    for shape in ("square", "hex"):
+        cells = hs.make_grid(l_shape(), cell_size=1000, shape=shape, min_inside=0)
+        whole = hs.make_grid(gpd.GeoSeries([box(-3000, -3000, 7000, 7000)], crs=WORK_CRS),
+                             cell_size=1000, shape=shape).set_index("cell_id")
+        expected = shapely.get_coordinates(whole.loc[cells["cell_id"]].centroid)
+        assert np.allclose(cell_centres(cells.geometry.values, 1000, shape), expected)
 
 
 def test_hexagons_tile_the_plane_with_neighbours_one_cell_size_apart():
     area = gpd.GeoSeries([box(0, 0, 6000, 5000)], crs=WORK_CRS)
-    cells = hs.make_grid(area, cell_size=1000, shape="hex")
+    cells = hs.make_grid(area, cell_size=1000, shape="hex", min_inside=0)
     assert cells.geometry.union_all().area == pytest.approx(cells.area.sum())  # no overlap
-    assert area.iloc[0].difference(cells.geometry.union_all()).area == 0  # no gap
-    centres = shapely.get_coordinates(cells.centroid)
+    assert area.iloc[0].difference(cells.geometry.union_all()).area == pytest.approx(0)  # no gap
+    from geo.hotspots.grid import cell_centres
+
+    centres = cell_centres(cells.geometry.values, 1000, "hex")
     distances = np.hypot(*(centres[:, None, :] - centres[None, :, :]).transpose(2, 0, 1))
     nearest = np.sort(distances, axis=1)[:, 1]
     assert nearest == pytest.approx(np.full(len(cells), 1000.0))
@@ -403,7 +488,7 @@ TRAJECTORIES = {
     "diminishing hot spot": rising(4.7, 2.0),
     "oscillating hot spot": [N, C, N, H, N, N, N, N, N, H],
     "historical hot spot": [*rising(4.7, 2.3, n=9), N],
-    "sporadic hot spot": [H, N, N, H, N, N, N, N, N, N],
+    "sporadic hot spot": [H, N, N, H, N, N, N, N, N, H],
     "no pattern detected": [H, C, N, N, N, N, N, N, N, N],
 }
 
@@ -453,7 +538,7 @@ def test_emerging_hot_spots_from_counts(extra, category):
 
 def test_space_time_bins_use_the_previous_step_and_fdr_within_each_step():
     units, cube = count_cube(np.r_[np.zeros(9), 15.0])
-    bins = hs.space_time_gi_star(units, cube, permutations=199)
+    bins = hs.space_time_gi_star(units, cube)
     assert bins.shape == (490, 6) and bins.index.names == [None, "step"]
     last = bins.xs("2019-10", level="step")
     assert last.loc[24, "z_score"] > 3
@@ -492,13 +577,14 @@ def test_cli_gi_on_communes_writes_one_gpkg_layer_with_its_parameters(db_url, lo
     summary = json.loads(result.stdout)
     assert set(summary) == {"n_units", "classes", "parameters", "unplaced_records", "out", "layer"}
     assert summary["n_units"] == 171 and sum(summary["classes"].values()) == 171
-    assert summary["parameters"]["permutations"] == 999 and summary["parameters"]["synthetic"] is True
+    assert summary["parameters"]["inference"] == "analytic" and summary["parameters"]["synthetic"] is True
+    assert summary["parameters"]["permutations"] is None
     info = ogrinfo(out)
     assert "Layer name: gi_star_commune" in info and "Feature Count: 171" in info
     for field in ("commune_code: String", "name: String", "value: Real", "z_score: Real",
                   "p_value: Real", "p_fdr: Real", "hotspot_class: String"):
         assert field in info
-    for entry in ("method=gi_star", "weights=queen contiguity, binary", "permutations=999", "seed=2016",
+    for entry in ("method=gi_star", "weights=queen contiguity, binary", "inference=analytic",
                   "alpha=0.05", "fdr=true", "period=2018", "vintage=2010-02-06", "synthetic=true"):
         assert f"  {entry}\n" in info
     assert re.search(r"  as_of=\d{4}-\d\d-\d\dT", info)
@@ -513,7 +599,7 @@ def test_cli_gi_on_communes_writes_one_gpkg_layer_with_its_parameters(db_url, lo
 @pytest.mark.postgis
 def test_cli_emerging_over_quarters_and_its_errors(db_url, loaded):
     result = run_hotspots(db_url, "--period", "2016/2019", "--method", "emerging", "--step", "quarter",
-                          "--permutations", "199", "--json")
+                          "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert sum(summary["classes"].values()) == 171
@@ -523,6 +609,10 @@ def test_cli_emerging_over_quarters_and_its_errors(db_url, loaded):
     assert bad.exit_code == 2 and "--unit grid" in bad.output
     grid_only = run_hotspots(db_url, "--period", "2018", "--cell-size", "1000")
     assert grid_only.exit_code == 2 and "--cell-size apply to grid cells" in grid_only.output
+    few = run_hotspots(db_url, "--period", "2018", "--inference", "permutation", "--permutations", "999")
+    assert few.exit_code == 1 and "use at least 6839" in few.output  # 171 communes, FDR
+    stray = run_hotspots(db_url, "--period", "2018", "--permutations", "9999")
+    assert stray.exit_code == 1 and "applies to inference='permutation' only" in stray.output
     unknown = run_hotspots(db_url, "--period", "2018", "--vintage", "1999-01-01")
     assert unknown.exit_code == 1 and "not loaded" in unknown.output
 
@@ -541,3 +631,42 @@ def test_categories_are_exclusive_oscillating_and_historical_are_not_shadowed():
     assert classify_trajectory(z, p) == "historical hot spot"
     # the same nine hot steps ending hot: persistent
     assert classify_trajectory([0.2] + [hot_z] * 9, [n_sig] + [0.001] * 9) == "persistent hot spot"
+
+
+def series(pattern):
+    """Bins from a string: H hot, C cold, . plain (z, p as H, C and N above)."""
+    z, p = zip(*({"H": H, "C": C, ".": N}[c] for c in pattern), strict=True)
+    return z, p
+
+
+@pytest.mark.parametrize(("pattern", "pro", "arcmap"), [
+    ("H..H.....H", "sporadic hot spot", "sporadic hot spot"),        # on-again, off-again, hot at the end
+    ("H..H......", "no pattern detected", "sporadic hot spot"),      # Pro: the final step must be hot
+    (".........H", "new hot spot", "new hot spot"),                  # hot only at the end
+    ("H........H", "sporadic hot spot", "sporadic hot spot"),        # one earlier hot step: not new
+    (".......HHH", "consecutive hot spot", "consecutive hot spot"),  # one final run
+    ("H......HHH", "sporadic hot spot", "sporadic hot spot"),        # a hot step before the run
+    ("HHH.HHHHHH", "persistent hot spot", "persistent hot spot"),    # 9 of 10 hot: 90 %, no trend
+    ("HH..HHHHHH", "sporadic hot spot", "sporadic hot spot"),        # 8 of 10: below 90 %
+    ("HHHHHHHHH.", "historical hot spot", "historical hot spot"),    # 90 % hot, not at the end
+    ("HHHHHHHH..", "no pattern detected", "sporadic hot spot"),      # 80 %, not at the end
+    ("C..H.....H", "oscillating hot spot", "oscillating hot spot"),  # a cold step: never sporadic
+    ("H..H...C..", "no pattern detected", "no pattern detected"),
+    ("C..C.....C", "sporadic cold spot", "sporadic cold spot"),
+    ("C..C......", "no pattern detected", "sporadic cold spot"),
+])
+def test_sporadic_follows_arcgis_pro_by_default_and_arcmap_on_request(pattern, pro, arcmap):
+    z, p = series(pattern)
+    assert hs.classify_trajectory(z, p) == pro
+    assert hs.classify_trajectory(z, p, sporadic_rule="arcmap") == arcmap
+
+
+def test_the_sporadic_rule_is_recorded_and_checked():
+    units, cube = count_cube(np.r_[0, 10, 0, 0, 10, 0, 0, 10, 0, 0.0])
+    pro = hs.emerging_hotspots(units, cube, fdr=False)
+    arcmap = hs.emerging_hotspots(units, cube, fdr=False, sporadic_rule="arcmap")
+    assert pro.attrs["parameters"].sporadic_rule == "pro"
+    assert arcmap.attrs["parameters"].sporadic_rule == "arcmap"
+    assert arcmap.loc[24, "category"] == "sporadic hot spot" != pro.loc[24, "category"]
+    with pytest.raises(HotspotError, match="sporadic_rule='esri' is not allowed"):
+        hs.classify_trajectory([1.0] * 3, [0.5] * 3, sporadic_rule="esri")

@@ -13,7 +13,7 @@ import pandas as pd
 from flask import current_app
 
 from geo.hotspots import class_order, default_bandwidth, density_contours, kernel_density
-from geo.hotspots.options import DEFAULT_ALPHA, DEFAULT_PERMUTATIONS, DEFAULT_SEED
+from geo.hotspots.options import DEFAULT_ALPHA, DEFAULT_INFERENCE, DEFAULT_SEED
 from geo.periods import Period
 from geo.settings import WORK_CRS
 from webapp.commands.hotspots import analyse, read_inputs
@@ -85,9 +85,9 @@ def hotspot_payload(req: MapRequest, *, method: str, unit: str, fdr: bool) -> di
     window = _window(req, method)
     vintage, communes, incidents, as_of = _inputs(req, window)
     step = "month" if window.kind == "month" else "quarter"
-    options = {"method": method, "unit": unit, "permutations": DEFAULT_PERMUTATIONS, "seed": DEFAULT_SEED,
-               "alpha": DEFAULT_ALPHA, "fdr": fdr, "distance_band": None, "cell_size": None,
-               "shape": "square", "step": step, "time_lag": 1}
+    options = {"method": method, "unit": unit, "inference": DEFAULT_INFERENCE, "permutations": None,
+               "seed": DEFAULT_SEED, "alpha": DEFAULT_ALPHA, "fdr": fdr, "distance_band": None,
+               "cell_size": None, "shape": "square", "step": step, "time_lag": 1}
     key = ("hotspots", method, unit, window.label, vintage, req.selection.vintage["import_batch_id"], fdr,
            req.filters.incident_kinds, fingerprint(incidents))
     result, unplaced = cached(key, lambda: analyse(options, window, vintage, communes, incidents, as_of))

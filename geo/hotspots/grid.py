@@ -6,6 +6,13 @@ manner of the INSPIRE/EEA reference grids: ``1000mE691000N1170000`` is the 1 km 
 south-west corner is at E 691000, N 1170000; hexagons are named by their centre,
 ``hex1000mE691500N1170866``. A hexagon's cell size is the distance between opposite sides,
 which is also the distance between neighbouring centres (ArcGIS's convention).
+
+Cells only partly inside the study area are clipped to it, and a cell with less than
+``min_inside`` (default half) of its area inside is dropped, so the grid does not analyse
+land outside the area as if it had no incidents (ArcGIS's Optimized Hot Spot Analysis keeps
+only the fishnet cells within its bounding polygon). Records in a dropped cell are counted as
+unplaced. Neighbourhoods keep using the centre of the whole cell (`cell_centres`), so the
+lattice stays regular along the boundary.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from geo.settings import WORK_CRS
 CellShape = Literal["square", "hex"]
 #: The most cells a grid may have; a finer grid needs an explicit, larger cell_size.
 MAX_CELLS = 200_000
+#: The share of a cell's area that must lie inside the study area for the cell to be kept.
+DEFAULT_MIN_INSIDE = 0.5
 
 
 def check_work_crs(frame: gpd.GeoSeries | gpd.GeoDataFrame, what: str) -> None:
@@ -87,8 +96,9 @@ def make_grid(
     cell_size: float | None = None,
     points: gpd.GeoSeries | gpd.GeoDataFrame | None = None,
     shape: CellShape = "square",
+    min_inside: float = DEFAULT_MIN_INSIDE,
 ) -> gpd.GeoDataFrame:
-    """Cells covering a study area: every cell that intersects one of ``extent_geoms``.
+    """Cells covering a study area, clipped to it; cells mostly outside it are dropped.
 
     Parameters
     ----------
@@ -100,35 +110,83 @@ def make_grid(
     points : GeoSeries or GeoDataFrame, optional
         The incidents that set the default cell size.
     shape : {"square", "hex"}, default "square"
+    min_inside : float, default 0.5
+        The share of a cell's area that must lie inside the study area; cells with less are
+        dropped (0 keeps every cell that overlaps the area). Kept cells are clipped to the area.
 
     Returns
     -------
     GeoDataFrame
-        ``cell_id`` and the cell polygons, in ``WORK_CRS``, ordered south to north then
-        west to east; ``attrs["cell_size"]`` and ``attrs["cell_shape"]`` record the choice.
+        ``cell_id``, ``inside_share`` (the share of the whole cell inside the area) and the
+        cell polygons clipped to the area, in ``WORK_CRS``, ordered south to north then west
+        to east; ``attrs`` record ``cell_size``, ``cell_shape`` and ``min_inside``.
 
     Examples
     --------
     >>> from shapely import box
     >>> area = gpd.GeoSeries([box(0, 0, 2500, 1500)], crs=WORK_CRS)
-    >>> cells = make_grid(area, cell_size=1000)
+    >>> cells = make_grid(area, cell_size=1000)  # the corner cell, a quarter inside, is dropped
     >>> len(cells), cells["cell_id"].iloc[0]
-    (6, '1000mE0N0')
-    >>> hexes = make_grid(area, cell_size=1000, shape="hex")
+    (5, '1000mE0N0')
+    >>> make_grid(area, cell_size=1000, min_inside=0)["inside_share"].tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
+    >>> hexes = make_grid(area, cell_size=1000, shape="hex", min_inside=0.99)
     >>> len(hexes), round(hexes.area.iloc[0])  # (√3/2)·1000² m²
-    (12, 866025)
+    (2, 866025)
     """
     check_choice("shape", shape, CellShape)
     check_work_crs(extent_geoms, "extent_geoms")
     size = _cell_size(extent_geoms, cell_size, points)
+    if not 0 <= min_inside <= 1:
+        raise HotspotError(f"min_inside={min_inside} must be a share between 0 and 1 (0.5 is the default)")
     area = shapely.union_all(extent_geoms.geometry.values)
     centres, polygons = (_squares if shape == "square" else _hexagons)(area.bounds, size)
     shapely.prepare(area)
-    keep = shapely.intersects(area, polygons)
-    cells = gpd.GeoDataFrame({"cell_id": _names(centres[keep], size, shape)},
-                             geometry=polygons[keep], crs=WORK_CRS)
-    cells.attrs.update(cell_size=size, cell_shape=shape)
+    touching = shapely.intersects(area, polygons)
+    clipped = shapely.intersection(polygons[touching], area)
+    share = shapely.area(clipped) / shapely.area(polygons[touching])
+    keep = (share > 0) & (share >= min_inside - 1e-9)
+    cells = gpd.GeoDataFrame({"cell_id": _names(centres[touching][keep], size, shape),
+                              "inside_share": share[keep]},
+                             geometry=_polygonal(clipped[keep]), crs=WORK_CRS)
+    cells.attrs.update(cell_size=size, cell_shape=shape, min_inside=float(min_inside))
     return cells
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of clipped cells (a clip can leave stray edges or points)."""
+    collections = shapely.get_type_id(geoms) == 7
+    if collections.any():
+        geoms = geoms.copy()
+        parts = [shapely.get_parts(g) for g in geoms[collections]]
+        geoms[collections] = [shapely.union_all(p[shapely.get_type_id(p) >= 3]) for p in parts]
+    return geoms
+
+
+def cell_centres(geoms, cell_size: float | None, cell_shape: str | None) -> np.ndarray:
+    """Centres of the whole cells that (clipped) ``geoms`` belong to, as an (n, 2) array.
+
+    A clipped cell's centroid lies inside its whole cell, whose centre is the nearest lattice
+    point. Without a known ``cell_size``/``cell_shape`` the centroids are returned.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> cell_centres([box(0, 0, 1000, 300), box(1000, 0, 2000, 1000)], 1000, "square").tolist()
+    [[500.0, 500.0], [1500.0, 500.0]]
+    """
+    xy = shapely.get_coordinates(shapely.centroid(np.asarray(geoms)))
+    if cell_size is None or cell_shape not in ("square", "hex"):
+        return xy
+    if cell_shape == "square":
+        return (np.floor(xy / cell_size) + 0.5) * cell_size
+    dx, dy = 1.5 * cell_size / np.sqrt(3.0), cell_size
+    candidates = []
+    for col in (np.floor(xy[:, 0] / dx), np.floor(xy[:, 0] / dx) + 1):
+        offset = np.where(col % 2 == 1, dy / 2.0, 0.0)
+        candidates.append(np.c_[col * dx, np.round((xy[:, 1] - offset) / dy) * dy + offset])
+    nearer = (((candidates[0] - xy) ** 2).sum(axis=1) <= ((candidates[1] - xy) ** 2).sum(axis=1))
+    return np.where(nearer[:, None], candidates[0], candidates[1])
 
 
 def _cell_size(extent_geoms, cell_size, points) -> float:

@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 
 from geo.errors import HotspotError
-from geo.hotspots.grid import CellShape, check_work_crs, make_grid
+from geo.hotspots.grid import CellShape, cell_centres, check_work_crs, make_grid
 from geo.hotspots.options import HotspotParameters, attach, check_choice, provenance
 
 Kernel = Literal["quartic", "gaussian"]
@@ -102,7 +102,8 @@ def kernel_density(
     points : GeoSeries or GeoDataFrame
         Incident points in ``WORK_CRS``; missing or empty geometries are skipped.
     extent : GeoSeries or GeoDataFrame
-        The study area in ``WORK_CRS`` (e.g. the communes): cells that intersect it are kept.
+        The study area in ``WORK_CRS`` (e.g. the communes): every cell that overlaps it is
+        kept, clipped to it; the density is that at the centre of the whole cell.
     cell_size, bandwidth : float, optional
         Metres; defaults as in the module docstring.
     kernel : {"quartic", "gaussian"}, default "quartic"
@@ -137,8 +138,8 @@ def kernel_density(
     if cell_size is None:
         x0, y0, x1, y1 = extent.total_bounds
         cell_size = float(np.ceil(min(x1 - x0, y1 - y0) / 250 / 10) * 10)
-    cells = make_grid(extent, cell_size=cell_size, shape=shape)
-    centres = shapely.get_coordinates(shapely.centroid(cells.geometry.values))
+    cells = make_grid(extent, cell_size=cell_size, shape=shape, min_inside=0.0)
+    centres = cell_centres(cells.geometry.values, float(cell_size), shape)
     density = _kernel_sum(centres, xy, kernel, float(bandwidth)) * 1e6 if len(xy) else np.zeros(len(cells))
     result = cells.assign(density=density)[["cell_id", "density", "geometry"]]
     parameters = HotspotParameters(

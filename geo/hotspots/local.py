@@ -16,16 +16,16 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo.errors import HotspotError
-from geo.hotspots import inference
-from geo.hotspots.grid import check_work_crs
+from geo.hotspots import inference as sig
+from geo.hotspots.grid import cell_centres, check_work_crs
 from geo.hotspots.options import (
     DEFAULT_ALPHA,
-    DEFAULT_PERMUTATIONS,
+    DEFAULT_INFERENCE,
     DEFAULT_SEED,
     HotspotParameters,
+    Inference,
     Unit,
     attach,
     check_inference,
@@ -36,7 +36,11 @@ from geo.hotspots.options import (
 from geo.hotspots.weights import contiguity_graph, distance_band_graph, select_distance_band
 
 MIN_UNITS = 5
-P_VALUE_TEXT = "two-sided pseudo p-value, conditional permutation"
+#: What ``p_value`` is, per inference (``z_score`` is always the z of that p, module docstring
+#: of ``geo.hotspots.inference``).
+P_VALUE_TEXT = {"analytic": "two-sided normal p-value of the analytic z-score",
+                "permutation": "two-sided pseudo p-value, conditional permutation; z_score is its "
+                               "normal equivalent"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def prepare(units: gpd.GeoDataFrame, *, unit: Unit, value_column: str,
         band, rule = None, None
     else:
         check_work_crs(units, "grid cells")
-        xy = shapely.get_coordinates(shapely.centroid(geoms))
+        xy = cell_centres(geoms, units.attrs.get("cell_size"), units.attrs.get("cell_shape"))
         band, rule = ((float(distance_band), "given") if distance_band is not None
                       else select_distance_band(xy, y))
         graph = distance_band_graph(xy, band)
@@ -133,12 +137,48 @@ def _result(units, hood, unit, columns: dict, parameters: HotspotParameters) -> 
 def _labels(hood: Neighbourhood, labels: np.ndarray) -> pd.Series:
     """Class labels for every input row, with the no-neighbour and no-denominator classes."""
     labels = np.asarray(labels, dtype=object)
-    labels[hood.islands] = inference.NO_NEIGHBOURS
-    return pd.Series(_spread(hood, labels, fill=inference.NO_DENOMINATOR), dtype="string")
+    labels[hood.islands] = sig.NO_NEIGHBOURS
+    return pd.Series(_spread(hood, labels, fill=sig.NO_DENOMINATOR), dtype="string")
+
+
+@dataclass(frozen=True)
+class Significance:
+    """How a local statistic is tested: inference, permutations (0: analytic), seed, alpha, FDR."""
+
+    inference: str
+    permutations: int
+    seed: int | None
+    alpha: float
+    fdr: bool
+
+
+def plan_significance(inference: str, permutations: int | None, seed: int, alpha: float, fdr: bool,
+              n_tests: int) -> Significance:
+    """Validate the inference options and fix the permutation count for ``n_tests`` tests.
+
+    Examples
+    --------
+    >>> plan_significance("analytic", None, 2016, 0.05, True, 171)
+    Significance(inference='analytic', permutations=0, seed=None, alpha=0.05, fdr=True)
+    >>> plan_significance("permutation", None, 2016, 0.05, True, 171).permutations
+    6999
+    """
+    check_inference(inference, permutations, alpha)
+    if inference == "analytic":
+        return Significance("analytic", 0, None, float(alpha), bool(fdr))
+    count = sig.permutations_for(n_tests, alpha=alpha, fdr=fdr, permutations=permutations)
+    return Significance("permutation", count, int(seed), float(alpha), bool(fdr))
+
+
+def significance_fields(test: Significance) -> dict:
+    """The `HotspotParameters` fields of ``test``."""
+    return {"inference": test.inference, "permutations": test.permutations or None,
+            "seed": test.seed, "p_value": P_VALUE_TEXT[test.inference], "alpha": test.alpha,
+            "fdr": test.fdr}
 
 
 def _parameters(method: str, unit: Unit, hood: Neighbourhood, units, value_column, denominator_column,
-                permutations, seed, alpha, fdr, period, vintage, as_of) -> HotspotParameters:
+                test: Significance, period, vintage, as_of) -> HotspotParameters:
     column = id_column(unit)
     islands = units[column].to_numpy()[hood.analysed][hood.islands]
     return HotspotParameters(
@@ -146,8 +186,8 @@ def _parameters(method: str, unit: Unit, hood: Neighbourhood, units, value_colum
         value=value_column if denominator_column is None else f"{value_column} per {denominator_column}",
         weights=hood.weights, distance_band_m=hood.distance_band_m, distance_rule=hood.distance_rule,
         cell_size_m=units.attrs.get("cell_size"), cell_shape=units.attrs.get("cell_shape"),
-        permutations=int(permutations), seed=int(seed), p_value=P_VALUE_TEXT, alpha=float(alpha),
-        fdr=bool(fdr), n_units=len(units), no_neighbours=tuple(str(c) for c in islands),
+        min_inside=units.attrs.get("min_inside"), **significance_fields(test),
+        n_units=len(units), no_neighbours=tuple(str(c) for c in islands),
         software=software_versions(), **provenance(period, vintage, as_of))
 
 
@@ -158,7 +198,8 @@ def gi_star(
     value_column: str = "value",
     denominator_column: str | None = None,
     distance_band: float | None = None,
-    permutations: int = DEFAULT_PERMUTATIONS,
+    inference: Inference = DEFAULT_INFERENCE,
+    permutations: int | None = None,
     seed: int = DEFAULT_SEED,
     alpha: float = DEFAULT_ALPHA,
     fdr: bool = True,
@@ -181,8 +222,15 @@ def gi_star(
         When given, the rate ``value / denominator`` (e.g. incidents per establishment).
     distance_band : float, optional
         Grid only, metres; by default chosen as Optimized Hot Spot Analysis does.
-    permutations, seed
-        Conditional permutations for the pseudo p-values, and their seed (reproducible).
+    inference : {"analytic", "permutation"}, default "analytic"
+        Analytic: the Gi* z-score and its normal p-value, as ArcGIS's Hot Spot Analysis and
+        Optimized Hot Spot Analysis. Permutation: conditional permutations (two-sided pseudo
+        p-values; ``z_score`` is then the normal equivalent of the pseudo p).
+    permutations : int, optional
+        Permutation inference only: how many. By default enough for the FDR correction
+        (``geo.hotspots.inference.permutations_for``); fewer than that are refused.
+    seed : int, default DEFAULT_SEED
+        Seed of the permutations (reproducible); not used by the analytic inference.
     alpha : float, default 0.05
         The weakest confidence bin reported: 0.05 gives "hot 99"/"hot 95"/"cold 95"/
         "cold 99"; 0.10 adds ArcGIS's 90 % bins.
@@ -194,10 +242,11 @@ def gi_star(
     Returns
     -------
     GeoDataFrame
-        Indexed like ``units``: the id column, ``value``, ``neighbours``, ``z_score``
-        (analytic Gi* z), ``p_value`` (two-sided pseudo p), ``p_fdr``, ``hotspot_class`` and
-        the geometry; ``attrs["parameters"]`` is a `HotspotParameters`. As in ArcGIS, z and p
-        never reflect the FDR correction; the class does when ``fdr`` is true.
+        Indexed like ``units``: the id column, ``value``, ``neighbours``, ``z_score``,
+        ``p_value`` (two-sided, ``2 (1 - Φ(|z|))``), ``p_fdr``, ``hotspot_class`` and the
+        geometry; ``attrs["parameters"]`` is a `HotspotParameters`. As in ArcGIS, z and p
+        never reflect the FDR correction; the class does when ``fdr`` is true, and is always
+        the sign of ``z_score`` with the strongest bin its p (or ``p_fdr``) meets.
 
     Examples
     --------
@@ -208,21 +257,21 @@ def gi_star(
     ...     "value": [10 if k in high else 1 for k in range(25)]}, geometry=cells)
     >>> result = gi_star(units)
     >>> result.loc[12, "hotspot_class"], round(float(result.loc[12, "z_score"]), 2)
-    ('hot 95', 4.9)
+    ('hot 99', 4.9)
     >>> result.loc[0, "hotspot_class"]
     'not significant'
     """
-    check_inference(permutations, alpha)
     hood = prepare(units, unit=unit, value_column=value_column,
                    denominator_column=denominator_column, distance_band=distance_band)
-    z, p = inference.run_g_local(hood.y, hood.graph, permutations=permutations, seed=seed)
+    test = plan_significance(inference, permutations, seed, alpha, fdr, int((~hood.islands).sum()))
+    z, p = sig.run_g_local(hood.y, hood.graph, permutations=test.permutations, seed=test.seed)
     z[hood.islands], p[hood.islands] = np.nan, np.nan
-    p_fdr = inference.benjamini_hochberg(p)
-    labels = inference.gi_classes(z, p_fdr if fdr else p, alpha=alpha)
+    p_fdr = sig.benjamini_hochberg(p)
+    labels = sig.gi_classes(z, p_fdr if fdr else p, alpha=alpha)
     columns = {"z_score": _spread(hood, z), "p_value": _spread(hood, p),
                "p_fdr": _spread(hood, p_fdr), "hotspot_class": _labels(hood, labels).to_numpy()}
-    parameters = _parameters("gi_star", unit, hood, units, value_column, denominator_column,
-                             permutations, seed, alpha, fdr, period, vintage, as_of)
+    parameters = _parameters("gi_star", unit, hood, units, value_column, denominator_column, test,
+                             period, vintage, as_of)
     return _result(units, hood, unit, columns, parameters)
 
 
@@ -233,7 +282,8 @@ def local_moran(
     value_column: str = "value",
     denominator_column: str | None = None,
     distance_band: float | None = None,
-    permutations: int = DEFAULT_PERMUTATIONS,
+    inference: Inference = DEFAULT_INFERENCE,
+    permutations: int | None = None,
     seed: int = DEFAULT_SEED,
     alpha: float = DEFAULT_ALPHA,
     fdr: bool = True,
@@ -249,10 +299,12 @@ def local_moran(
     -------
     GeoDataFrame
         Indexed like ``units``: the id column, ``value``, ``neighbours``, ``local_i``,
-        ``z_score`` (I standardised by its permutation mean and standard deviation),
-        ``p_value``, ``p_fdr`` and ``hotspot_class``: "HH" (high among high), "LL", "HL"
-        (high outlier among low), "LH", or "not significant" when the p-value (``p_fdr``
-        if ``fdr``) exceeds ``alpha``; plus "no neighbours" / "no denominator".
+        ``z_score`` (analytic: I standardised by its expectation and variance under
+        randomisation, as ArcGIS's Cluster and Outlier Analysis; permutation: the normal
+        equivalent of the pseudo p), ``p_value`` (two-sided, of that z), ``p_fdr`` and
+        ``hotspot_class``: "HH" (high among high), "LL", "HL" (high outlier among low), "LH",
+        or "not significant" when the p-value (``p_fdr`` if ``fdr``) exceeds ``alpha``; plus
+        "no neighbours" / "no denominator".
 
     Examples
     --------
@@ -263,19 +315,19 @@ def local_moran(
     >>> local_moran(units, fdr=False).loc[[10, 13], "hotspot_class"].tolist()
     ['HH', 'LL']
     """
-    check_inference(permutations, alpha)
     hood = prepare(units, unit=unit, value_column=value_column,
                    denominator_column=denominator_column, distance_band=distance_band)
-    local_i, z, p, quadrant = inference.run_moran_local(hood.y, hood.graph,
-                                                        permutations=permutations, seed=seed)
+    test = plan_significance(inference, permutations, seed, alpha, fdr, int((~hood.islands).sum()))
+    local_i, z, p, quadrant = sig.run_moran_local(hood.y, hood.graph,
+                                                  permutations=test.permutations, seed=test.seed)
     local_i[hood.islands], z[hood.islands], p[hood.islands] = np.nan, np.nan, np.nan
-    p_fdr = inference.benjamini_hochberg(p)
+    p_fdr = sig.benjamini_hochberg(p)
     decide = p_fdr if fdr else p
-    labels = np.where(decide <= alpha, pd.Series(quadrant).map(inference.QUADRANTS).to_numpy(),
-                      inference.NOT_SIGNIFICANT)
+    labels = np.where(decide <= alpha, pd.Series(quadrant).map(sig.QUADRANTS).to_numpy(),
+                      sig.NOT_SIGNIFICANT)
     columns = {"local_i": _spread(hood, local_i), "z_score": _spread(hood, z),
                "p_value": _spread(hood, p), "p_fdr": _spread(hood, p_fdr),
                "hotspot_class": _labels(hood, labels).to_numpy()}
-    parameters = _parameters("local_moran", unit, hood, units, value_column, denominator_column,
-                             permutations, seed, alpha, fdr, period, vintage, as_of)
+    parameters = _parameters("local_moran", unit, hood, units, value_column, denominator_column, test,
+                             period, vintage, as_of)
     return _result(units, hood, unit, columns, parameters)

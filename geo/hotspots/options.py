@@ -1,8 +1,8 @@
 """Options shared by every hotspot method, and the parameters record each result carries.
 
 Every analysis function takes its data positionally and these options by keyword, with the
-same names and defaults everywhere: ``unit="commune"``, ``permutations=999``,
-``seed=DEFAULT_SEED``, ``alpha=0.05``, ``fdr=True``, and the provenance ``period=``,
+same names and defaults everywhere: ``unit="commune"``, ``inference="analytic"``,
+``permutations=None``, ``seed=DEFAULT_SEED``, ``alpha=0.05``, ``fdr=True``, and the provenance ``period=``,
 ``vintage=``, ``as_of=`` that are only recorded. The record is a frozen
 `HotspotParameters`, attached to each result as ``result.attrs["parameters"]``.
 """
@@ -20,13 +20,19 @@ import pandas as pd
 from geo.errors import HotspotError
 
 Unit = Literal["commune", "grid"]
+#: How p-values are obtained: the normal approximation of the statistic's z-score (ArcGIS's Hot
+#: Spot Analysis and Optimized Hot Spot Analysis), or conditional permutations (esda, GeoDa).
+Inference = Literal["analytic", "permutation"]
 
 #: The identifier column of each kind of unit.
 ID_COLUMNS: dict[str, str] = {"commune": "commune_code", "grid": "cell_id"}
 
 #: The seed of every permutation test unless another is given (results are reproducible).
 DEFAULT_SEED = 2016
+DEFAULT_INFERENCE = "analytic"
+#: The fewest permutations a permutation test runs (when more are not needed for the FDR).
 DEFAULT_PERMUTATIONS = 999
+MIN_PERMUTATIONS = 99
 DEFAULT_ALPHA = 0.05
 
 
@@ -49,22 +55,37 @@ def check_choice(name: str, value, allowed) -> None:
         raise HotspotError(f"{name}={value!r} is not allowed; use one of: {listed}")
 
 
-def check_inference(permutations: int, alpha: float) -> None:
-    """Validate the permutation count and the significance level.
+def check_inference(inference: str, permutations: int | None, alpha: float) -> None:
+    """Validate the inference, the permutation count and the significance level.
+
+    ``permutations`` applies to ``inference="permutation"`` only (None: chosen for the number
+    of tests, see ``geo.hotspots.inference.permutations_for``).
 
     Examples
     --------
-    >>> check_inference(999, 0.05)
-    >>> check_inference(10, 0.05)
+    >>> check_inference("permutation", 999, 0.05)
+    >>> check_inference("analytic", None, 0.05)
+    >>> check_inference("permutation", 10, 0.05)
     Traceback (most recent call last):
     ...
     geo.errors.HotspotError: permutations=10 is too few: the smallest two-sided pseudo p-value \
-is 2/(permutations + 1); use at least 99 (999 is the default)
+is 2/(permutations + 1); use at least 99, or leave permutations unset
+    >>> check_inference("analytic", 999, 0.05)
+    Traceback (most recent call last):
+    ...
+    geo.errors.HotspotError: permutations=999 applies to inference='permutation' only; \
+the default inference='analytic' uses the normal approximation and draws nothing
     """
-    if int(permutations) != permutations or permutations < 99:
+    check_choice("inference", inference, Inference)
+    if permutations is not None and inference != "permutation":
+        raise HotspotError(f"permutations={permutations} applies to inference='permutation' only; "
+                           "the default inference='analytic' uses the normal approximation and "
+                           "draws nothing")
+    if permutations is not None and (int(permutations) != permutations
+                                     or permutations < MIN_PERMUTATIONS):
         raise HotspotError(
             f"permutations={permutations} is too few: the smallest two-sided pseudo p-value is "
-            "2/(permutations + 1); use at least 99 (999 is the default)")
+            f"2/(permutations + 1); use at least {MIN_PERMUTATIONS}, or leave permutations unset")
     if not 0 < alpha < 0.5:
         raise HotspotError(f"alpha={alpha} must lie between 0 and 0.5 (0.05 is the default)")
 
@@ -103,12 +124,15 @@ class HotspotParameters:
     distance_rule: str | None = None
     cell_size_m: float | None = None
     cell_shape: str | None = None
+    min_inside: float | None = None
+    inference: str | None = None
     permutations: int | None = None
     seed: int | None = None
     p_value: str | None = None
     alpha: float | None = DEFAULT_ALPHA
     fdr: bool | None = True
     time_lag: int | None = None
+    sporadic_rule: str | None = None
     steps: tuple[str, ...] | None = None
     kernel: str | None = None
     bandwidth_m: float | None = None

@@ -120,7 +120,9 @@ def status_section(b, lang: str) -> list:
 def hotspot_section(b, lang: str) -> list:
     """The Gi* map with the defaults of ``diaban hotspots`` and what they found."""
     p = b.hotspot["parameters"]
-    text = tr("brief_hotspot_text", lang, permutations=p["permutations"], seed=p["seed"],
+    inference = tr(f"brief_inference_{p['inference']}", lang, permutations=p["permutations"],
+                   seed=p["seed"])
+    text = tr("brief_hotspot_text", lang, inference=inference,
               alpha=format_number(p["alpha"], 2, lang=lang),
               fdr=tr("brief_true" if p["fdr"] else "brief_false", lang), significant=b.hotspot["significant"])
     smallest = tr("brief_hotspot_smallest", lang, p=format_number(b.hotspot["min_p"], 3, lang=lang),

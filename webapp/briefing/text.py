@@ -50,12 +50,16 @@ STRINGS = {
                            "Incidents per commune in the period (the web map's classes)"),
     "brief_hotspots": ("2. Điểm nóng (Getis-Ord Gi*)", "2. Hot spots (Getis-Ord Gi*)"),
     "brief_hotspot_map": ("Bản đồ điểm nóng vụ việc theo xã", "Map of incident hot spots by commune"),
-    "brief_hotspot_text": ("Gi* trên số vụ việc của từng xã, lân cận kiểu Queen, {permutations} hoán "
-                           "vị (seed {seed}), mức ý nghĩa {alpha}, hiệu chỉnh FDR: {fdr}. "
+    "brief_hotspot_text": ("Gi* trên số vụ việc của từng xã, lân cận kiểu Queen, {inference}, "
+                           "mức ý nghĩa {alpha}, hiệu chỉnh FDR: {fdr}. "
                            "{significant} xã có ý nghĩa thống kê.",
-                           "Gi* on each commune's incident count, Queen contiguity, {permutations} "
-                           "permutations (seed {seed}), alpha {alpha}, FDR correction: {fdr}. "
+                           "Gi* on each commune's incident count, Queen contiguity, {inference}, "
+                           "alpha {alpha}, FDR correction: {fdr}. "
                            "{significant} communes are significant."),
+    "brief_inference_analytic": ("giá trị p theo phân phối chuẩn của z (như ArcGIS)",
+                                 "p-values from the normal distribution of z (as ArcGIS)"),
+    "brief_inference_permutation": ("{permutations} hoán vị (seed {seed})",
+                                    "{permutations} permutations (seed {seed})"),
     "brief_targets": ("3. Tiến độ thực hiện chỉ tiêu kế hoạch", "3. Progress against the plan's targets"),
     "brief_targets_text": ("Kế hoạch: {plan}. Số liệu toàn tỉnh năm {year}; lũy kế từ {start}. "
                            "Chỉ tiêu tổng được coi là đúng tiến độ khi lũy kế đạt chỉ tiêu × số năm "

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from geo.errors import DiabanError
-from geo.hotspots.options import DEFAULT_ALPHA, DEFAULT_PERMUTATIONS, DEFAULT_SEED
+from geo.hotspots.options import DEFAULT_ALPHA, DEFAULT_INFERENCE, DEFAULT_SEED
 from webapp.commands import engine_for, print_json
 
 METHODS = {"gi": "gi_star", "lisa": "local_moran", "kde": "kernel_density",
@@ -58,7 +58,8 @@ def analyse(options: dict, window, vintage, communes, incidents, as_of):
 
     method, unit = options["method"], options["unit"]
     common = {"period": window, "vintage": vintage, "as_of": as_of}
-    tests = {"permutations": options["permutations"], "seed": options["seed"],
+    tests = {"inference": options["inference"], "permutations": options["permutations"],
+             "seed": options["seed"],
              "alpha": options["alpha"], "fdr": options["fdr"], "unit": unit,
              "distance_band": options["distance_band"], **common}
     points = incidents.to_crs(WORK_CRS)
@@ -126,8 +127,15 @@ def summary(result, unplaced: int, out: Path | None, layer: str | None) -> dict:
               help="Time step of --method emerging.")
 @click.option("--time-lag", type=int, default=1, show_default=True,
               help="Previous time steps in a space-time neighbourhood (emerging).")
-@click.option("--permutations", type=int, default=DEFAULT_PERMUTATIONS, show_default=True)
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--inference", type=click.Choice(["analytic", "permutation"]), default=DEFAULT_INFERENCE,
+              show_default=True,
+              help="analytic: normal p-values of the z-scores (ArcGIS Hot Spot Analysis); "
+                   "permutation: conditional permutation pseudo p-values.")
+@click.option("--permutations", type=int, default=None,
+              help="With --inference permutation: how many; default enough for the FDR correction "
+                   "(2 x units / alpha, at least 999); fewer are refused.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+              help="Seed of the permutations (--inference permutation).")
 @click.option("--alpha", type=float, default=DEFAULT_ALPHA, show_default=True)
 @click.option("--fdr/--no-fdr", default=True, show_default=True,
               help="Benjamini-Hochberg false discovery rate correction of the classes.")
