@@ -147,7 +147,8 @@ def targets_section(b, lang: str, public: bool) -> list:
            para(tr("brief_targets_text", lang, plan=plan["title"] if lang == "vi" else plan.get("title_en"),
                    year=t["year"], start=plan["start_year"], years=years))]
     if partial:
-        out.append(para(tr("brief_targets_to_date", lang, period=b.period.label, end=b.period.end.isoformat())))
+        out.append(para(tr("brief_targets_to_date", lang, period=b.period.label,
+                           end=b.period.end.isoformat())))
     if t["outside"]:
         out.append(para(tr("brief_targets_outside", lang, start=plan["start_year"], end=plan["end_year"])))
     out.append(table([tr(k, lang) for k in ("brief_target", "brief_goal", "brief_due", "brief_value",
