@@ -159,10 +159,10 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     for name, frame, id_col in (("sites", sites, "site_id"),
                                 ("establishments", establishments, "establishment_id"),
                                 ("inspections", inspections, "inspection_id")):
-        codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
-        kept = frame.assign(unit_code=codes)
+        unit_codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
+        kept = frame.assign(unit_code=unit_codes)
         placed[name] = kept if name == "sites" else pd.DataFrame(kept.drop(columns=frame.geometry.name))
-        unassigned[name] = frame.loc[codes.isna(), id_col].astype(int).tolist()
+        unassigned[name] = frame.loc[unit_codes.isna(), id_col].astype(int).tolist()
     return ClassificationInputs(
         units=pd.DataFrame(units[["unit_code", "name"]]).reset_index(drop=True),
         site_events=site_events,
