@@ -91,8 +91,9 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str, y
         What the record codes mean (``etl.vocabulary.act_codes()``); required for
         ``busted_cases`` and ``disguised_establishments``.
     period : Period, optional
-        A period inside a plan year: that year is measured up to the period's end only, later
-        years not at all, and its snapshot is the period's. Its convention wins.
+        A period inside a plan year: later years are not measured; a quarter, half-year or
+        nine months measures its year up to the period's end only, with the period's own
+        snapshot. Its convention wins.
     convention : {"calendar", "report_15_14"}, default "calendar"
         The windows of the years, and the only snapshots read.
 
@@ -142,11 +143,12 @@ def plan_windows(years, *, period: Period | None = None, convention: str = "cale
     """
     convention = period.convention if period is not None else convention
     windows = {int(y): parse_period(str(y), convention=convention) for y in years}
-    if period is None or period.kind == "year" or int(period.label[:4]) not in windows:
+    if period is None or int(period.label[:4]) not in windows:
         return windows
     year = int(period.label[:4])
     windows = {y: w for y, w in windows.items() if y <= year}
-    windows[year] = replace(period, start=windows[year].start)
+    if period.kind != "year":
+        windows[year] = replace(period, start=windows[year].start)
     return windows
 
 

@@ -40,7 +40,7 @@ def shown(frame: pd.DataFrame, columns, *, public: bool, lang: str) -> pd.DataFr
         values = out[column]
         if public:  # the export rule, applied column by column
             values = suppress_counts(values.to_frame("incidents"))["incidents"]
-        out[column] = [v if v == "<3" else format_number(None if pd.isna(v) else float(v), lang=lang)
+        out[column] = [v if isinstance(v, str) else format_number(None if pd.isna(v) else float(v), lang=lang)
                        for v in values.astype(object)]
     return out
 
