@@ -34,13 +34,17 @@ def shown(frame: pd.DataFrame, columns, *, public: bool, lang: str) -> pd.DataFr
     ['0', '<3', '<3', '1.234']
     >>> shown(pd.DataFrame({"n": [1, None]}), ["n"], public=False, lang="en")["n"].tolist()
     ['1', '–']
+    >>> missing = pd.DataFrame({"n": pd.array([5, None], dtype="Int64")})
+    >>> shown(missing, ["n"], public=True, lang="en")["n"].tolist()
+    ['5', '–']
     """
     out = frame.copy()
     for column in columns:
         values = out[column]
         if public:  # the export rule, applied column by column
             values = suppress_counts(values.to_frame("incidents"))["incidents"]
-        out[column] = [v if isinstance(v, str) else format_number(None if pd.isna(v) else float(v), lang=lang)
+        out[column] = [v if isinstance(v, str) and v == "<3"
+                       else format_number(None if pd.isna(v) else float(v), lang=lang)
                        for v in values.astype(object)]
     return out
 
