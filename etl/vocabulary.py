@@ -5,18 +5,23 @@ types, outcomes, team levels, site kinds, site events, yes/no). Labels match on 
 case, spacing, punctuation and tone placement ignored, diacritics kept. An *open* table (one with an
 ``unknown`` code) loads a label it does not list as that code, and the caller warns ``UNKNOWN_LABEL``;
 a closed table has no such code and the caller rejects the row.
+
+A table's ``properties`` say what its codes mean to the analyses (which incident kinds are
+prostitution, which outcomes are sanctions): :meth:`Vocabulary.having` reads one, and
+:func:`act_codes` bundles those the classification and the plan targets use.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from etl.errors import EtlError
 from etl.names import text_key
+from geo.classify import ActCodes
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary.toml")
 """The vocabulary file shipped with the package."""
@@ -35,6 +40,7 @@ class Vocabulary:
     name: str
     codes: dict[str, str]
     unknown: str | None
+    properties: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def code(self, label: str | None) -> str | None:
         """The code of ``label``; the ``unknown`` code for a label not listed; None for a blank one.
@@ -51,6 +57,26 @@ class Vocabulary:
         if not key:
             return None
         return self.codes.get(key, self.unknown)
+
+    def having(self, prop: str) -> frozenset[str]:
+        """The codes with property ``prop`` (the table's ``properties``).
+
+        Raises
+        ------
+        VocabularyError
+            When the table has no such property; the message lists the ones it has.
+
+        Examples
+        --------
+        >>> "vi_pham_dieu_kien_kinh_doanh" in vocabulary("violation_types").having("prostitution_related")
+        False
+        >>> sorted(vocabulary("inspection_outcomes").having("sanction"))
+        ['tam_dinh_chi', 'tuoc_giay_phep', 'xu_phat']
+        """
+        if prop not in self.properties:
+            raise VocabularyError(f"[{self.name}] has no property {prop!r}; it has "
+                                  f"{', '.join(sorted(self.properties)) or 'none'}")
+        return self.properties[prop]
 
     def knows(self, label: str) -> bool:
         """True when ``label`` is listed (not merely loaded as the ``unknown`` code)."""
@@ -127,5 +153,36 @@ def _load(path: str) -> dict[str, Vocabulary]:
                     raise VocabularyError(f"{path}: label {label!r} of [{name}] is listed under both "
                                           f"{codes[key]!r} and {code!r}; keep it under one code.")
                 codes[key] = code
-        tables[name] = Vocabulary(name, codes, table.get("unknown"))
+        tables[name] = Vocabulary(name, codes, table.get("unknown"),
+                                  _properties(path, name, table, set(codes.values())))
     return tables
+
+
+def _properties(path: str, name: str, table: dict, codes: set[str]) -> dict[str, frozenset[str]]:
+    """The ``properties`` of one table; each must list codes the table has."""
+    out = {}
+    for prop, listed in table.get("properties", {}).items():
+        unknown = sorted(set(listed) - codes)
+        if unknown:
+            raise VocabularyError(f"{path}: property {prop!r} of [{name}] lists {', '.join(unknown)}, which "
+                                  f"[{name}] has no labels for; use its codes ({', '.join(sorted(codes))}).")
+        out[prop] = frozenset(listed)
+    return out
+
+
+def act_codes(path: str | Path | None = None) -> ActCodes:
+    """The codes the classification and the plan targets read, from the vocabulary's properties.
+
+    Examples
+    --------
+    >>> codes = act_codes()
+    >>> "other" in codes.prostitution_kinds, "xu_phat" in codes.sanction_outcomes
+    (False, True)
+    """
+    return ActCodes(
+        prostitution_kinds=vocabulary("incident_kinds", path).having("prostitution_related"),
+        case_kinds=vocabulary("incident_kinds", path).having("buying_selling_case"),
+        prostitution_violations=vocabulary("violation_types", path).having("prostitution_related"),
+        busted_outcomes=vocabulary("incident_outcomes", path).having("busted"),
+        sanction_outcomes=vocabulary("inspection_outcomes", path).having("sanction"),
+    )

@@ -3,6 +3,12 @@
 Pure: frames in, a tidy frame out. The caller reads the yearly measured values per commune
 (``geo.store.targets.read_target_measures``) and the targets (``boundaries.targets``).
 
+A quarter, half-year or nine months is never judged against a year's quota: the caller
+measures the last year only up to the period's end and passes the share of that year
+elapsed; each row then says on which ``basis`` it is judged (:data:`BASES`): a total to date
+against the pro rata goal, a yearly duty pro rata, a share held at every period, or a
+reduction from the baseline year.
+
 A *measured* frame holds, per measure, year and commune, a ``numerator`` and (for shares) a
 ``denominator``; a row with no ``unit_code`` is a record that no commune took (it counts for
 the province, in no district). A *gaps* frame names the (measure, year) pairs with no data
@@ -19,6 +25,8 @@ import pandas as pd
 #: record is a zero; officer reports and snapshots: no, absence is missing data).
 MEASURES: dict[str, tuple[str, bool]] = {
     "incidents": ("count", True),
+    "busted_cases": ("count", True),
+    "disguised_establishments": ("count", True),
     "inspections": ("count", True),
     "report:people_reached": ("count", False),
     "report:vocational_support": ("count", False),
@@ -27,21 +35,30 @@ MEASURES: dict[str, tuple[str, bool]] = {
     "awareness_share": ("share", False),
     "inspected_share": ("share", False),
 }
-KINDS = ("cumulative", "share")
-COLUMNS = ["scope", "target_id", "year", "value", "cumulative", "target", "share_of_target",
-           "on_track", "note"]
+KINDS = ("cumulative", "share", "reduction")
+#: How a share target treats part of a year: "held" (the share must hold at any time, e.g.
+#: healthy communes) or "pro_rata" (a yearly duty: by the end of a quarter a quarter of it).
+PERIOD_RULES = ("held", "pro_rata")
+#: The basis each row is judged on: a plan total over whole years or to date (pro rata), a
+#: yearly share over the whole year or to date (pro rata), a share held, a reduction.
+BASES = ("cumulative", "cumulative_to_date", "year", "pro_rata", "held", "reduction")
+COLUMNS = ["scope", "target_id", "year", "value", "cumulative", "target", "due", "basis",
+           "share_of_target", "on_track", "note"]
 _EPS = 1e-9
 
 
 def track_targets(targets: pd.DataFrame, measured: pd.DataFrame, communes: pd.DataFrame, *,
-                  years, gaps: pd.DataFrame | None = None) -> pd.DataFrame:
+                  years, gaps: pd.DataFrame | None = None, through: int | None = None,
+                  elapsed: float = 1.0) -> pd.DataFrame:
     """Compute yearly and cumulative progress of each target for the province and each district.
 
     Parameters
     ----------
     targets : DataFrame
-        ``target_id, kind`` ("cumulative" or "share"), ``measure`` (a key of ``MEASURES``),
-        ``target`` (a count, or a share in 0–1) and optionally ``district_target``.
+        ``target_id, kind`` ("cumulative", "share" or "reduction"), ``measure`` (a key of
+        ``MEASURES``), ``target`` (a count, or a share in 0–1) and optionally
+        ``district_target``, ``period_rule`` (``PERIOD_RULES``, shares; default "held") and
+        ``baseline`` (the baseline year of a reduction; default the first plan year).
         Targets whose measure is not in ``MEASURES`` (e.g. ``"none"``) are left out.
     measured : DataFrame
         ``measure, year, unit_code, numerator, denominator`` (denominator NaN for counts).
@@ -52,6 +69,11 @@ def track_targets(targets: pd.DataFrame, measured: pd.DataFrame, communes: pd.Da
         running total reaches ``target × (y − first + 1) / len(years)``.
     gaps : DataFrame, optional
         ``measure, year, note``: no data at all; the value is NaN with the note.
+    through : int, optional
+        The last year shown (default the last plan year); later years are left out.
+    elapsed : float, default 1.0
+        The share of year ``through`` the measured values cover (0.25 for a first quarter):
+        its goals are pro rata, never a whole year's quota.
 
     Returns
     -------
@@ -76,12 +98,44 @@ def track_targets(targets: pd.DataFrame, measured: pd.DataFrame, communes: pd.Da
     0  2016        15.0    False
     1  2017        45.0     True
     """
-    wanted = targets[targets["measure"].isin(list(MEASURES))].reset_index(drop=True)
-    years = [int(y) for y in years]
+    wanted = _with_defaults(targets[targets["measure"].isin(list(MEASURES))].reset_index(drop=True), years)
+    plan = [int(y) for y in years]
+    shown = [y for y in plan if through is None or y <= through]
     scopes = ["province", *sorted(communes["district_code"].dropna().unique())]
-    values = _values(wanted, measured, communes, scopes, years, gaps)
-    values = _cumulate(values, wanted)
-    return _judge(values, wanted, years)[COLUMNS]
+    values = _values(wanted, measured, communes, scopes, shown, gaps)
+    values = _reduce(_cumulate(values, wanted), wanted, shown[-1], elapsed)
+    return _judge(values, wanted, plan, shown[-1], elapsed)[COLUMNS]
+
+
+def _with_defaults(targets: pd.DataFrame, years) -> pd.DataFrame:
+    """Targets with ``period_rule`` and ``baseline`` filled in."""
+    out = targets.copy()
+    rule = out["period_rule"] if "period_rule" in out else pd.Series(None, index=out.index, dtype=object)
+    out["period_rule"] = rule.where(rule.notna(), "held")
+    base = out["baseline"] if "baseline" in out else pd.Series(np.nan, index=out.index)
+    out["baseline"] = base.fillna(int(next(iter(years)))).astype(int)
+    return out
+
+
+def _reduce(values: pd.DataFrame, targets: pd.DataFrame, last: int, elapsed: float) -> pd.DataFrame:
+    """Turn the counts of reduction targets into the reduction from their baseline year.
+
+    A part-year count is annualised (divided by ``elapsed``) before it is compared.
+    """
+    out = values.copy()
+    meta = targets.set_index("target_id")
+    for target_id in targets.loc[targets["kind"] == "reduction", "target_id"]:
+        own = out["target_id"] == target_id
+        base_year = int(meta.at[target_id, "baseline"])
+        for scope in out.loc[own, "scope"].unique():
+            rows = own & (out["scope"] == scope)
+            base = out.loc[rows & (out["year"] == base_year), "value"]
+            base = float(base.iloc[0]) if len(base) else np.nan
+            counts = out.loc[rows, "value"] / np.where(out.loc[rows, "year"] == last, elapsed, 1.0)
+            out.loc[rows, "value"] = 1 - counts / base if base > 0 else np.nan
+            if not base > 0:
+                out.loc[rows, "note"] = f"no baseline count in {base_year}"
+    return out
 
 
 def _aggregate(measured: pd.DataFrame, communes: pd.DataFrame) -> pd.DataFrame:
@@ -129,8 +183,9 @@ def _cumulate(values: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _judge(values: pd.DataFrame, targets: pd.DataFrame, years: list[int]) -> pd.DataFrame:
-    """Attach the target of each scope, the share reached and whether it is on track."""
+def _judge(values: pd.DataFrame, targets: pd.DataFrame, years: list[int], last: int,
+           elapsed: float) -> pd.DataFrame:
+    """Attach the target of each scope, the goal due, its basis, the share reached and whether on track."""
     meta = targets.set_index("target_id")
     district_target = meta["district_target"] if "district_target" in meta else pd.Series(
         np.nan, index=meta.index)
@@ -138,15 +193,35 @@ def _judge(values: pd.DataFrame, targets: pd.DataFrame, years: list[int]) -> pd.
     is_province = out["scope"] == "province"
     out["target"] = np.where(is_province, out["target_id"].map(meta["target"]),
                              out["target_id"].map(district_target)).astype(float)
-    cumulative = out["target_id"].map(meta["kind"]) == "cumulative"
+    kind = out["target_id"].map(meta["kind"])
+    cumulative = kind == "cumulative"
     reached = out["cumulative"].where(cumulative, out["value"])
     out["share_of_target"] = reached / out["target"].where(out["target"] > 0)
-    elapsed = (out["year"] - years[0] + 1) / len(years)
-    due = out["target"] * elapsed.where(cumulative, 1.0)
+    fraction, out["basis"] = _basis(out, meta, years, last, elapsed)
+    out["due"] = out["target"] * fraction
     known = reached.notna() & out["target"].notna()
-    out["on_track"] = (reached + _EPS >= due).astype(object).where(known, None)
+    out["on_track"] = (reached + _EPS >= out["due"]).astype(object).where(known, None)
     out["scope_order"] = np.where(is_province, 0, 1)
     order = {t: i for i, t in enumerate(targets["target_id"])}
     out["target_order"] = out["target_id"].map(order)
     out = out.sort_values(["scope_order", "scope", "target_order", "year"], kind="stable")
     return out.reset_index(drop=True)
+
+
+def _basis(out: pd.DataFrame, meta: pd.DataFrame, years: list[int], last: int,
+           elapsed: float) -> tuple[pd.Series, pd.Series]:
+    """Per row: the fraction of the target due, and the basis it is judged on (``BASES``)."""
+    part = pd.Series(np.where(out["year"] == last, elapsed, 1.0), index=out.index)
+    partial = part < 1.0
+    kind = out["target_id"].map(meta["kind"])
+    rule = out["target_id"].map(meta["period_rule"])
+    base = out["target_id"].map(meta["baseline"])
+    cumulative = (out["year"] - years[0] + part) / len(years)
+    reduction = ((out["year"] - base - 1 + part) / (years[-1] - base).clip(lower=1)).clip(0, 1)
+    pro_rata = (kind == "share") & (rule == "pro_rata")
+    fraction = np.select([kind == "cumulative", kind == "reduction", pro_rata],
+                         [cumulative, reduction, part], 1.0)
+    basis = np.select([kind == "cumulative", kind == "reduction", pro_rata, kind == "share"],
+                      [np.where(partial, "cumulative_to_date", "cumulative"), "reduction",
+                       np.where(partial, "pro_rata", "year"), "held"], "held")
+    return pd.Series(fraction, index=out.index), pd.Series(basis, index=out.index)

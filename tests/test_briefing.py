@@ -75,6 +75,11 @@ def section(page_text: str, start: str, end: str) -> str:
     return page_text.split(start, 2)[-1].split(end)[0]
 
 
+def target_row(part: str, clause: str, next_clause: str) -> str:
+    """The text of one row of the targets table (it may wrap over several lines)."""
+    return part.split(clause, 1)[1].split(next_clause, 1)[0]
+
+
 def dotted(n: int) -> str:
     """A count as the Vietnamese pack prints it (1.600)."""
     return f"{n:,}".replace(",", ".")
@@ -144,8 +149,7 @@ def test_province_inspections_so_far_match_the_plan_table(texts, engine):
     done = sql(engine, "SELECT count(*) FROM inspection WHERE inspection_date >= '2016-01-01' "
                        "AND inspection_date < :e")[0]
     part = section(texts["vi"], "3. Tiến độ thực hiện chỉ tiêu kế hoạch", "4. Số liệu theo huyện")
-    line = next(line for line in part.splitlines() if "8.000 lượt" in line)
-    assert dotted(done) in line.split()
+    assert dotted(done) in target_row(part, "II.2.đ", "II.2.e").split()
 
 
 def test_status_changes_match_the_two_snapshots(texts, engine):
@@ -244,3 +248,18 @@ def test_a_bad_period_names_the_accepted_forms(db_url, loaded, tmp_path):
     result = run_cli(db_url, "report", "--period", "2018-13", "--out", str(tmp_path / "x.pdf"))
     assert result.exit_code != 0
     assert "2019-Q2" in result.output and not (tmp_path / "x.pdf").exists()
+
+
+def test_a_quarter_pack_shows_targets_to_date_and_how_each_is_measured(db_url, loaded, engine, tmp_path):
+    result = run_cli(db_url, "report", "--period", "2018-Q1", "--vintage", VINTAGE,
+                     "--out", str(tmp_path / "q1.pdf"))
+    assert result.exit_code == 0, result.output
+    page = run("pdftotext", "-layout", str(tmp_path / "q1.pdf"), "-")
+    part = section(page, "3. Tiến độ thực hiện chỉ tiêu kế hoạch", "4. Số liệu theo huyện")
+    assert "Kỳ 2018-Q1" in part and "không so với chỉ tiêu cả năm" in part
+    to_date = sql(engine, "SELECT count(*) FROM inspection WHERE inspection_date >= '2016-01-01' "
+                          "AND inspection_date < '2018-04-01'")[0]
+    row = target_row(part, "II.2.đ", "II.2.e").split()
+    assert dotted(to_date) in row  # cumulative to the quarter's end, not to the year's
+    assert dotted(round(8000 * (2 + 90 / 365) / 5)) in row  # the goal due, pro rata
+    assert "Cách tính" in part and "mỗi số hồ sơ vụ việc tính một lần" in " ".join(part.split())

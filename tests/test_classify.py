@@ -16,6 +16,7 @@ from shapely import Point, box
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from etl.vocabulary import act_codes, vocabulary
 from geo.classify import (
     RulesetError,
     UnknownRulesetError,
@@ -26,6 +27,7 @@ from geo.classify import (
     indicator,
     load_ruleset,
     parse_ruleset,
+    reactivation_evidence,
 )
 from geo.classify.indicators import INDICATORS, frame_for
 from geo.errors import PeriodError
@@ -36,12 +38,13 @@ from tests.conftest import run_cli
 
 RULES = load_ruleset()
 Y2018 = parse_period("2018")
+CODES = act_codes()
 
 
 # --- scenario builders --------------------------------------------------------------------
 
 def scenario(*, period="2018", reports=None, attest=None, sites=(), events=(), establishments=(),
-             inspections=(), evidence=None):
+             inspections=(), evidence=None, incidents=()):
     """One commune "A" that meets every criterion unless the arguments say otherwise.
 
     Sites may carry a ``geometry`` point in ``WORK_CRS`` metres; ``evidence`` is a frame from
@@ -67,7 +70,9 @@ def scenario(*, period="2018", reports=None, attest=None, sites=(), events=(), e
         evidence=base.evidence if evidence is None else evidence,
         site_events=pd.DataFrame(list(events), columns=base.site_events.columns),
         establishments=pd.DataFrame(list(establishments), columns=base.establishments.columns),
-        inspections=pd.DataFrame(list(inspections), columns=base.inspections.columns))
+        inspections=pd.DataFrame([{"violation_codes": [], **i} for i in inspections],
+                                 columns=base.inspections.columns),
+        incidents=pd.DataFrame(list(incidents), columns=base.incidents.columns), codes=CODES)
 
 
 def classify_one(inputs, period=Y2018, rules=RULES):
@@ -117,11 +122,62 @@ def test_a_sanctioned_establishment_fails_p2_and_leaves_reduced():
         establishments=[{"establishment_id": 1, "commitment_signed": True, "status": "active",
                          "unit_code": "A"}],
         inspections=[{"inspection_id": 70, "inspection_date": date(2018, 4, 2), "establishment_id": 1,
-                      "outcome": "tam_dinh_chi", "unit_code": "A"},
+                      "outcome": "tam_dinh_chi", "violation_codes": ["chua_mai_dam"], "unit_code": "A"},
                      {"inspection_id": 71, "inspection_date": date(2018, 9, 2), "establishment_id": 1,
-                      "outcome": "xu_phat", "unit_code": "A"}]))
+                      "outcome": "xu_phat", "violation_codes": ["loi_dung_kddv"], "unit_code": "A"}]))
     assert crit["P2"]["value"] == 1.0 and crit["P2"]["evidence"] == [70, 71]
     assert (row["status"], row["score"]) == ("reduced", 100.0)
+
+
+ONE_ESTABLISHMENT = [{"establishment_id": 1, "commitment_signed": True, "status": "active", "unit_code": "A"}]
+
+
+def test_a_sanction_for_a_licence_breach_alone_does_not_fail_p2():
+    # P2's text: sanctioned for prostitution-related acts; a missing labour contract is not one.
+    _, crit = classify_one(scenario(establishments=ONE_ESTABLISHMENT, inspections=[
+        {"inspection_id": 70, "inspection_date": date(2018, 4, 2), "establishment_id": 1,
+         "outcome": "xu_phat", "violation_codes": ["vi_pham_dieu_kien_kinh_doanh"], "unit_code": "A"},
+        {"inspection_id": 71, "inspection_date": date(2018, 5, 2), "establishment_id": 1,
+         "outcome": "xu_phat", "violation_codes": [], "unit_code": "A"}]))
+    assert (crit["P2"]["passed"], crit["P2"]["value"]) == (True, 0.0)
+
+
+def test_a_warning_is_a_sanction_form_and_fails_p2():
+    # Seed IV.2.e: "xử phạt ... theo các hình thức phạt cảnh cáo, phạt tiền".
+    outcome = vocabulary("inspection_outcomes").code("Phạt cảnh cáo")
+    assert outcome in CODES.sanction_outcomes
+    assert vocabulary("inspection_outcomes").code("Cảnh cáo") == outcome
+    assert vocabulary("incident_outcomes").code("Phạt cảnh cáo") in CODES.busted_outcomes
+    _, crit = classify_one(scenario(establishments=ONE_ESTABLISHMENT, inspections=[
+        {"inspection_id": 70, "inspection_date": date(2018, 4, 2), "establishment_id": 1, "outcome": outcome,
+         "violation_codes": ["mua_dam"], "unit_code": "A"}]))
+    assert crit["P2"]["passed"] is False
+
+
+def test_a_police_incident_at_an_establishment_fails_p2():
+    incident = {"incident_id": 801, "event_date": date(2018, 7, 1), "incident_kind": "chua_mai_dam",
+                "outcome": "khoi_to", "establishment_id": 1}
+    _, crit = classify_one(scenario(establishments=ONE_ESTABLISHMENT, incidents=[incident]))
+    assert (crit["P2"]["passed"], crit["P2"]["value"]) == (False, 1.0)
+    assert crit["P2"]["detail"] == {"establishment_ids": [1], "inspection_ids": [], "incident_ids": [801]}
+    # Not at an establishment, of another kind, or still pending: P2 holds.
+    for change in ({"establishment_id": None}, {"incident_kind": "other"}, {"outcome": "dang_xu_ly"}):
+        _, crit = classify_one(scenario(establishments=ONE_ESTABLISHMENT, incidents=[{**incident, **change}]))
+        assert crit["P2"]["passed"] is True, change
+
+
+def test_p3_evidence_is_prostitution_related_only():
+    found = gpd.GeoDataFrame({"inspection_id": [70, 71, 72], "inspection_date": [date(2018, 2, 1)] * 3,
+                              "establishment_id": [40, 40, 40],
+                              "outcome": ["xu_phat", "lap_bien_ban", "nhac_nho"],
+                              "violation_codes": [["vi_pham_dieu_kien_kinh_doanh"], [], ["ban_dam"]]},
+                             geometry=[None] * 3, crs=WORK_CRS)
+    incidents = gpd.GeoDataFrame({"incident_id": [5, 6], "event_date": [date(2018, 3, 1)] * 2,
+                                  "incident_kind": ["mua_ban_dam", "other"], "establishment_id": [40, 40]},
+                                 geometry=[None] * 2, crs=WORK_CRS)
+    evidence = reactivation_evidence(incidents, found, CODES)
+    assert sorted(zip(evidence["source"], evidence["record_id"], strict=True)) == [
+        ("incident", 5), ("inspection", 72)]
 
 
 def test_a_reactivated_site_fails_p3():
@@ -260,6 +316,21 @@ def test_shares_of_establishments_and_the_vacuous_case():
     assert classify_one(scenario())[1]["P4"]["value"] == 1.0  # no establishment: nothing unsigned
 
 
+def test_p5_is_a_yearly_duty_scaled_to_shorter_periods():
+    # II.1.c: 100 % inspected regularly (at least once a year). A quarter needs a quarter of it.
+    p5 = next(c for c in RULES.criteria if c.id == "P5")
+    assert (p5.threshold, p5.duty) == (1.0, "yearly") and "100%" in p5.text_vi
+    est = [{"establishment_id": i, "commitment_signed": True, "status": "active", "unit_code": "A"}
+           for i in range(1, 5)]
+    insp = [{"inspection_id": 1, "inspection_date": date(2018, 2, 1), "establishment_id": 1,
+             "outcome": "khong_vi_pham", "unit_code": "A"}]
+    _, quarter = classify_one(scenario(period="2018-Q1", establishments=est, inspections=insp),
+                              parse_period("2018-Q1"))
+    _, year = classify_one(scenario(establishments=est, inspections=insp))
+    assert quarter["P5"]["value"] == year["P5"]["value"] == 0.25
+    assert quarter["P5"]["passed"] is True and year["P5"]["passed"] is False
+
+
 def test_reports_inside_the_period_are_summed_and_a_longer_one_is_not_used():
     inputs = scenario(period="2018-H1")
     extra = inputs.reports.assign(period="2018-H2", report_id=inputs.reports["report_id"] + 100)
@@ -296,7 +367,7 @@ def test_records_are_placed_by_point_or_same_vintage_reference_else_unassigned()
     insp = gpd.GeoDataFrame({"inspection_id": [], "inspection_date": [], "establishment_id": [],
                              "outcome": [], "ref_unit_code": [], "ref_vintage": []}, geometry=[], crs=4326)
     inputs = build_inputs(units, vintage="v2", sites=sites, site_events=empty.site_events,
-                          establishments=est, inspections=insp,
+                          establishments=est, inspections=insp, codes=CODES,
                           reports=empty.reports.assign(vintage_id=[]),
                           attestations=empty.attestations)
     assert inputs.sites["unit_code"].tolist()[:2] == ["A", "B"]
@@ -512,7 +583,7 @@ def _take_snapshot(conn, label, vintage):
     from geo.store.classification import read_classification_inputs, read_time, write_snapshot
 
     period = parse_period(label)
-    inputs = read_classification_inputs(conn, period, vintage=vintage)
+    inputs = read_classification_inputs(conn, period, vintage=vintage, codes=CODES)
     results = classify_communes(inputs, RULES, period)
     return write_snapshot(conn, results, ruleset=RULES, period=period, vintage=vintage,
                           as_of=read_time(conn), created_by="test")

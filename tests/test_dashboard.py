@@ -125,6 +125,24 @@ def test_the_healthy_share_series_and_the_plan_targets_match_sql(analyst, engine
     assert "chart.umd.js" in page and "app/dashboard.js" in page
 
 
+def test_a_quarter_shows_its_year_to_date_against_pro_rata_goals_and_how_each_target_is_measured(
+        analyst, engine, snapshots):
+    page = analyst.get(f"/dashboard?period=2018-Q1&vintage={PLAN_VINTAGE}").text
+    with engine.connect() as conn:
+        to_date = conn.execute(text("SELECT count(*) FROM inspection WHERE inspection_date "
+                                    ">= '2016-01-01' AND inspection_date < '2018-04-01'")).scalar_one()
+    assert _target_cell(page, "inspections", 2018) == to_date > 0  # not the whole of 2018
+    row = re.search(r'<tr data-target="inspections">(.*?)</tr>', page, re.S).group(1)
+    assert 'data-year="2019"' not in row and 'data-basis="cumulative_to_date"' in row
+    due = float(re.search(r'data-due="([^"]*)"', row).group(1))
+    assert due == pytest.approx(8000 * (2 + 90 / 365) / 5)  # never a whole year's quota
+    cases = re.search(r'<tr data-target="cases_broken_up">(.*?)</tr>', page, re.S).group(1)
+    assert "Cách tính" in cases and "mỗi số hồ sơ vụ việc tính một lần" in cases
+    english = analyst.get(f"/dashboard?period=2018-Q1&vintage={PLAN_VINTAGE}&lang=en").text
+    assert "How measured" in english and "goal to date" in english
+    analyst.get(f"/dashboard?period=2018&vintage={PLAN_VINTAGE}&lang=vi")  # back to the default
+
+
 def test_the_page_states_period_vintage_as_of_and_loads_nothing_remote(analyst, snapshots):
     page = analyst.get(f"/dashboard?period=2018&vintage={PLAN_VINTAGE}").text
     meta = re.search(r'id="dash-meta">(.*?)</p>', page, re.S).group(1)

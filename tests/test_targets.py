@@ -14,6 +14,9 @@ from sqlalchemy import text
 
 from boundaries.province import load_province
 from boundaries.targets import load_targets
+from etl.vocabulary import act_codes
+from geo.periods import parse_period
+from geo.store.targets import read_target_measures
 from geo.targets import track_targets
 from webapp.commands.targets import targets as targets_command
 
@@ -128,6 +131,106 @@ def test_a_missing_year_stops_the_cumulative_total():
     assert np.isnan(_row(out, "D2", "edu", 2016).value)
 
 
+def test_cases_are_busted_cases_and_every_measured_target_says_how():
+    # II.2.a counts cases of buying and selling sex that were dealt with, not every incident row.
+    _, table = load_targets()
+    by_id = table.set_index("target_id")
+    assert by_id.at["cases_broken_up", "measure"] == "busted_cases"
+    measured = table[table["measure"] != "none"]
+    assert measured["how"].map(lambda h: isinstance(h, str) and len(h) > 20).all()
+    assert measured["how_en"].map(lambda h: isinstance(h, str) and len(h) > 20).all()
+    # "Giảm 80 %" is a reduction from the plan's start, configured in the file.
+    assert (by_id.at["disguised_establishments_reduced", "kind"],
+            by_id.at["disguised_establishments_reduced", "baseline"]) == ("reduction", 2016)
+
+
+def test_a_quarter_is_judged_to_date_against_pro_rata_goals():
+    targets = pd.DataFrame({"target_id": ["insp", "healthy", "inspected"],
+                            "kind": ["cumulative", "share", "share"],
+                            "measure": ["inspections", "healthy_share", "inspected_share"],
+                            "target": [100.0, 0.8, 1.0], "period_rule": ["pro_rata", "held", "pro_rata"]})
+    measured = pd.concat([
+        _counts([("inspections", 2016, "C1", 20.0), ("inspections", 2017, "C1", 20.0),
+                 ("inspections", 2018, "C1", 6.0)]),
+        pd.DataFrame({"measure": "healthy_share", "year": 2018, "unit_code": ["C1", "C2", "C3"],
+                      "numerator": [1.0, 1.0, 0.0], "denominator": 1.0}),
+        pd.DataFrame({"measure": "inspected_share", "year": 2018, "unit_code": ["C1"],
+                      "numerator": [3.0], "denominator": [10.0]})], ignore_index=True)
+    out = track_targets(targets, measured, COMMUNES, years=YEARS, through=2018, elapsed=0.25)
+    assert out["year"].max() == 2018  # nothing after the period's year
+    insp = _row(out, "province", "insp", 2018)
+    # 46 to date against 100 × 2.25 / 5 = 45, not against a whole year's share (60).
+    assert (insp["cumulative"], insp["due"], insp["basis"], insp["on_track"]) == (
+        46.0, 45.0, "cumulative_to_date", True)
+    inspected = _row(out, "province", "inspected", 2018)
+    assert (inspected["due"], inspected["basis"], inspected["on_track"]) == (0.25, "pro_rata", True)
+    healthy = _row(out, "province", "healthy", 2018)
+    assert (healthy["due"], healthy["basis"], healthy["on_track"]) == (0.8, "held", False)
+    assert _row(out, "province", "insp", 2017)["basis"] == "cumulative"
+
+
+def test_a_reduction_is_measured_from_the_baseline_year():
+    targets = pd.DataFrame({"target_id": ["fewer"], "kind": ["reduction"], "target": [0.8],
+                            "measure": ["disguised_establishments"], "baseline": [2016]})
+    measured = _counts([("disguised_establishments", y, "C1", n)
+                        for y, n in ((2016, 50.0), (2017, 40.0), (2018, 30.0), (2019, 20.0), (2020, 10.0))])
+    out = track_targets(targets, measured, COMMUNES, years=YEARS)
+    got = {y: (round(_row(out, "province", "fewer", y)["value"], 3),
+               round(_row(out, "province", "fewer", y)["due"], 3)) for y in YEARS}
+    assert got == {2016: (0.0, 0.0), 2017: (0.2, 0.2), 2018: (0.4, 0.4), 2019: (0.6, 0.6), 2020: (0.8, 0.8)}
+    assert _row(out, "province", "fewer", 2020)["on_track"] is True
+    # A share of a year is annualised before it is compared: 6 in a quarter is 24 a year.
+    part = track_targets(targets, _counts([("disguised_establishments", 2016, "C1", 50.0),
+                                           ("disguised_establishments", 2017, "C1", 6.0)]),
+                         COMMUNES, years=YEARS, through=2017, elapsed=0.25)
+    assert round(_row(part, "province", "fewer", 2017)["value"], 3) == 0.52
+
+
+@pytest.mark.postgis
+def test_busted_cases_count_each_case_number_once_and_only_busted_cases(conn):
+    codes = act_codes()
+    def busted(year):
+        measured, _, _ = read_target_measures(conn, ["busted_cases"], vintage="2010-02-06", years=[year],
+                                              codes=codes)
+        return measured["numerator"].sum()
+    before = busted(2018)
+    unit = conn.execute(text("SELECT id FROM admin_unit WHERE vintage_id = '2010-02-06' "
+                             "AND level = 'commune' ORDER BY code LIMIT 1")).scalar_one()
+    rows = [("2018-03-01", "chua_mai_dam", "khoi_to", "a" * 64),   # one case, two records
+            ("2018-03-09", "chua_mai_dam", "khoi_to", "a" * 64),
+            ("2018-04-01", "mua_ban_dam", "dang_xu_ly", "b" * 64),  # still pending: not busted
+            ("2018-05-01", "thoat_y", "xu_phat_hanh_chinh", "c" * 64),  # not a case of buying or selling sex
+            ("2018-06-01", "ban_dam", "xu_phat_hanh_chinh", None)]   # no case number: its own case
+    for day, kind, outcome, ref in rows:
+        conn.execute(text("INSERT INTO incident (event_date, incident_kind, outcome, case_ref_hmac, unit_id, "
+                          "import_batch_id) VALUES (:d, :k, :o, :r, :u, (SELECT min(id) FROM import_batch))"),
+                     {"d": day, "k": kind, "o": outcome, "r": ref, "u": unit})
+    assert busted(2018) - before == 2
+    # The case first recorded in 2017 is not counted again in 2018.
+    conn.execute(text("INSERT INTO incident (event_date, incident_kind, outcome, case_ref_hmac, unit_id, "
+                      "import_batch_id) VALUES ('2017-12-20', 'chua_mai_dam', 'khoi_to', :r, :u, "
+                      "(SELECT min(id) FROM import_batch))"), {"r": "a" * 64, "u": unit})
+    assert busted(2018) - before == 1
+
+
+@pytest.mark.postgis
+def test_snapshots_of_another_convention_are_never_read(conn):
+    from geo.classify import classify_communes, load_ruleset
+    from geo.store.classification import read_classification_inputs, read_time, write_snapshot
+
+    period = parse_period("2019", convention="report_15_14")
+    rules = load_ruleset()
+    results = classify_communes(read_classification_inputs(conn, period, vintage="2010-02-06",
+                                                           codes=act_codes()), rules, period)
+    write_snapshot(conn, results, ruleset=rules, period=period, vintage="2010-02-06",
+                   as_of=read_time(conn), created_by="test")
+    calendar, gaps, _ = read_target_measures(conn, ["healthy_share"], vintage="2010-02-06", years=[2019])
+    assert calendar.empty and "calendar classification snapshot of 2019" in gaps["note"].iloc[0]
+    own, gaps, _ = read_target_measures(conn, ["healthy_share"], vintage="2010-02-06", years=[2019],
+                                        convention="report_15_14")
+    assert len(own) == len(results) and gaps.empty
+
+
 # --- the command on the demo data ---------------------------------------------------------
 
 @pytest.mark.postgis
@@ -150,6 +253,28 @@ def test_cli_json_matches_the_store(db_url, loaded, engine):
     healthy = [r for r in rows if r["target_id"] == "healthy_communes" and r["year"] == 2020]
     assert healthy and all(r["value"] is None and "diaban classify --period 2020" in r["note"]
                            for r in healthy)
+    # II.2.a: cases busted, fewer than all incident rows of the year.
+    cases = [r for r in rows if r["scope"] == "province" and r["target_id"] == "cases_broken_up"
+             and r["year"] == 2018]
+    with engine.connect() as conn:
+        incidents = conn.execute(text("SELECT count(*) FROM incident WHERE event_date >= '2018-01-01' "
+                                      "AND event_date < '2019-01-01'")).scalar_one()
+    assert 0 < cases[0]["value"] < incidents
+
+
+@pytest.mark.postgis
+def test_cli_for_a_quarter_shows_the_year_to_date_pro_rata(db_url, loaded, engine):
+    result = CliRunner().invoke(targets_command, ["--period", "2018-Q1", "--json"],
+                                env={"DATABASE_URL": db_url}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [r for r in json.loads(result.stdout)["rows"] if r["scope"] == "province"]
+    assert max(r["year"] for r in rows) == 2018
+    insp = next(r for r in rows if r["target_id"] == "inspections" and r["year"] == 2018)
+    with engine.connect() as conn:
+        q1 = conn.execute(text("SELECT count(*) FROM inspection WHERE inspection_date >= '2018-01-01' "
+                               "AND inspection_date < '2018-04-01'")).scalar_one()
+    assert insp["value"] == q1 and insp["basis"] == "cumulative_to_date"
+    assert insp["due"] == pytest.approx(8000 * (2 + 90 / 365) / 5)
 
 
 @pytest.mark.postgis

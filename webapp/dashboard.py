@@ -25,10 +25,17 @@ STRINGS = {
     "dash_end_exclusive": ("không gồm ngày cuối", "end exclusive"),
     "dash_targets": ("Chỉ tiêu kế hoạch và tiến độ", "Plan targets and progress"),
     "dash_targets_note": (
-        "Chỉ tiêu tổng: đạt tiến độ khi lũy kế ≥ chỉ tiêu × số năm đã qua / số năm kế hoạch; chỉ tiêu tỷ lệ: "
-        "đạt khi từng năm đạt. Tính trên ranh giới {vintage}.",
-        "Totals are on track when the running sum reaches target × elapsed years / plan years; shares when "
-        "each year meets them. Counted on the {vintage} boundaries."),
+        "Chỉ tiêu tổng: đạt tiến độ khi lũy kế ≥ chỉ tiêu × thời gian đã qua / thời gian kế hoạch; "
+        "chỉ tiêu tỷ lệ: đạt khi từng năm đạt. Kỳ quý, 6 tháng, 9 tháng: năm của kỳ tính từ đầu năm "
+        "đến hết kỳ, so với chỉ tiêu theo tỷ lệ thời gian, không bao giờ so với chỉ tiêu cả năm. "
+        "Tính trên ranh giới {vintage}.",
+        "Totals are on track when the running sum reaches target × elapsed time / plan time; shares "
+        "when each year meets them. A quarter, half-year or nine months counts its year to the "
+        "period's end against a pro rata goal, never a whole year's quota. Counted on the {vintage} "
+        "boundaries."),
+    "dash_how": ("Cách tính", "How measured"),
+    "dash_due": ("chỉ tiêu đến kỳ", "goal to date"),
+    "dash_through": ("đến hết", "to the end of"),
     "dash_target": ("Chỉ tiêu", "Target"),
     "dash_goal": ("Mục tiêu", "Goal"),
     "dash_on_track": ("đạt", "on track"),

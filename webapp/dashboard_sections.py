@@ -12,7 +12,6 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from boundaries.targets import load_targets
 from geo.join import place_records
 from geo.reactivation import rank_at_risk, track_reactivations
 from geo.store.classification import read_snapshot
@@ -20,11 +19,10 @@ from geo.store.counts import data_as_of
 from geo.store.crosswalk import read_crosswalk
 from geo.store.dashboard import establishments_by_unit, healthy_share_series, newest_snapshot_id
 from geo.store.models import CLASSIFICATION_STATUSES
-from geo.store.targets import read_target_measures
 from geo.store.units import read_units
-from geo.targets import track_targets
 from webapp.commands import json_ready, json_ready_dict
 from webapp.commands.reactivation import AT_RISK, read_inputs
+from webapp.commands.targets import BASIS_NAMES, plan_progress
 from webapp.selection import Selection
 
 _TARGETS_CACHE: dict[tuple, tuple] = {}
@@ -32,21 +30,19 @@ _TARGETS_LOCK = threading.Lock()
 _CACHE_SIZE = 8
 
 
-def _tracked_targets(engine) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """The plan, its targets and ``track_targets``' rows, recomputed only when the data changed.
+def _tracked_targets(engine, period) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """The plan, its targets and ``track_targets``' rows up to ``period``, recomputed when the data change.
 
-    Reading the yearly measures takes about a second; the key (data as-of time, newest
-    snapshot) changes with every load and every classification, so a cached answer is never stale.
+    Reading the measures takes about a second; the key (period and convention, data as-of
+    time, newest snapshot) changes with every load and every classification, so a cached
+    answer is never stale.
     """
-    plan, table = load_targets()
-    key = (plan["id"], data_as_of(engine)["as_of"], newest_snapshot_id(engine))
+    key = (period.label, period.convention, data_as_of(engine)["as_of"], newest_snapshot_id(engine))
     with _TARGETS_LOCK:
         hit = _TARGETS_CACHE.get(key)
     if hit is None:
-        years = range(int(plan["start_year"]), int(plan["end_year"]) + 1)
-        measured, gaps, communes = read_target_measures(engine, table["measure"], years=years,
-                                                        vintage=plan["vintage"])
-        hit = (plan, table, track_targets(table, measured, communes, years=years, gaps=gaps))
+        plan, table, rows, _ = plan_progress(engine, period=period)
+        hit = (plan, table, rows)
         with _TARGETS_LOCK:
             if len(_TARGETS_CACHE) >= _CACHE_SIZE:
                 _TARGETS_CACHE.clear()
@@ -55,16 +51,20 @@ def _tracked_targets(engine) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
 
 
 def targets_section(engine, selection: Selection, district: str | None, *, lang: str) -> dict:
-    """Progress per target and plan year, for the district when the plan counts it, else the province.
+    """Progress per target and plan year up to the selected period, for the district when the plan counts it.
+
+    A period inside a plan year shows that year to date against pro rata goals (each cell
+    names its basis); the years follow the period's convention.
 
     Returns
     -------
     dict
         ``title, vintage, years, scope`` ("province" or a district code), ``rows`` (one per
-        measured target: ``id, text, measure, kind, unit, goal, note, years`` with per year
-        ``value, cumulative, share_of_target, on_track, note``) and ``unmeasured`` (texts).
+        measured target: ``id, text, how`` (how it is measured), ``measure, kind, unit, goal,
+        note, years`` with per year ``value, cumulative, due, basis, basis_name,
+        share_of_target, on_track, note``) and ``unmeasured`` (texts).
     """
-    plan, table, rows = _tracked_targets(engine)
+    plan, table, rows = _tracked_targets(engine, selection.period)
     same_units = selection.vintage["id"] == plan["vintage"]
     scope = district if district is not None and same_units and district in set(rows["scope"]) \
         else "province"
@@ -73,17 +73,23 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
     out = []
     for info in table[table["measure"] != "none"].itertuples():
         cells = own[own["target_id"] == info.target_id]
+        years = [json_ready_dict(c) for c in cells[["year", "value", "cumulative", "due", "basis",
+                                                     "share_of_target", "on_track", "note"]]
+                 .to_dict(orient="records")]
+        for cell in years:
+            cell["basis_name"] = BASIS_NAMES[cell["basis"]][int(english)]
+        how = getattr(info, "how_en" if english else "how", None)
         out.append({
             "id": info.target_id, "text": info.text_en if english else info.text, "measure": info.measure,
             "kind": info.kind, "unit": info.unit, "note": info.measure_note,
-            "goal": json_ready(cells["target"].iloc[0]) if len(cells) else None,
-            "years": [json_ready_dict(c) for c in cells[["year", "value", "cumulative", "share_of_target",
-                                                         "on_track", "note"]].to_dict(orient="records")],
+            "how": how if isinstance(how, str) else None,
+            "goal": json_ready(cells["target"].iloc[0]) if len(cells) else None, "years": years,
         })
     unmeasured = table.loc[table["measure"] == "none", "text_en" if english else "text"].tolist()
+    partial = bool(set(own["basis"]) & {"cumulative_to_date", "pro_rata"})
     return {"title": plan.get("title_en" if english else "title", plan["id"]), "vintage": plan["vintage"],
-            "years": list(range(int(plan["start_year"]), int(plan["end_year"]) + 1)), "scope": scope,
-            "rows": out, "unmeasured": unmeasured}
+            "years": sorted({int(y) for y in own["year"]}), "scope": scope, "rows": out,
+            "through": selection.period.label if partial else None, "unmeasured": unmeasured}
 
 
 def healthy_section(engine, selection: Selection, unit_codes: list[str], *, goal: float | None) -> dict:

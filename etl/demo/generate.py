@@ -49,6 +49,8 @@ INCIDENT_KINDS = (
     ("khieu_dam_kich_duc", "Hoạt động khiêu dâm, kích dục", 0.08, "hanh_chinh"),
     ("thoat_y", "Biểu diễn thoát y", 0.05, "hanh_chinh"),
 )
+#: Violation codes of sanctioned inspections (etl/vocabulary.toml [violation_types]).
+VIOLATION_CODES = ("chua_mai_dam", "loi_dung_kddv", "khieu_dam_kich_duc", "vi_pham_dieu_kien_kinh_doanh")
 #: Relative incident intensity per year (the plan's falling trend, a COVID dip in 2021).
 YEAR_WEIGHTS = {2016: 1.3, 2017: 1.2, 2018: 1.05, 2019: 0.95, 2020: 0.8, 2021: 0.5,
                 2022: 0.8, 2023: 0.85, 2024: 0.85, 2025: 0.8, 2026: 0.8}
@@ -344,7 +346,6 @@ def _inspections(est, located: _Locator, rng) -> pd.DataFrame:
                    len(keys), p=[0.62, 0.14, 0.19, 0.04, 0.01]),
     )
     sanctioned = np.isin(outcome, ["xu_phat", "tam_dinh_chi", "tuoc_giay_phep"])
-    decree = np.where([d < date(2022, 1, 1) for d in days], "ND167-2013", "ND144-2021")
     after_2025 = np.array([d >= date(2025, 7, 1) for d in days])
     levels = np.where(after_2025, rng.choice(["tinh", "xa"], len(keys), p=[0.3, 0.7]),
                       rng.choice(["tinh", "huyen", "xa"], len(keys), p=[0.15, 0.45, 0.4]))
@@ -353,8 +354,10 @@ def _inspections(est, located: _Locator, rng) -> pd.DataFrame:
         "establishment_key": keys,
         "team_level": levels,
         "outcome": outcome,
-        "violation_codes": [[f"{dec}-D{a}"] if s else [] for dec, a, s in zip(
-            decree, rng.choice([23, 24, 25, 27], len(keys)), sanctioned, strict=True)],
+        # Codes of the violation_types vocabulary: most sanctions are for prostitution-related
+        # acts, some for licence breaches only (which P2 and P3 do not count).
+        "violation_codes": [[code] if s else [] for code, s in zip(
+            rng.choice(VIOLATION_CODES, len(keys), p=[0.45, 0.2, 0.15, 0.2]), sanctioned, strict=True)],
         "fine_vnd": np.where(sanctioned, rng.integers(4, 81, len(keys)) * 500_000, 0),
     })
 

@@ -8,7 +8,14 @@ from geo.classify.compare import compare_results
 from geo.classify.errors import RulesetError, UnknownRulesetError
 from geo.classify.evaluate import STATUSES, classify_communes, empty_inputs
 from geo.classify.indicators import INDICATORS, compute_indicator, indicator
-from geo.classify.inputs import SANCTION_OUTCOMES, ClassificationInputs, build_inputs, place_records
+from geo.classify.inputs import (
+    ActCodes,
+    ClassificationInputs,
+    build_inputs,
+    place_records,
+    prostitution_violation,
+    reactivation_evidence,
+)
 from geo.classify.rulesets import (
     DEFAULT_RULESET,
     Criterion,
@@ -19,8 +26,9 @@ from geo.classify.rulesets import (
 )
 
 __all__ = [
-    "DEFAULT_RULESET", "INDICATORS", "SANCTION_OUTCOMES", "STATUSES", "ClassificationInputs",
+    "DEFAULT_RULESET", "INDICATORS", "STATUSES", "ActCodes", "ClassificationInputs",
     "Criterion", "Ruleset", "RulesetError", "UnknownRulesetError", "available_rulesets",
     "build_inputs", "classify_communes", "compare_results", "compute_indicator", "empty_inputs",
-    "indicator", "load_ruleset", "parse_ruleset", "place_records",
+    "indicator", "load_ruleset", "parse_ruleset", "place_records", "prostitution_violation",
+    "reactivation_evidence",
 ]

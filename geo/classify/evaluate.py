@@ -69,7 +69,7 @@ def _criteria_table(inputs: ClassificationInputs, ruleset: Ruleset, period: Peri
             missing = row["value"] is None or math.isnan(row["value"])
             table[code].append({
                 "id": criterion.id, "kind": criterion.kind,
-                "passed": None if missing else criterion.holds(row["value"]),
+                "passed": None if missing else criterion.holds(row["value"], period),
                 "value": None if missing else float(row["value"]),
                 "evidence": list(row["evidence"]), "detail": row["detail"],
                 "_criterion": criterion,
@@ -110,7 +110,7 @@ def empty_inputs(codes: list[str]) -> ClassificationInputs:
         establishments=pd.DataFrame(columns=["establishment_id", "commitment_signed", "status",
                                              "unit_code"]),
         inspections=pd.DataFrame(columns=["inspection_id", "inspection_date", "establishment_id",
-                                          "outcome", "unit_code"]),
+                                          "outcome", "violation_codes", "unit_code"]),
         reports=pd.DataFrame(columns=["report_id", "unit_code", "period", "indicator_code", "value"]),
         attestations=pd.DataFrame(columns=["assessment_id", "unit_code", "period", "criterion_id",
                                            "holds", "value", "assessed_by", "assessed_at", "note"]),

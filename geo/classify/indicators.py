@@ -15,7 +15,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from geo.classify.inputs import SANCTION_OUTCOMES, ClassificationInputs
+from geo.classify.inputs import ClassificationInputs, prostitution_violation
 from geo.periods import Period, parse_period
 from geo.reactivation import track_reactivations
 
@@ -171,13 +171,48 @@ def _reactivation_detail(spells: pd.DataFrame, params: dict) -> dict:
 
 @indicator("sanctioned_establishments")
 def sanctioned_establishments(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
-    """Distinct establishments sanctioned in the period; evidence: the sanctioning inspections."""
+    """Distinct establishments found and sanctioned for prostitution-related acts in the period (P2).
+
+    An establishment counts when an inspection of the period sanctioned it (an outcome of
+    ``codes.sanction_outcomes``) for a prostitution-related violation (a code of
+    ``codes.prostitution_violations``; a licence breach alone does not count), or when a
+    police incident of the period at it is of a prostitution-related kind and was dealt with
+    (``codes.busted_outcomes``). Evidence: the sanctioning inspections; ``detail`` lists the
+    establishments, inspections and incidents.
+    """
+    codes = inputs.codes
     insp = inputs.inspections
-    hit = insp[insp["outcome"].isin(SANCTION_OUTCOMES) & _in_period(insp["inspection_date"], period)]
-    hit = hit[hit["unit_code"].notna()]
-    counts = hit.groupby("unit_code")["establishment_id"].nunique().astype(float)
+    insp = insp[insp["outcome"].isin(codes.sanction_outcomes) & prostitution_violation(insp, codes)
+                & _in_period(insp["inspection_date"], period) & insp["unit_code"].notna()]
+    inc = _establishment_incidents(inputs, period)
+    hits = pd.concat([insp[["unit_code", "establishment_id"]].assign(inspection_id=insp["inspection_id"]),
+                      inc[["unit_code", "establishment_id"]].assign(incident_id=inc["incident_id"])],
+                     ignore_index=True)
+    counts = hits.groupby("unit_code")["establishment_id"].nunique().astype(float)
     counts.index = counts.index.astype(str)
-    return frame_for(inputs, _ids_by_unit(hit, "inspection_id"), values=counts)
+    out = frame_for(inputs, _ids_by_unit(insp, "inspection_id"), values=counts)
+    out["detail"] = [_p2_detail(hits[hits["unit_code"] == code]) for code in out.index]
+    return out
+
+
+def _establishment_incidents(inputs: ClassificationInputs, period: Period) -> pd.DataFrame:
+    """The period's prostitution incidents dealt with at an establishment, with its unit."""
+    codes, inc = inputs.codes, inputs.incidents
+    inc = inc[inc["incident_kind"].isin(codes.prostitution_kinds) & inc["outcome"].isin(codes.busted_outcomes)
+              & inc["establishment_id"].notna() & _in_period(inc["event_date"], period)]
+    units = inputs.establishments.set_index("establishment_id")["unit_code"]
+    inc = inc.assign(unit_code=inc["establishment_id"].map(units))
+    return inc[inc["unit_code"].notna()]
+
+
+def _p2_detail(hits: pd.DataFrame) -> dict | None:
+    """The establishments of one unit behind P2, and the records that found them."""
+    if hits.empty:
+        return None
+    def ids(column):
+        return sorted(int(i) for i in hits[column].dropna()) if column in hits else []
+    return {"establishment_ids": ids("establishment_id"), "inspection_ids": ids("inspection_id"),
+            "incident_ids": ids("incident_id")}
 
 
 def _share(inputs: ClassificationInputs, flagged: pd.Series) -> pd.DataFrame:

@@ -11,13 +11,73 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.join import place_records
 from geo.reactivation import collect_evidence
 
-#: Inspection outcomes that mean the establishment was sanctioned.
-SANCTION_OUTCOMES = ("xu_phat", "tam_dinh_chi", "tuoc_giay_phep")
+INCIDENT_COLUMNS = ["incident_id", "event_date", "incident_kind", "outcome", "establishment_id"]
+
+
+@dataclass(frozen=True)
+class ActCodes:
+    """What the codes of the records mean, as the ETL vocabulary's properties say.
+
+    The caller builds it from the vocabulary (``etl.vocabulary.act_codes()``); nothing in
+    ``geo`` lists which act is prostitution. The empty default means "nothing is": use it only
+    for inputs without records.
+
+    Attributes
+    ----------
+    prostitution_kinds : frozenset of str
+        Incident kinds that are prostitution-related acts (P2, P3).
+    case_kinds : frozenset of str
+        Incident kinds the plan counts as cases of buying and selling sex (II.2.a).
+    prostitution_violations : frozenset of str
+        Inspection violation codes that are prostitution, not licence breaches (P2, P3).
+    busted_outcomes : frozenset of str
+        Incident outcomes meaning the case was dealt with (triệt phá).
+    sanction_outcomes : frozenset of str
+        Inspection outcomes meaning the establishment was sanctioned.
+    """
+
+    prostitution_kinds: frozenset[str] = frozenset()
+    case_kinds: frozenset[str] = frozenset()
+    prostitution_violations: frozenset[str] = frozenset()
+    busted_outcomes: frozenset[str] = frozenset()
+    sanction_outcomes: frozenset[str] = frozenset()
+
+
+def prostitution_violation(inspections: pd.DataFrame, codes: ActCodes) -> pd.Series:
+    """True for inspections that recorded at least one prostitution-related violation code.
+
+    A sanction with no violation code, or with licence breaches only, is not one.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"violation_codes": [["chua_mai_dam"], ["vi_pham_dieu_kien_kinh_doanh"],
+    ...                                           None, []]})
+    >>> prostitution_violation(frame, ActCodes(prostitution_violations=frozenset({"chua_mai_dam"}))).tolist()
+    [True, False, False, False]
+    """
+    wanted = codes.prostitution_violations
+    hit = [isinstance(v, list | tuple | np.ndarray) and bool(wanted.intersection(v))
+           for v in inspections["violation_codes"]]
+    return pd.Series(hit, index=inspections.index, dtype=bool)
+
+
+def reactivation_evidence(incidents: gpd.GeoDataFrame | None, inspections: gpd.GeoDataFrame | None,
+                          codes: ActCodes) -> gpd.GeoDataFrame:
+    """The evidence P3 detects reactivations with: prostitution incidents and violations only.
+
+    :func:`geo.reactivation.collect_evidence` of the incidents whose kind is prostitution-related
+    and the inspections that recorded a prostitution-related violation; a licence breach is
+    no sign that a cleared site is active again.
+    """
+    if inspections is not None:
+        inspections = inspections[prostitution_violation(inspections, codes)]
+    return collect_evidence(incidents, inspections, kinds=codes.prostitution_kinds)
 
 
 @dataclass(frozen=True)
@@ -36,8 +96,8 @@ class ClassificationInputs:
     establishments : DataFrame
         ``establishment_id, commitment_signed, status, unit_code``.
     inspections : DataFrame
-        ``inspection_id, inspection_date, establishment_id, outcome, unit_code``: the
-        inspections of the evaluated period.
+        ``inspection_id, inspection_date, establishment_id, outcome, violation_codes,
+        unit_code``: the inspections of the evaluated period.
     reports : DataFrame
         Aggregate counts entered per commune: ``report_id, unit_code, period, indicator_code,
         value``.
@@ -53,6 +113,11 @@ class ClassificationInputs:
         period's end, as :func:`geo.reactivation.collect_evidence` builds them: what detects
         the reactivation of cleared sites (P3). Placed by point or by the site or
         establishment they name, never by unit; empty by default.
+    incidents : DataFrame
+        ``incident_id, event_date, incident_kind, outcome, establishment_id``: the incidents
+        of the evaluated period (P2 counts those at an establishment); empty by default.
+    codes : ActCodes
+        What the kinds, violation codes and outcomes mean (from the vocabulary).
     """
 
     units: pd.DataFrame
@@ -65,13 +130,16 @@ class ClassificationInputs:
     vintage: str = ""
     unassigned: dict = field(default_factory=dict)
     evidence: gpd.GeoDataFrame = field(default_factory=lambda: collect_evidence(None, None))
+    incidents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INCIDENT_COLUMNS))
+    codes: ActCodes = field(default_factory=ActCodes)
 
 
 def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFrame,
                  site_events: pd.DataFrame, establishments: gpd.GeoDataFrame,
                  inspections: gpd.GeoDataFrame, reports: pd.DataFrame,
-                 attestations: pd.DataFrame, crosswalk: pd.DataFrame | None = None,
-                 evidence: gpd.GeoDataFrame | None = None) -> ClassificationInputs:
+                 attestations: pd.DataFrame, codes: ActCodes, crosswalk: pd.DataFrame | None = None,
+                 evidence: gpd.GeoDataFrame | None = None,
+                 incidents: pd.DataFrame | None = None) -> ClassificationInputs:
     """Place the store's records on the units of ``vintage`` and bundle them.
 
     ``sites``, ``establishments`` and ``inspections`` are frames as ``geo.store.records``
@@ -79,7 +147,8 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     ``attestations`` carry ``unit_code`` and ``vintage_id`` already; rows of other vintages
     are dropped. ``crosswalk`` lets references to units of other vintages follow whole
     successions. ``evidence`` (from :func:`geo.reactivation.collect_evidence`) is passed
-    through unplaced; None means none.
+    through unplaced; None means none. ``incidents`` are the period's incidents (P2 places
+    them by the establishment they name); ``codes`` say what their codes mean.
 
     Returns
     -------
@@ -90,10 +159,10 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     for name, frame, id_col in (("sites", sites, "site_id"),
                                 ("establishments", establishments, "establishment_id"),
                                 ("inspections", inspections, "inspection_id")):
-        codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
-        kept = frame.assign(unit_code=codes)
+        unit_codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
+        kept = frame.assign(unit_code=unit_codes)
         placed[name] = kept if name == "sites" else pd.DataFrame(kept.drop(columns=frame.geometry.name))
-        unassigned[name] = frame.loc[codes.isna(), id_col].astype(int).tolist()
+        unassigned[name] = frame.loc[unit_codes.isna(), id_col].astype(int).tolist()
     return ClassificationInputs(
         units=pd.DataFrame(units[["unit_code", "name"]]).reset_index(drop=True),
         site_events=site_events,
@@ -102,6 +171,9 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
         vintage=vintage,
         unassigned=unassigned,
         evidence=collect_evidence(None, None) if evidence is None else evidence,
+        incidents=pd.DataFrame(columns=INCIDENT_COLUMNS) if incidents is None
+        else pd.DataFrame(incidents[INCIDENT_COLUMNS]).reset_index(drop=True),
+        codes=codes,
         **placed,
     )
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 from geo.classify.errors import RulesetError, UnknownRulesetError
 from geo.classify.indicators import INDICATORS
+from geo.periods import Period
 
 RULESET_DIR = Path(__file__).parent / "rulesets"
 DEFAULT_RULESET = "nqlt-01-2008-provisional"
@@ -23,6 +24,9 @@ Kind = Literal["hard", "scored", "attested"]
 KINDS: tuple[str, ...] = ("hard", "scored", "attested")
 COMPARISONS = {"<=": operator.le, "<": operator.lt, "==": operator.eq, ">=": operator.ge,
                ">": operator.gt}
+DUTIES: tuple[str, ...] = ("yearly",)
+#: Months of each period kind: a yearly duty over a shorter period is scaled by months / 12.
+_MONTHS = {"month": 1, "quarter": 3, "half": 6, "nine_months": 9, "year": 12}
 _REQUIRED = ("id", "version", "legal_basis", "provisional", "criteria", "decision")
 
 
@@ -32,7 +36,9 @@ class Criterion:
 
     ``hard`` criteria must hold; ``scored`` ones add ``weight`` to the score when they hold;
     ``attested`` ones read the officer's attestation and act as a hard condition without a
-    weight, or as a scored one with a weight.
+    weight, or as a scored one with a weight. ``duty = "yearly"`` makes the threshold a yearly
+    duty: a shorter period must reach ``threshold × months / 12`` (a quarter a quarter of it),
+    never a year's duty in a quarter.
     """
 
     id: str
@@ -43,14 +49,29 @@ class Criterion:
     comparison: str | None = None
     threshold: float | None = None
     weight: float = 0.0
+    duty: str | None = None
+
+    def threshold_for(self, period: Period | None = None) -> float | None:
+        """The threshold that applies over ``period`` (scaled when the criterion is a yearly duty).
+
+        Examples
+        --------
+        >>> from geo.periods import parse_period
+        >>> c = Criterion("P5", "", "", "scored", "inspected_share", ">=", 1.0, 20, duty="yearly")
+        >>> c.threshold_for(parse_period("2019-Q2")), c.threshold_for(parse_period("2019"))
+        (0.25, 1.0)
+        """
+        if self.threshold is None or self.duty != "yearly" or period is None:
+            return self.threshold
+        return self.threshold * _MONTHS[period.kind] / 12
 
     @property
     def knockout(self) -> bool:
         """True when the criterion must hold for ``healthy`` (hard, or attested without weight)."""
         return self.kind == "hard" or (self.kind == "attested" and not self.weight)
 
-    def holds(self, value: float) -> bool:
-        """Whether ``value`` (not NaN) satisfies the criterion.
+    def holds(self, value: float, period: Period | None = None) -> bool:
+        """Whether ``value`` (not NaN) satisfies the criterion over ``period``.
 
         Examples
         --------
@@ -61,7 +82,7 @@ class Criterion:
         """
         if self.kind == "attested":
             return bool(value == 1.0)
-        return bool(COMPARISONS[self.comparison](value, self.threshold))
+        return bool(COMPARISONS[self.comparison](value, self.threshold_for(period)))
 
 
 @dataclass(frozen=True)
@@ -200,6 +221,8 @@ def _compared_problems(item: dict, name: str, kind: str | None) -> list[str]:
         problems.append(f"{name}: missing 'threshold'")
     elif isinstance(threshold, bool) or not isinstance(threshold, int | float):
         problems.append(f"{name}: threshold {threshold!r} is not a number")
+    if item.get("duty") not in (None, *DUTIES):
+        problems.append(f"{name}: duty {item['duty']!r} is not one of {', '.join(DUTIES)}")
     if kind == "hard" and "weight" in item:
         problems.append(f"{name}: a hard criterion takes no 'weight' (it is a knock-out)")
     elif kind == "scored":
@@ -237,7 +260,7 @@ def _build(data: dict, sha256: str) -> Ruleset:
         Criterion(id=str(c["id"]), text_vi=c["text_vi"], text_en=c["text_en"], kind=c["kind"],
                   indicator=c["indicator"], comparison=c.get("comparison"),
                   threshold=None if c.get("threshold") is None else float(c["threshold"]),
-                  weight=float(c.get("weight", 0.0)))
+                  weight=float(c.get("weight", 0.0)), duty=c.get("duty"))
         for c in data["criteria"])
     decision = data["decision"]
     return Ruleset(id=str(data["id"]), version=str(data["version"]),

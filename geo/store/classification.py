@@ -12,10 +12,16 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, text
 
-from geo.classify import ClassificationInputs, Ruleset, build_inputs, compare_results
+from geo.classify import (
+    ActCodes,
+    ClassificationInputs,
+    Ruleset,
+    build_inputs,
+    compare_results,
+    reactivation_evidence,
+)
 from geo.errors import DiabanError
 from geo.periods import Period
-from geo.reactivation import collect_evidence
 from geo.store.crosswalk import read_crosswalk
 from geo.store.engine import connection
 from geo.store.models import ClassificationResult, ClassificationSnapshot
@@ -28,24 +34,29 @@ class UnknownSnapshotError(DiabanError, LookupError):
 
 
 def read_classification_inputs(conn: Connection | Engine, period: Period, *,
-                               vintage: str) -> ClassificationInputs:
+                               vintage: str, codes: ActCodes) -> ClassificationInputs:
     """Read every record a classification of ``period`` needs, placed on ``vintage``'s communes.
 
-    Sites come with their points and every event; incidents and inspections from the
+    Sites come with their points and every event; prostitution incidents and
+    prostitution-related inspection violations (``codes``, the vocabulary's properties) from the
     beginning up to the period's end become the evidence that detects reactivations (P3
     needs the earlier ones to tell whether a trigger in the period is the first after a
-    clearing). Only the period's inspections are placed on communes (P2, P5).
+    clearing). Only the period's inspections are placed on communes (P2, P5), and the
+    period's incidents go to P2 through the establishment they name.
     """
     with connection(conn) as c:
         units = read_units(c, vintage)
         sites, events = read_sites(c)
         inspections = read_inspections(c, end=period.end)
+        incidents = read_incidents(c, end=period.end)
         in_period = pd.to_datetime(inspections["inspection_date"]) >= pd.Timestamp(period.start)
+        recent = pd.to_datetime(incidents["event_date"]) >= pd.Timestamp(period.start)
         return build_inputs(
-            units, vintage=vintage, sites=sites, site_events=events,
+            units, vintage=vintage, sites=sites, site_events=events, codes=codes,
             establishments=read_establishments(c), crosswalk=read_crosswalk(c),
             inspections=inspections[in_period].reset_index(drop=True),
-            evidence=collect_evidence(read_incidents(c, end=period.end), inspections),
+            incidents=incidents[recent],
+            evidence=reactivation_evidence(incidents, inspections, codes),
             reports=pd.read_sql(text("""
                 SELECT r.id AS report_id, u.code AS unit_code, u.vintage_id, r.period,
                        r.indicator_code, r.value

@@ -29,11 +29,11 @@ PERIOD_LAYERS = ("communes", "incidents", "inspections")
 
 
 def _latest_snapshot_id(conn, period: Period, vintage: str) -> int | None:
-    """The id of the newest classification snapshot of ``period`` on ``vintage``, or None."""
-    sql = text("SELECT id FROM classification_snapshot WHERE period = :p AND vintage_id = :v "
-               "ORDER BY created_at DESC, id DESC LIMIT 1")
+    """The newest classification snapshot id of ``period`` (label and convention) on ``vintage``, or None."""
+    sql = text("SELECT id FROM classification_snapshot WHERE period = :p AND convention = :c "
+               "AND vintage_id = :v ORDER BY created_at DESC, id DESC LIMIT 1")
     with connection(conn) as c:
-        return c.execute(sql, {"p": period.label, "v": vintage}).scalar_one_or_none()
+        return c.execute(sql, {"p": period.label, "c": period.convention, "v": vintage}).scalar_one_or_none()
 
 
 def _points(frame: gpd.GeoDataFrame, columns: list[str], communes, vintage: str) -> gpd.GeoDataFrame:

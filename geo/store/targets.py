@@ -1,22 +1,29 @@
 """The yearly values the plan targets are measured with, per commune of one vintage.
 
 Feeds :func:`geo.targets.track_targets`: incidents and inspections counted with
-:func:`geo.store.counts.count_by_unit` (the project's assignment rule), sums of the
-commune reports, the healthy communes of the newest classification snapshot of each year,
-and the establishments inspected at least once in the year. Where a year has no data at all
-(no report, no snapshot) it is returned as a gap with the fix, never as a zero.
+:func:`geo.store.counts.count_by_unit` (the project's assignment rule), busted cases of buying
+and selling sex (deduplicated by case number), establishments found operating prostitution,
+sums of the commune reports, the healthy communes of the newest classification snapshot of
+each year, and the establishments inspected at least once in the year. Where a year has no
+data at all (no report, no snapshot) it is returned as a gap with the fix, never as a zero.
+
+Years follow the reporting convention asked for (calendar, or the 15–14 windows), and
+snapshots are taken of that convention only. Given a ``period`` inside a year, that year is
+measured only up to the period's end (year to date) and its snapshot is the period's own.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from geo.classify import ActCodes
 from geo.errors import PeriodError
-from geo.periods import parse_period
+from geo.periods import Period, parse_period
 from geo.store.counts import count_by_unit, locate_sql
 from geo.store.engine import connection
 from geo.store.models import REPORT_INDICATORS
@@ -34,8 +41,29 @@ GROUP BY 1, 2, 3"""
 _SNAPSHOTS = """
 SELECT DISTINCT ON (s.period) s.id, s.period
 FROM classification_snapshot s
-WHERE s.vintage_id = :vintage AND s.period = ANY(:periods)
+WHERE s.vintage_id = :vintage AND s.period = ANY(:periods) AND s.convention = :convention
 ORDER BY s.period, s.created_at DESC, s.id DESC"""
+
+#: Cases of buying and selling sex dealt with, once per case number (its keyed hash; a row
+#: without one is its own case), in the window of the case's first record.
+_CASES = locate_sql(
+    """SELECT first.geom, first.unit_id FROM (
+           SELECT DISTINCT ON (COALESCE(i.case_ref_hmac, 'row:' || i.id)) i.geom, i.unit_id, i.event_date
+           FROM incident i
+           WHERE i.incident_kind = ANY(:kinds) AND i.outcome = ANY(:busted)
+           ORDER BY COALESCE(i.case_ref_hmac, 'row:' || i.id), i.event_date, i.id) first
+       WHERE first.event_date >= :start AND first.event_date < :end""")
+
+#: Establishments found operating prostitution in the window: a sanction for a
+#: prostitution-related violation, or a prostitution incident dealt with at it.
+_DISGUISED = locate_sql(
+    """SELECT e.geom, e.unit_id FROM establishment e
+       WHERE EXISTS (SELECT 1 FROM inspection r WHERE r.establishment_id = e.id
+                     AND r.inspection_date >= :start AND r.inspection_date < :end
+                     AND r.outcome = ANY(:sanctions) AND r.violation_codes && CAST(:violations AS varchar[]))
+          OR EXISTS (SELECT 1 FROM incident i WHERE i.establishment_id = e.id
+                     AND i.event_date >= :start AND i.event_date < :end
+                     AND i.incident_kind = ANY(:pkinds) AND i.outcome = ANY(:busted))""")
 
 _INSPECTED = locate_sql(
     """SELECT e.geom, e.unit_id,
@@ -45,8 +73,9 @@ _INSPECTED = locate_sql(
     "count(*) AS n, count(*) FILTER (WHERE rec.inspected) AS inspected")
 
 
-def read_target_measures(conn: Connection | Engine, measures, *, vintage: str,
-                         years=PLAN_YEARS) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def read_target_measures(conn: Connection | Engine, measures, *, vintage: str, years=PLAN_YEARS,
+                         codes: ActCodes | None = None, period: Period | None = None,
+                         convention: str = "calendar") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read the yearly values of ``measures`` per commune of ``vintage``.
 
     Parameters
@@ -57,7 +86,16 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str,
         The boundary vintage counted on, the targets file's ``[plan] vintage`` (its communes'
         ``parent_code`` is the district).
     years : iterable of int, default 2016–2020
-        Calendar years.
+        Plan years.
+    codes : ActCodes, optional
+        What the record codes mean (``etl.vocabulary.act_codes()``); required for
+        ``busted_cases`` and ``disguised_establishments``.
+    period : Period, optional
+        A period inside a plan year: later years are not measured; a quarter, half-year or
+        nine months measures its year up to the period's end only, with the period's own
+        snapshot. Its convention wins.
+    convention : {"calendar", "report_15_14"}, default "calendar"
+        The windows of the years, and the only snapshots read.
 
     Returns
     -------
@@ -66,25 +104,84 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str,
         None for records no commune took), ``gaps`` (``measure, year, note``) and
         ``communes`` (``unit_code, name, district_code, district_name``).
     """
-    wanted, years = set(measures), [int(y) for y in years]
+    wanted = set(measures)
+    windows = plan_windows(years, period=period, convention=convention)
+    if wanted & {"busted_cases", "disguised_establishments"} and codes is None:
+        raise ValueError("busted_cases and disguised_establishments need codes=etl.vocabulary.act_codes()")
     parts, gaps = [], []
     with connection(conn) as c:
         communes = _communes(c, vintage)
         if wanted & {"incidents", "inspections"}:
-            parts.append(_record_counts(c, vintage, years, wanted))
-        codes = sorted(m.split(":", 1)[1] for m in wanted if m.startswith("report:"))
-        if codes or "awareness_share" in wanted:
-            reports = _reports(c, vintage, years, [*codes, "awareness_activities"])
-            parts.append(_report_sums(reports, codes, years, gaps))
+            parts.append(_record_counts(c, vintage, windows, wanted))
+        parts += [_located(c, vintage, windows, m, _params(m, codes)) for m in
+                  ("busted_cases", "disguised_establishments") if m in wanted]
+        codes_ = sorted(m.split(":", 1)[1] for m in wanted if m.startswith("report:"))
+        if codes_ or "awareness_share" in wanted:
+            reports = _reports(c, vintage, windows, [*codes_, "awareness_activities"])
+            parts.append(_report_sums(reports, codes_, list(windows), gaps))
             if "awareness_share" in wanted:
-                parts.append(_awareness(reports, communes, years, gaps))
+                parts.append(_awareness(reports, communes, list(windows), gaps))
         if "healthy_share" in wanted:
-            parts.append(_healthy(c, vintage, years, gaps))
+            parts.append(_healthy(c, vintage, windows, gaps))
         if "inspected_share" in wanted:
-            parts.append(_inspected(c, vintage, years, gaps))
+            parts.append(_inspected(c, vintage, windows, gaps))
     measured = pd.concat([p for p in parts if len(p)] or [pd.DataFrame(columns=_MEASURED)],
                          ignore_index=True)
     return measured[_MEASURED], pd.DataFrame(gaps, columns=["measure", "year", "note"]), communes
+
+
+def plan_windows(years, *, period: Period | None = None, convention: str = "calendar") -> dict[int, Period]:
+    """The window of each plan year measured: the year, or up to ``period``'s end in its year.
+
+    Examples
+    --------
+    >>> w = plan_windows(range(2016, 2021), period=parse_period("2018-Q1"))
+    >>> sorted(w), w[2018].label, str(w[2018].end)
+    ([2016, 2017, 2018], '2018-Q1', '2018-04-01')
+    >>> str(plan_windows([2019], convention="report_15_14")[2019].start)
+    '2018-12-15'
+    """
+    convention = period.convention if period is not None else convention
+    windows = {int(y): parse_period(str(y), convention=convention) for y in years}
+    if period is None or int(period.label[:4]) not in windows:
+        return windows
+    year = int(period.label[:4])
+    windows = {y: w for y, w in windows.items() if y <= year}
+    if period.kind != "year":
+        windows[year] = replace(period, start=windows[year].start)
+    return windows
+
+
+def year_elapsed(window: Period) -> float:
+    """The share of its year a plan window covers (1.0 for a whole year; by days otherwise).
+
+    Examples
+    --------
+    >>> round(year_elapsed(plan_windows([2019], period=parse_period("2019-H1"))[2019]), 3)
+    0.496
+    """
+    whole = parse_period(window.label[:4], convention=window.convention)
+    return (window.end - window.start).days / (whole.end - whole.start).days
+
+
+def _params(measure: str, codes: ActCodes) -> tuple[str, dict]:
+    """The SQL and code lists of a located count measure."""
+    if measure == "busted_cases":
+        return _CASES, {"kinds": sorted(codes.case_kinds), "busted": sorted(codes.busted_outcomes)}
+    return _DISGUISED, {"sanctions": sorted(codes.sanction_outcomes),
+                        "violations": sorted(codes.prostitution_violations),
+                        "pkinds": sorted(codes.prostitution_kinds), "busted": sorted(codes.busted_outcomes)}
+
+
+def _located(c: Connection, vintage: str, windows: dict[int, Period], measure: str, query) -> pd.DataFrame:
+    """Per commune and year, the rows of a located count query (unassigned under no commune)."""
+    sql, params = query
+    rows = []
+    for year, window in windows.items():
+        found = c.execute(text(sql), {**params, "vintage": vintage, "start": window.start,
+                                      "end": window.end}).all()
+        rows += [(measure, year, code, float(n)) for code, n in found if n]
+    return pd.DataFrame(rows, columns=_MEASURED[:4]).assign(denominator=np.nan)
 
 
 def _communes(c: Connection, vintage: str) -> pd.DataFrame:
@@ -97,11 +194,11 @@ def _communes(c: Connection, vintage: str) -> pd.DataFrame:
     return frame
 
 
-def _record_counts(c: Connection, vintage: str, years: list[int], wanted: set) -> pd.DataFrame:
+def _record_counts(c: Connection, vintage: str, windows: dict[int, Period], wanted: set) -> pd.DataFrame:
     """Incidents and inspections per commune and year; unassigned ones under no commune."""
     rows = []
-    for year in years:
-        counts, unassigned = count_by_unit(c, vintage, parse_period(str(year)))
+    for year, window in windows.items():
+        counts, unassigned = count_by_unit(c, vintage, window)
         for family in ("incidents", "inspections"):
             if family not in wanted:
                 continue
@@ -112,21 +209,23 @@ def _record_counts(c: Connection, vintage: str, years: list[int], wanted: set) -
     return pd.DataFrame(rows, columns=_MEASURED[:4]).assign(denominator=np.nan)
 
 
-def _reports(c: Connection, vintage: str, years: list[int], codes: list[str]) -> pd.DataFrame:
-    """Report sums per commune, indicator and year (periods inside one calendar year)."""
+def _reports(c: Connection, vintage: str, windows: dict[int, Period], codes: list[str]) -> pd.DataFrame:
+    """Report sums per commune, indicator and year (report periods inside a year's window)."""
     frame = pd.read_sql(text(_REPORTS), c, params={"vintage": vintage, "codes": codes})
-    frame["year"] = frame["period"].map(_year_of)
-    frame = frame[frame["year"].isin(years)]
+    frame["year"] = frame["period"].map(lambda label: _year_of(label, windows))
+    frame = frame[frame["year"].notna()].astype({"year": int})
     return frame.groupby(["indicator_code", "year", "unit_code"], as_index=False)["value"].sum()
 
 
-def _year_of(label: str) -> int | None:
-    """The calendar year a report period lies in, or None when it spans two years."""
+def _year_of(label: str, windows: dict[int, Period]) -> int | None:
+    """The plan year whose window holds a report period (same convention), or None."""
+    any_window = next(iter(windows.values()), None)
     try:
-        window = parse_period(label)
+        window = parse_period(label, convention=any_window.convention if any_window else "calendar")
     except PeriodError:
         return None
-    return window.start.year if window.start.year == (window.end - timedelta(days=1)).year else None
+    last = window.end - timedelta(days=1)
+    return next((y for y, w in windows.items() if w.start <= window.start and last < w.end), None)
 
 
 def _report_sums(reports: pd.DataFrame, codes: list[str], years: list[int], gaps: list) -> pd.DataFrame:
@@ -162,26 +261,28 @@ def _awareness(reports: pd.DataFrame, communes: pd.DataFrame, years: list[int], 
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_MEASURED)
 
 
-def _healthy(c: Connection, vintage: str, years: list[int], gaps: list) -> pd.DataFrame:
-    """Per commune of the newest snapshot of each year: 1 when healthy, out of 1."""
-    periods = [str(y) for y in years]
-    snaps = dict(c.execute(text(_SNAPSHOTS), {"vintage": vintage, "periods": periods}).all())
+def _healthy(c: Connection, vintage: str, windows: dict[int, Period], gaps: list) -> pd.DataFrame:
+    """Per commune of the newest snapshot of each window (same convention): 1 when healthy, out of 1."""
+    labels = {w.label: y for y, w in windows.items()}
+    convention = next(iter(windows.values())).convention if windows else "calendar"
+    snaps = dict(c.execute(text(_SNAPSHOTS), {"vintage": vintage, "periods": list(labels),
+                                              "convention": convention}).all())
     results = pd.read_sql(text("SELECT snapshot_id, unit_code, status FROM classification_result "
                                "WHERE snapshot_id = ANY(:ids)"), c, params={"ids": list(snaps)})
-    gaps += [("healthy_share", y, f"no classification snapshot of {y} on vintage {vintage}; run "
-              f"`diaban classify --period {y} --vintage {vintage}`")
-             for y in years if str(y) not in snaps.values()]
-    year = results["snapshot_id"].map({i: int(p) for i, p in snaps.items()})
+    flag = "" if convention == "calendar" else f" --convention {convention}"
+    gaps += [("healthy_share", y, f"no {convention} classification snapshot of {label} on vintage "
+              f"{vintage}; run `diaban classify --period {label} --vintage {vintage}{flag}`")
+             for label, y in labels.items() if label not in snaps.values()]
+    year = results["snapshot_id"].map({i: labels[p] for i, p in snaps.items()})
     return pd.DataFrame({"measure": "healthy_share", "year": year, "unit_code": results["unit_code"],
                          "numerator": (results["status"] == "healthy").astype(float),
                          "denominator": 1.0})
 
 
-def _inspected(c: Connection, vintage: str, years: list[int], gaps: list) -> pd.DataFrame:
+def _inspected(c: Connection, vintage: str, windows: dict[int, Period], gaps: list) -> pd.DataFrame:
     """Per commune and year: establishments inspected at least once, out of all establishments."""
     rows = []
-    for year in years:
-        window = parse_period(str(year))
+    for year, window in windows.items():
         params = {"vintage": vintage, "start": window.start, "end": window.end}
         found = c.execute(text(_INSPECTED), params).all()
         if not found:

@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
+from etl.vocabulary import act_codes
 from geo.classify import DEFAULT_RULESET, UnknownRulesetError, classify_communes, load_ruleset
 from geo.periods import Period, parse_period
 from geo.store.classification import (
@@ -136,7 +137,7 @@ def _classified(engine: Engine, period: Period, vintage: str, actor: str,
     if created:
         rules = load_ruleset(ruleset_id)
         with engine.begin() as conn:
-            inputs = read_classification_inputs(conn, period, vintage=vintage)
+            inputs = read_classification_inputs(conn, period, vintage=vintage, codes=act_codes())
             write_snapshot(conn, classify_communes(inputs, rules, period), ruleset=rules, period=period,
                            vintage=vintage, as_of=read_time(conn), created_by=f"{actor} (diaban report)")
         with engine.connect() as conn:

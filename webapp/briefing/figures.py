@@ -12,16 +12,14 @@ from datetime import timedelta
 import geopandas as gpd
 import pandas as pd
 
-from boundaries.targets import load_targets
 from geo.classify import STATUSES, compare_results
 from geo.join import place_records
 from geo.periods import Period
 from geo.reactivation import collect_evidence, track_reactivations
 from geo.store.crosswalk import read_crosswalk
 from geo.store.records import read_incidents, read_inspections, read_sites
-from geo.store.targets import read_target_measures
 from geo.store.units import read_units
-from geo.targets import track_targets
+from webapp.commands.targets import plan_progress
 
 #: Count columns of the district table (summed over its communes).
 DISTRICT_COUNTS = ("incidents", "incidents_prev", "inspections", "reactivated")
@@ -174,19 +172,19 @@ def reactivation_figures(conn, period: Period, vintage: str, communes: pd.DataFr
 
 
 def target_figures(engine, period: Period) -> dict:
-    """Province progress against the plan's targets in the period's year, as ``diaban targets``.
+    """Province progress against the plan's targets in the period's year, as ``diaban targets --period``.
 
-    A period outside the plan years shows the plan's last year (``outside`` is True).
+    A period inside a plan year is measured from the year's start to the period's end and
+    judged pro rata (each row's ``basis`` says so); a period outside the plan years shows the
+    plan's last year (``outside`` is True).
     """
-    plan, table = load_targets()
-    years = range(int(plan["start_year"]), int(plan["end_year"]) + 1)
-    measured, gaps, communes = read_target_measures(engine, table["measure"], years=years,
-                                                    vintage=plan["vintage"])
-    rows = track_targets(table, measured, communes, years=years, gaps=gaps)
-    year = min(max(period.start.year, years[0]), years[-1])
+    plan, table, rows, _ = plan_progress(engine, period=period)
+    year = int(rows["year"].max())
     rows = rows[(rows["scope"] == "province") & (rows["year"] == year)]
-    described = table[["target_id", "text", "text_en", "unit", "kind", "clause", "measure"]]
+    described = table[["target_id", "text", "text_en", "unit", "kind", "clause", "measure",
+                       *(c for c in ("how", "how_en") if c in table)]]
     rows = rows.merge(described, on="target_id")
     unmeasured = table[~table["target_id"].isin(rows["target_id"])]
-    return {"plan": plan, "year": year, "outside": period.start.year not in years,
+    return {"plan": plan, "year": year, "outside": period.start.year not in
+            range(int(plan["start_year"]), int(plan["end_year"]) + 1),
             "rows": rows.reset_index(drop=True), "unmeasured": unmeasured.reset_index(drop=True)}

@@ -19,6 +19,7 @@ from geo.exports import suppress_counts
 from webapp.briefing import maps
 from webapp.briefing.pdf import WIDTH, para, table, timestamp
 from webapp.briefing.text import class_name, period_name, tr
+from webapp.commands.targets import BASIS_NAMES
 from webapp.dashboard import format_number
 
 MAP_HEIGHT_FRACTION = maps.SIZE_IN[1] / maps.SIZE_IN[0]
@@ -33,13 +34,17 @@ def shown(frame: pd.DataFrame, columns, *, public: bool, lang: str) -> pd.DataFr
     ['0', '<3', '<3', '1.234']
     >>> shown(pd.DataFrame({"n": [1, None]}), ["n"], public=False, lang="en")["n"].tolist()
     ['1', '–']
+    >>> missing = pd.DataFrame({"n": pd.array([5, None], dtype="Int64")})
+    >>> shown(missing, ["n"], public=True, lang="en")["n"].tolist()
+    ['5', '–']
     """
     out = frame.copy()
     for column in columns:
         values = out[column]
         if public:  # the export rule, applied column by column
             values = suppress_counts(values.to_frame("incidents"))["incidents"]
-        out[column] = [v if v == "<3" else format_number(None if pd.isna(v) else float(v), lang=lang)
+        out[column] = [v if isinstance(v, str) and v == "<3"
+                       else format_number(None if pd.isna(v) else float(v), lang=lang)
                        for v in values.astype(object)]
     return out
 
@@ -135,28 +140,30 @@ def hotspot_section(b, lang: str) -> list:
 
 
 def targets_section(b, lang: str, public: bool) -> list:
-    """Province progress against each measured target of the plan, in the period's year."""
+    """Province progress against each measured target of the plan, in the period's year to date.
+
+    Each target is followed by how it is measured (the targets file's ``how``); each row
+    names its basis (cumulative to date or pro rata for a quarter, half-year or nine months).
+    """
     t = b.targets
     plan, rows = t["plan"], t["rows"].copy()
     years = int(plan["end_year"]) - int(plan["start_year"]) + 1
+    partial = bool(rows["basis"].isin(["cumulative_to_date", "pro_rata"]).any())
     out = [para(tr("brief_targets", lang), "h1"),
            para(tr("brief_targets_text", lang, plan=plan["title"] if lang == "vi" else plan.get("title_en"),
                    year=t["year"], start=plan["start_year"], years=years))]
+    if partial:
+        out.append(para(tr("brief_targets_to_date", lang, period=b.period.label,
+                           end=b.period.end.isoformat())))
     if t["outside"]:
         out.append(para(tr("brief_targets_outside", lang, start=plan["start_year"], end=plan["end_year"])))
-    share = rows["unit"] == "percent"
-    counts = shown(rows[~share], ["value", "cumulative"], public=public, lang=lang)
-    body = []
-    for i, row in rows.iterrows():
-        goal = _percent(row["target"], lang) if share[i] else format_number(row["target"], lang=lang)
-        value, cumulative = ((_percent(row["value"], lang), "–") if share[i]
-                             else (counts.at[i, "value"], counts.at[i, "cumulative"]))
-        body.append([f"{row['clause']} {row['text'] if lang == 'vi' else row['text_en']}", goal, value,
-                     cumulative, _percent(row["share_of_target"], lang),
-                     tr({True: "brief_yes", False: "brief_no"}.get(row["on_track"], "brief_unknown"), lang)])
-    header = [tr(k, lang) for k in ("brief_target", "brief_goal", "brief_value", "brief_cumulative",
-                                    "brief_share", "brief_on_track")]
-    out.append(table(header, body, [0.42, 0.1, 0.11, 0.11, 0.13, 0.13]))
+    out.append(table([tr(k, lang) for k in ("brief_target", "brief_goal", "brief_due", "brief_value",
+                                            "brief_cumulative", "brief_share", "brief_on_track")],
+                     _target_rows(rows, lang, public), [0.33, 0.09, 0.11, 0.1, 0.1, 0.13, 0.14]))
+    out.append(para(tr("brief_how", lang), "h2"))
+    how = "how" if lang == "vi" else "how_en"
+    out += [para(f"• {row['clause']}: {row[how]} ({_basis_name(row['basis'], lang)})", "small")
+            for _, row in rows.iterrows() if how in rows and isinstance(row[how], str)]
     notes = sorted({n for n in rows["note"].dropna()})
     out += [para(f"• {n}", "small") for n in notes]
     if len(t["unmeasured"]):
@@ -164,6 +171,27 @@ def targets_section(b, lang: str, public: bool) -> list:
                           for _, r in t["unmeasured"].iterrows())
         out.append(para(tr("brief_not_measured", lang, targets=names), "small"))
     return [*out, PageBreak()]
+
+
+def _basis_name(basis: str, lang: str) -> str:
+    """The name of a row's basis (``webapp.commands.targets.BASIS_NAMES``) in ``lang``."""
+    return BASIS_NAMES[basis][0 if lang == "vi" else 1]
+
+
+def _target_rows(rows: pd.DataFrame, lang: str, public: bool) -> list[list[str]]:
+    """The printed cells of the targets table: goal, goal due by the period's end, value, reached."""
+    share = rows["unit"] == "percent"
+    counts = shown(rows[~share], ["value", "cumulative"], public=public, lang=lang)
+    body = []
+    for i, row in rows.iterrows():
+        def fmt(value, i=i):
+            return _percent(value, lang) if share[i] else format_number(value, lang=lang)
+        value, cumulative = ((_percent(row["value"], lang), "–") if share[i]
+                             else (counts.at[i, "value"], counts.at[i, "cumulative"]))
+        body.append([f"{row['clause']} {row['text'] if lang == 'vi' else row['text_en']}", fmt(row["target"]),
+                     fmt(row["due"]), value, cumulative, _percent(row["share_of_target"], lang),
+                     tr({True: "brief_yes", False: "brief_no"}.get(row["on_track"], "brief_unknown"), lang)])
+    return body
 
 
 def districts_section(b, lang: str, public: bool) -> list:

@@ -71,9 +71,15 @@ STRINGS = {
                               "đây là năm cuối của kế hoạch.",
                               "The period lies outside the plan years {start}–{end}; the table "
                               "shows the plan's last year."),
+    "brief_targets_to_date": ("Kỳ {period}: năm của kỳ tính từ đầu năm đến hết kỳ (trước {end}); chỉ "
+                              "tiêu đến kỳ tính theo tỷ lệ thời gian, không so với chỉ tiêu cả năm.",
+                              "Period {period}: its year counts from the year's start to the period's "
+                              "end (before {end}); the goal due is pro rata, never a whole year's quota."),
+    "brief_due": ("Chỉ tiêu đến kỳ", "Goal due"),
+    "brief_how": ("Cách tính", "How each target is measured"),
     "brief_target": ("Chỉ tiêu", "Target"),
     "brief_goal": ("Mục tiêu", "Goal"),
-    "brief_value": ("Trong năm", "In the year"),
+    "brief_value": ("Trong năm (đến hết kỳ)", "In the year (to the period's end)"),
     "brief_cumulative": ("Lũy kế", "Cumulative"),
     "brief_share": ("% mục tiêu", "% of goal"),
     "brief_on_track": ("Tiến độ", "On track"),

@@ -6,6 +6,7 @@ import getpass
 
 import click
 
+from etl.vocabulary import act_codes
 from geo.classify import DEFAULT_RULESET, STATUSES, classify_communes, load_ruleset
 from geo.periods import CONVENTIONS, parse_period
 from geo.store.classification import (
@@ -45,7 +46,7 @@ def classify(ctx, period, vintage, ruleset, convention, as_json):
     engine = engine_for(ctx)
     with engine.begin() as conn:
         chosen = vintage or vintage_for_period(conn, window)
-        inputs = read_classification_inputs(conn, window, vintage=chosen)
+        inputs = read_classification_inputs(conn, window, vintage=chosen, codes=act_codes())
         results = classify_communes(inputs, rules, window)
         snapshot = write_snapshot(conn, results, ruleset=rules, period=window, vintage=chosen,
                                   as_of=read_time(conn), created_by=_actor())

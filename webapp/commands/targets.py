@@ -1,32 +1,72 @@
-"""``diaban targets``: progress against the provincial plan's targets (Kế hoạch 2016–2020, section II)."""
+"""``diaban targets``: progress against the provincial plan's targets (Kế hoạch 2016–2020, section II).
+
+:func:`plan_progress` is the one way the command, the dashboard and the briefing compute it.
+"""
 
 from __future__ import annotations
 
 import click
+import pandas as pd
 
 from boundaries.targets import load_targets
-from geo.store.targets import read_target_measures
+from etl.vocabulary import act_codes
+from geo.periods import CONVENTIONS, Period, parse_period
+from geo.store.targets import plan_windows, read_target_measures, year_elapsed
 from geo.targets import track_targets
 from webapp.commands import engine_for, json_ready_dict, print_json
 
 _YES_NO = {True: "đạt / yes", False: "chưa / no", None: "–"}
+#: How each basis of ``geo.targets.BASES`` is named (Vietnamese, English).
+BASIS_NAMES = {
+    "cumulative": ("lũy kế cả năm", "cumulative, whole years"),
+    "cumulative_to_date": ("lũy kế đến hết kỳ, chỉ tiêu theo tỷ lệ thời gian",
+                           "cumulative to date, goal pro rata"),
+    "year": ("cả năm", "whole year"),
+    "pro_rata": ("từ đầu năm đến hết kỳ, chỉ tiêu theo tỷ lệ thời gian", "year to date, goal pro rata"),
+    "held": ("phải giữ ở mọi kỳ", "to hold at every period"),
+    "reduction": ("mức giảm so với năm gốc", "reduction from the baseline year"),
+}
+
+
+def plan_progress(engine, *, period: Period | None = None,
+                  convention: str = "calendar") -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The plan, its targets, ``track_targets``' rows and the plan's communes, up to ``period``.
+
+    A period inside a plan year measures that year up to the period's end and judges it pro
+    rata (or cumulative to date); later years are left out. Without a period, or for a
+    period outside the plan, every plan year is shown whole. The years follow ``convention``
+    (the period's own when given), and only snapshots of that convention are read.
+    """
+    plan, table = load_targets()
+    years = range(int(plan["start_year"]), int(plan["end_year"]) + 1)
+    windows = plan_windows(years, period=period, convention=convention)
+    measured, gaps, communes = read_target_measures(
+        engine, table["measure"], years=years, vintage=plan["vintage"], codes=act_codes(), period=period,
+        convention=convention)
+    last = max(windows)
+    rows = track_targets(table, measured, communes, years=years, gaps=gaps, through=last,
+                         elapsed=year_elapsed(windows[last]))
+    return plan, table, rows, communes
 
 
 @click.command("targets")
 @click.option("--year", type=int, default=None, help="Only this plan year (cumulative still from the start).")
 @click.option("--district", default=None, help="Only this district (GSO code in the plan's vintage).")
+@click.option("--period", default=None,
+              help="Up to this period (2019-Q2, 2019-H1, 2019-9M): its year to date, goals pro rata.")
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="calendar", show_default=True,
+              help="Year windows: calendar, or the 15th-to-14th reporting windows.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"plan": ..., "rows": [...]} as JSON.')
 @click.pass_context
-def targets(ctx, year, district, as_json):
+def targets(ctx, year, district, period, convention, as_json):
     """Per-year and cumulative progress of the province and each district against the plan."""
-    plan, table = load_targets()
+    plan, _ = load_targets()
     years = range(int(plan["start_year"]), int(plan["end_year"]) + 1)
     if year is not None and year not in years:
         raise click.BadParameter(f"{year} is outside the plan; use {years[0]}–{years[-1]}",
                                  param_hint="--year")
-    measured, gaps, communes = read_target_measures(engine_for(ctx), table["measure"], years=years,
-                                                    vintage=plan["vintage"])
-    rows = track_targets(table, measured, communes, years=years, gaps=gaps)
+    window = None if period is None else parse_period(period, convention=convention)
+    plan, table, rows, communes = plan_progress(engine_for(ctx), period=window, convention=convention)
     names = {"province": "Toàn tỉnh / Province",
              **communes.dropna(subset=["district_code"])
              .drop_duplicates("district_code").set_index("district_code")["district_name"]}
@@ -74,10 +114,11 @@ def _print_table(records: list[dict], table) -> None:
             target, info = row["target_id"], meta.loc[row["target_id"]]
             goal = "–" if row["target"] is None else _fmt(row["target"], info["unit"])
             click.echo(f"\n{info['text']} / {info['text_en']}\n  [{target}; mục tiêu/target {goal}, "
-                       f"{info['kind']}]\n{header}")
+                       f"{info['kind']}]" + _how(info) + f"\n{header}")
         click.echo(f"  {row['year']:<9}{_fmt(row['value'], info['unit']):>15}"
                    f"{_fmt(row['cumulative'], info['unit']):>16}{_fmt(row['share_of_target'], 'percent'):>19}"
-                   f"  {_YES_NO[row['on_track']]:<16}" + (f"  {row['note']}" if row["note"] else ""))
+                   f"  {_YES_NO[row['on_track']]:<16}  {' / '.join(BASIS_NAMES[row['basis']])}"
+                   + (f"  {row['note']}" if row["note"] else ""))
     unmeasured = meta[meta["measure"] == "none"]
     if len(unmeasured):
         click.echo("\nKhông đo được trong diaban / Not measured by diaban:")
@@ -85,6 +126,14 @@ def _print_table(records: list[dict], table) -> None:
             click.echo(f"  {target_id}: {info['text']} / {info['text_en']}")
     click.echo("\nHuyện không có chỉ tiêu riêng trừ khi kế hoạch quy định / Districts have no target "
                "of their own unless the plan implies one.")
+
+
+def _how(info) -> str:
+    """The target's "cách tính / how measured" line, when the targets file gives one."""
+    how = info.get("how")
+    if not isinstance(how, str):
+        return ""
+    return f"\n  Cách tính: {how}\n  How measured: {info.get('how_en', '')}"
 
 
 def _fmt(value, unit: str) -> str:
