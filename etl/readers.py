@@ -203,7 +203,10 @@ def _sniff_delimiter(lines: list[str]) -> str:
     """The delimiter whose most common field count (above one) covers the most lines."""
     best, best_key = ",", (0, 0)
     for delimiter in _DELIMITERS:
-        widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if any(row))
+        try:
+            widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if any(row))
+        except csv.Error:  # a field over csv's size limit: not this delimiter
+            continue
         width, count = max(widths.items(), key=lambda item: (item[1], item[0]), default=(0, 0))
         key = (count if width > 1 else 0, width)
         if key > best_key:
