@@ -42,8 +42,9 @@ def secret(tmp_path):
 
 
 def vrt(source: str) -> str:
+    """A GDAL VRT whose one layer is the first layer of ``source`` (a CSV's layer is its stem)."""
     return (f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>{source}</SrcDataSource>'
-            "</OGRVRTLayer></OGRVRTDataSource>\n")
+            "<SrcLayer>secret_key</SrcLayer></OGRVRTLayer></OGRVRTDataSource>\n")
 
 
 def write_attack(folder: Path, name: str, xml: str) -> Path:
@@ -85,12 +86,15 @@ def listener():
     ("name", "expected"),
     [
         ("co_so.geojson", r"co_so\.geojson: not a readable vector file \(it holds XML, a GDAL VRT .*"
-                          r"a \.geojson file must be GeoJSON text starting with '\{' or '\['\); export it again"),
+                          r"a \.geojson file must be GeoJSON text starting with '\{' or '\['\); "
+                          r"export it again"),
         ("co_so.json", r"co_so\.json: not a readable vector file \(it holds XML, a GDAL VRT"),
         ("co_so.gpkg", r"co_so\.gpkg: not a readable vector file \(it holds XML, a GDAL VRT .*"
                        r"must be a GeoPackage"),
-        ("co_so.csv", r"co_so\.csv: not a readable text table \(it holds XML, a GDAL VRT .*save it from Excel"),
-        ("co_so.zip", r"co_so\.zip: the zip member 'co_so\.shp' is not a Shapefile \.shp file; export it again"),
+        ("co_so.csv", r"co_so\.csv: not a readable text table \(it holds XML, a GDAL VRT .*"
+                      r"save it from Excel"),
+        ("co_so.zip", r"co_so\.zip: the zip member 'co_so\.shp' is not a Shapefile \.shp file; "
+                      r"export it again"),
     ],
 )
 def test_a_vrt_under_any_extension_is_refused_and_reads_nothing(tmp_path, secret, name, expected):
@@ -180,7 +184,8 @@ def test_a_vrt_uploaded_as_geojson_leaks_nothing_through_the_web(editor, engine,
     while (status := editor.get(url).get_json())["state"] == "running" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert status["state"] == "failed" and status["report"] is None, status
-    assert status["error"].startswith("diem_nong.geojson: not a readable vector file (it holds XML, a GDAL VRT")
+    assert status["error"].startswith(
+        "diem_nong.geojson: not a readable vector file (it holds XML, a GDAL VRT")
     assert SECRET not in str(status)
     with engine.connect() as c:
         stored = c.execute(text(
@@ -312,8 +317,9 @@ def test_a_workbook_zip_bomb_is_refused_before_it_unpacks(tmp_path, monkeypatch)
         archive.writestr("xl/media/padding.bin", bytes(24 * 2**20))  # 24 MB of zeros, 24 KB packed
     assert path.stat().st_size < 100_000
     monkeypatch.setattr(filetypes, "MAX_UNPACKED_BYTES", 16 * 2**20)
-    with pytest.raises(FileTooLargeError, match=r"bom\.xlsx: the zip holds .* unpacking to 24 MB, more than "
-                                                r"the limits \(10,000 files, 16 MB\); it looks like a zip bomb"):
+    with pytest.raises(FileTooLargeError, match=r"bom\.xlsx: the zip holds .* unpacking to 24 MB, more "
+                                                r"than the limits \(10,000 files, 16 MB\); it looks like a "
+                                                r"zip bomb"):
         read_table(path)
 
 
@@ -327,10 +333,12 @@ def test_a_shapefile_zip_bomb_is_refused(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("extra", "rename", "expected"),
     [
-        ({"../../etc/cron.d/x.prj": b"x"}, None, r"the zip member '\.\./\.\./etc/cron\.d/x\.prj' points outside"),
+        ({"../../etc/cron.d/x.prj": b"x"}, None,
+         r"the zip member '\.\./\.\./etc/cron\.d/x\.prj' points outside"),
         ({"/etc/x.prj": b"x"}, None, r"the zip member '/etc/x\.prj' points outside"),
         ({"inner.zip": b"PK\x03\x04"}, None, r"the zip holds another archive \('inner\.zip'\)"),
-        (None, lambda n: n.replace(".shx", ".bak"), r"the zip holds 'co_so\.shp' without its \.shx and \.dbf"),
+        (None, lambda n: n.replace(".shx", ".bak"),
+         r"the zip holds 'co_so\.shp' without its \.shx and \.dbf"),
     ],
 )
 def test_a_shapefile_zip_with_members_outside_itself_or_incomplete_is_refused(tmp_path, extra, rename,
