@@ -53,3 +53,18 @@ class SourceFileError(EtlError, ValueError):
 
 class UnsupportedFormatError(SourceFileError):
     """A file whose extension no reader handles (``etl.readers``)."""
+
+
+class FileContentError(SourceFileError):
+    """A file whose bytes are not what its extension promises, refused before any parser opens it.
+
+    Such as a GDAL VRT named .geojson, a zip named .gpkg, or a file pointing outside itself (``/vsi``
+    paths, archive members with ``..``); see ``etl.filetypes``.
+    """
+
+
+class FileTooLargeError(SourceFileError):
+    """A file beyond the reading limits, refused before it is loaded into memory.
+
+    The limits (rows, columns, cells, bytes, unpacked zip size) are the constants of ``etl.filetypes``.
+    """

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -26,10 +25,10 @@ from typing import Any
 
 import pandas as pd
 import pyogrio
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from etl.errors import SourceFileError, UnsupportedFormatError
+from etl.errors import FileContentError, FileTooLargeError, SourceFileError, UnsupportedFormatError
+from etl.filetypes import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, check_content, shapefile_members, vector_uri
 from etl.headers import (
     DroppedColumn,
     HeaderMapping,
@@ -40,6 +39,7 @@ from etl.headers import (
     map_headers,
 )
 from etl.text import SourceCodec, decode_bytes, repair_column, repair_frame
+from etl.workbooks import open_workbook, sheet_grid
 
 SCAN_ROWS = 30
 """How many rows from the top are searched for the header row."""
@@ -115,6 +115,12 @@ def read_table(
     ------
     UnsupportedFormatError
         For an extension no reader handles.
+    FileContentError
+        For bytes that do not match the extension (XML such as a GDAL VRT in a .geojson, a zip in a
+        .gpkg), or a path, sheet or zip member pointing elsewhere (``/vsi``, ``..``).
+    FileTooLargeError
+        For a file beyond the limits of ``etl.filetypes`` (``MAX_ROWS``, ``MAX_COLUMNS``, ``MAX_CELLS``,
+        bytes, unpacked zip size).
     SourceFileError
         For a missing or unreadable file, an unknown sheet or layer, no recognisable header row, or a
         CSV row wider than its header; the message names the file (sheet, row) and the fix.
@@ -134,15 +140,23 @@ def read_table(
     """
     path = Path(path)
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".zip" else path.suffix.lower()
-    reader = _READERS.get(suffix) or _READERS.get(path.suffix.lower())
+    suffix = suffix if suffix in _READERS else path.suffix.lower()
+    reader = _READERS.get(suffix)
     if reader is None:
         raise UnsupportedFormatError(
             f"{path}: cannot read {path.suffix or 'a file without extension'!r} files; "
             f"save it as one of {_FORMATS} (an old .xls workbook: open it and save as .xlsx).",
             path=str(path),
         )
+    if "/vsi" in f"{path}/{sheet}".lower():
+        raise FileContentError(
+            f"{path}: a path or sheet naming a GDAL virtual file system ('/vsi...') is refused; give the "
+            "path of a file on this computer and the plain name of its sheet or layer.",
+            path=str(path),
+        )
     if not path.is_file():
         raise SourceFileError(f"{path}: no such file; check the path.", path=str(path))
+    check_content(path, suffix)
     return reader(path, sheet, kind, mapping)
 
 
@@ -151,23 +165,50 @@ def read_table(
 
 def _read_csv(path: Path, sheet: str | None, kind: Kind | None, mapping: Any) -> ReadResult:
     # Windows-1258 text stays un-normalised so legacy TCVN3/VNI cells keep their bytes (etl.text).
-    text, encoding = decode_bytes(path.read_bytes(), source=str(path), raw_cp1258=True)
-    lines = text.splitlines()
-    delimiter = _sniff_delimiter(lines[:50])
-    rows = [
-        [cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
-    ]
+    text, encoding = decode_bytes(path.read_bytes(), source=str(path), raw_cp1258=True)  # size checked
+    delimiter = _sniff_delimiter(text[: 2**20].splitlines()[:50])
+    rows = _csv_rows(path, text, delimiter)
     codec: SourceCodec | None = "cp1258" if encoding == "cp1258" else None
     frame, header_row, result = _tabulate(_Grid(rows, [], False, codec), str(path), None, kind, mapping)
     notes = [f"delimiter {delimiter!r}"]
     return _finish(frame, result, str(path), None, header_row, encoding, notes, codec=codec)
 
 
+def _csv_rows(path: Path, text: str, delimiter: str) -> list[list[Any]]:
+    """The records of a CSV, trailing empty cells cut; refused past MAX_ROWS, MAX_COLUMNS, MAX_CELLS."""
+    rows: list[list[Any]] = []
+    width = number = 0
+    try:
+        for number, record in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+            row = [cell.strip() or None for cell in record]
+            del row[_used_width(row) :]
+            width = max(width, len(row))
+            if number > MAX_ROWS or len(row) > MAX_COLUMNS or number * width > MAX_CELLS:
+                raise FileTooLargeError(
+                    f"{path}, row {number}: {len(row):,} fields; a CSV may have up to {MAX_ROWS:,} rows, "
+                    f"{MAX_COLUMNS} columns and {MAX_CELLS:,} cells; check the delimiter, or split the "
+                    "file into several (one per year or per district).",
+                    path=str(path),
+                    row=number,
+                )
+            rows.append(row)
+    except csv.Error as exc:
+        raise SourceFileError(
+            f"{path}, row {number + 1}: not a readable CSV record ({exc}); save it again as CSV (UTF-8).",
+            path=str(path),
+            row=number + 1,
+        ) from exc
+    return rows
+
+
 def _sniff_delimiter(lines: list[str]) -> str:
     """The delimiter whose most common field count (above one) covers the most lines."""
     best, best_key = ",", (0, 0)
     for delimiter in _DELIMITERS:
-        widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if any(row))
+        try:
+            widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if any(row))
+        except csv.Error:  # a field over csv's size limit: not this delimiter
+            continue
         width, count = max(widths.items(), key=lambda item: (item[1], item[0]), default=(0, 0))
         key = (count if width > 1 else 0, width)
         if key > best_key:
@@ -179,36 +220,11 @@ def _sniff_delimiter(lines: list[str]) -> str:
 
 
 def _read_xlsx(path: Path, sheet: str | None, kind: Kind | None, mapping: Any) -> ReadResult:
+    book = open_workbook(path)
     try:
-        book = load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError, XML and its own errors on a bad file
-        raise SourceFileError(
-            f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc}); open it in Excel or "
-            "LibreOffice and save it again as .xlsx.",
-            path=str(path),
-        ) from exc
-    if sheet is not None and sheet not in book.sheetnames:
-        raise SourceFileError(
-            f"{path}: no sheet {sheet!r}; the sheets are {', '.join(map(repr, book.sheetnames))}.",
-            path=str(path),
-        )
-    parts: list[tuple[str, pd.DataFrame, int, Any]] = []
-    notes: list[str] = []
-    for name in [sheet] if sheet else book.sheetnames:
-        work = book[name]
-        rows = [[_cell(v) for v in row] for row in work.iter_rows(values_only=True)]
-        merges = [
-            (r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in work.merged_cells.ranges
-        ]
-        try:
-            frame, header_row, result = _tabulate(_Grid(rows, merges, True), str(path), name, kind, mapping)
-        except SourceFileError as exc:
-            if sheet is not None or len(book.sheetnames) == 1:
-                raise
-            notes.append(f"sheet {name!r} skipped: {exc}")
-            continue
-        parts.append((name, frame, header_row, result))
-    book.close()
+        parts, notes = _read_sheets(book, path, sheet, kind, mapping)
+    finally:
+        book.close()
     if not parts:
         raise SourceFileError(
             f"{path}: no sheet has a recognisable header row; put one row of column headers (such as "
@@ -218,10 +234,28 @@ def _read_xlsx(path: Path, sheet: str | None, kind: Kind | None, mapping: Any) -
     return _stack_sheets(parts, str(path), sheet, notes)
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.strip() or None
-    return value
+def _read_sheets(book, path: Path, sheet: str | None, kind: Kind | None, mapping: Any):
+    """Each sheet tabulated, within one cell budget for the workbook; sheets without header noted."""
+    if sheet is not None and sheet not in book.sheetnames:
+        raise SourceFileError(
+            f"{path}: no sheet {sheet!r}; the sheets are {', '.join(map(repr, book.sheetnames))}.",
+            path=str(path),
+        )
+    parts: list[tuple[str, pd.DataFrame, int, Any]] = []
+    notes: list[str] = []
+    budget = MAX_CELLS
+    for name in [sheet] if sheet else book.sheetnames:
+        rows, merges = sheet_grid(book, name, path, budget)
+        budget -= len(rows) * max(map(len, rows), default=0)
+        try:
+            frame, header_row, result = _tabulate(_Grid(rows, merges, True), str(path), name, kind, mapping)
+        except SourceFileError as exc:
+            if sheet is not None or len(book.sheetnames) == 1:
+                raise
+            notes.append(f"sheet {name!r} skipped: {exc}")
+            continue
+        parts.append((name, frame, header_row, result))
+    return parts, notes
 
 
 def _stack_sheets(
@@ -321,11 +355,11 @@ def _find_header(
     so a sheet written entirely in a legacy font (.VnTime headers such as "Ngµy x¶y ra") still
     shows its header; the repaired labels are returned then.
     """
-    spanned = {
+    spanned = {  # only the scanned rows: a merge down a long data column costs nothing here
         (r, c)
         for top, left, bottom, right in merges
-        if right > left
-        for r in range(top, bottom + 1)
+        if right > left and top < SCAN_ROWS
+        for r in range(top, min(bottom, SCAN_ROWS) + 1)
         for c in range(left, right + 1)
     }
     best: tuple[tuple[int, bool, int], int, list[Any]] | None = None
@@ -376,11 +410,15 @@ def _name_columns(labels: list[Any], width: int, letters: bool, codec: SourceCod
     texts = [str(label).strip() if label is not None else None for label in labels]
     repaired, _, _ = repair_column(texts, source_codec=codec)
     names: list[str] = []
+    taken: set[str] = set()
+    stems: Counter[str] = Counter()  # names taken per part before the first "."; linear, not quadratic
     for number, label in enumerate(repaired, start=1):
         name = label or (f"column_{get_column_letter(number)}" if letters else f"column_{number}")
-        while name in names:
-            name = f"{name}.{sum(n.split('.')[0] == name.split('.')[0] for n in names) + 1}"
+        while name in taken:
+            name = f"{name}.{stems[name.split('.')[0]] + 1}"
         names.append(name)
+        taken.add(name)
+        stems[name.split(".")[0]] += 1
     return names
 
 
@@ -424,7 +462,7 @@ def _finish(
 
 
 def _read_vector(path: Path, layer: str | None, kind: Kind | None, mapping: Any) -> ReadResult:
-    uri, notes = _vector_uri(path, layer)
+    uri, notes = _vector_uri(path, layer)  # an explicit driver; the bytes were checked
     try:
         layers = [str(name) for name in pyogrio.list_layers(uri)[:, 0]]
         if layer is not None and layer not in layers and not str(path).lower().endswith(".zip"):
@@ -459,23 +497,13 @@ def _read_vector(path: Path, layer: str | None, kind: Kind | None, mapping: Any)
 
 
 def _vector_uri(path: Path, layer: str | None) -> tuple[str, list[str]]:
-    if path.suffix.lower() != ".zip":
-        return str(path), []
-    try:
-        with zipfile.ZipFile(path) as archive:
-            shapes = [n for n in archive.namelist() if n.lower().endswith(".shp")]
-    except zipfile.BadZipFile as exc:
-        raise SourceFileError(
-            f"{path}: not a readable zip archive; zip the Shapefile again.", path=str(path)
-        ) from exc
-    if not shapes:
-        raise SourceFileError(
-            f"{path}: the zip holds no .shp file; zip the Shapefile's .shp, .shx, .dbf and .prj together.",
-            path=str(path),
-        )
+    suffix = path.suffix.lower()
+    if suffix != ".zip":
+        return vector_uri(path, suffix), []
+    shapes = shapefile_members(path)
     chosen = next((s for s in shapes if Path(s).stem == layer), shapes[0])
     notes = [f"{len(shapes)} shapefiles in the zip; read {chosen!r}"] if len(shapes) > 1 else []
-    return f"/vsizip/{path.resolve()}/{chosen}", notes
+    return vector_uri(path, suffix, chosen), notes
 
 
 _READERS = {
