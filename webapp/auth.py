@@ -51,6 +51,9 @@ MACHINE_PREFIXES = ("/api/", "/ogc/")
 #: Endpoints reachable without a login.
 PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "health.favicon", "static"}
 
+#: Public endpoints that never need to know the user: no session lookup in the database.
+ANONYMOUS_ENDPOINTS = {"health.healthz", "health.favicon", "static"}
+
 #: Methods that change nothing and need no CSRF token.
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -130,7 +133,7 @@ class SessionInterface(SecureCookieSessionInterface):
 def require_login():
     """Load the user of the session; send anyone else to the login page (401 for the API)."""
     engine = current_app.extensions["diaban.engine"]
-    sid = session.get("sid")
+    sid = session.get("sid") if request.endpoint not in ANONYMOUS_ENDPOINTS else None
     g.user = user_for_session(engine, sid) if sid else None
     if sid and g.user is None:
         session.clear()  # ended, expired, or its user disabled: the cookie is worth nothing now
