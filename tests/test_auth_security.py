@@ -157,6 +157,16 @@ def test_an_expired_session_is_refused(app, db_url, engine):
     assert app.permanent_session_lifetime.total_seconds() == 12 * 3600
 
 
+def test_a_password_change_ends_the_sessions(app, db_url):
+    user = new_user(db_url, "viewer")
+    client = logged_in(app, user)
+    result = run_cli(db_url, "users", "password", user[0], "--password-stdin", input="a-new-password-1\n")
+    assert result.exit_code == 0 and "sessions are ended" in result.output
+    assert client.get("/").status_code == 302
+    assert login(app.test_client(), *user).status_code == 401
+    assert logged_in(app, (user[0], "a-new-password-1")).get("/").status_code == 200
+
+
 def test_the_last_active_admin_cannot_be_disabled_or_demoted(db_url, engine):
     with engine.connect() as c:
         admins = c.execute(text("SELECT username FROM app_user WHERE role = 'admin' AND active")
