@@ -111,6 +111,37 @@ def test_default_and_capped_limits(client, tokens):
         get(client, f"/ogc/collections/incidents/items?{bad}", tokens["admin"], status=400)
 
 
+@pytest.mark.parametrize("bad", ["offset=99999999999999999999", "offset=1000000001", "offset=-1",
+                                 "limit=-5", "limit=0", "limit=1e30"])
+def test_paging_out_of_range_gets_a_400_naming_the_range(client, tokens, bad):
+    response = get(client, f"/ogc/collections/incidents/items?{bad}", tokens["admin"], status=400)
+    assert "from 1 to 10000" in response.get_json()["error"]
+    assert "from 0 to 1000000000" in response.get_json()["error"]
+
+
+def test_a_huge_limit_is_served_as_the_largest(client, tokens):
+    body = get(client, "/ogc/collections/incidents/items?limit=99999999999999999999&offset=1000000000",
+               tokens["admin"]).get_json()
+    assert body["numberReturned"] == 0 and "limit=10000" in body["links"][0]["href"]
+
+
+def test_point_reads_and_refusals_are_audited(client, tokens, conn):
+    before = sql_count(conn, "SELECT coalesce(max(id), 0) FROM audit_log")
+    get(client, "/ogc/collections/sites/items?limit=3", tokens["analyst"])
+    incident = sql_count(conn, "SELECT min(id) FROM incident WHERE geom IS NOT NULL")
+    get(client, f"/ogc/collections/incidents/items/{incident}", tokens["analyst"])
+    get(client, f"/ogc/collections/{COMMUNES}/items?limit=3", tokens["analyst"])
+    get(client, "/ogc/collections/sites/items", tokens["viewer"], status=403)
+    rows = conn.execute(text("SELECT actor, action, target, detail FROM audit_log WHERE id > :b ORDER BY id"),
+                        {"b": before}).all()
+    reads = [(r.actor, r.detail["collection"]) for r in rows if r.action == "read.ogc"]
+    assert ("ogc-analyst", "sites") in reads and all(c != COMMUNES for _, c in reads)
+    assert [(r.detail["collection"], r.detail["returned"]) for r in rows if r.action == "read.ogc"] == [
+        ("sites", 3), ("incidents", 1)]
+    assert [(r.actor, r.target) for r in rows if r.action == "forbidden"] == [
+        ("ogc-viewer", "/ogc/collections/sites/items")]
+
+
 def test_bbox_filter_matches_sql(client, tokens, conn):
     cx, cy = conn.execute(text("SELECT avg(ST_X(geom)), avg(ST_Y(geom)) FROM incident")).one()
     bbox = (cx - 0.1, cy - 0.08, cx + 0.12, cy + 0.1)

@@ -51,7 +51,8 @@ def variables(collections) -> dict[str, list]:
             "feature_id": sorted({str(fid) for _, fid in collections.values()}),
             "filename": ["vendor/jquery/jquery.min.js"],
             "code": sorted({str(fid) for kind, fid in collections.values() if kind == "communes"}),
-            "item_id": ["1"], "batch_id": ["1"], "job_id": ["no-such-job"]}
+            "item_id": ["1"], "batch_id": ["1"], "job_id": ["no-such-job"],
+            "username": ["nobody-routes"], "action": ["disable"]}
 
 
 def urls(rule, collections) -> list[str]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
-import secrets
-from pathlib import Path
+from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from geo.settings import database_url
 from geo.store import make_engine
+from webapp.keys import session_key
 
 #: Default limit of a request body (uploads included), in bytes.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+#: Default absolute lifetime of a login, in hours (the session ends then, whatever the activity).
+SESSION_HOURS = 12
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -22,13 +25,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     database, ``SECRET_KEY`` for sessions (else a key kept in the instance folder),
     ``MAX_CONTENT_LENGTH`` for the largest request body in bytes (default 50 MB; larger get 413),
     ``DIABAN_BASEMAP_URL`` and ``DIABAN_BASEMAP_ATTRIBUTION`` for the map's tile layer (default
-    none: boundaries and labels only, no request to another host).
+    none: boundaries and labels only, no request to another host), ``DIABAN_SESSION_HOURS`` for
+    the absolute lifetime of a login (default 12), ``DIABAN_COOKIE_SECURE=1`` to mark the cookie
+    ``Secure`` always (it is whenever the request is HTTPS), and ``DIABAN_PROXY_FIX=N`` behind N
+    reverse proxies (default 0: trust no ``X-Forwarded-*`` header; with N the client address, scheme
+    and host come from the headers the N proxies set).
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         DATABASE_URL=database_url(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("DIABAN_COOKIE_SECURE", "") == "1",
+        PERMANENT_SESSION_LIFETIME=timedelta(
+            hours=float(os.environ.get("DIABAN_SESSION_HOURS") or SESSION_HOURS)),
+        PROXY_FIX=int(os.environ.get("DIABAN_PROXY_FIX") or 0),
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         BASEMAP_URL=os.environ.get("DIABAN_BASEMAP_URL", ""),
@@ -37,8 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or session_key(app.instance_path)
     app.json.ensure_ascii = False
+    _serve_sessions(app)
     app.extensions["diaban.engine"] = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
 
     from webapp import admin, api, auth, dashboard, health, layout, map_page, ogc, reports, review, upload
@@ -51,11 +63,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _instance_secret(app: Flask) -> str:
-    """Return the session key kept in the instance folder, creating it on first use."""
-    path = Path(app.instance_path) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+def _serve_sessions(app: Flask) -> None:
+    """The cookie (Secure on HTTPS) and, with ``PROXY_FIX`` = N > 0, trust in N proxies' headers."""
+    from webapp.auth import SessionInterface
+
+    app.session_interface = SessionInterface()
+    proxies = app.config["PROXY_FIX"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

@@ -2,8 +2,10 @@
 
 ``GET /admin/audit`` pages through the audit log, newest first, filtered by a group of actions
 (logins, uploads, exports, attestations, users, loads), an exact action or an actor.
-``GET /admin/users`` lists the logins; ``POST /admin/users`` creates one (the form carries the
-session's CSRF token; ``diaban users add`` does the same from the command line).
+``GET /admin/users`` lists the logins; ``POST /admin/users`` creates one, and
+``POST /admin/users/NAME/ACTION`` disables, enables, changes the role of a login or revokes its
+tokens and sessions (every form carries the session's CSRF token; every change is audited; the
+``diaban users`` commands do the same from the command line).
 """
 
 from __future__ import annotations
@@ -11,11 +13,18 @@ from __future__ import annotations
 import json
 import math
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from geo.store.audit import audit_actions, read_audit_log
 from geo.store.models import ROLES
-from webapp.accounts import AccountError, add_user, list_users
+from webapp.accounts import (
+    AccountError,
+    add_user,
+    list_users,
+    revoke_access,
+    set_active,
+    set_role,
+)
 from webapp.auth import role_required
 from webapp.i18n import register, t
 
@@ -25,7 +34,9 @@ PAGE_SIZE = 50
 
 #: Groups of the audit filter: each keeps the actions starting with one of its prefixes.
 CATEGORIES = {
-    "logins": ("login",),
+    "logins": ("login", "logout"),
+    "reads": ("read",),
+    "denied": ("forbidden",),
     "uploads": ("ingest", "upload"),
     "exports": ("export", "report"),
     "attestations": ("attest", "criterion"),
@@ -44,6 +55,8 @@ STRINGS = {
     "admin_cat_attestations": ("Xác nhận tiêu chí", "Attestations"),
     "admin_cat_users": ("Tài khoản", "Accounts"),
     "admin_cat_loads": ("Nạp ranh giới, dữ liệu mẫu", "Boundary and demo loads"),
+    "admin_cat_reads": ("Đọc dữ liệu điểm", "Point-data reads"),
+    "admin_cat_denied": ("Truy cập bị từ chối", "Refused requests"),
     "admin_action": ("Hành động", "Action"),
     "admin_actor": ("Người thực hiện", "Actor"),
     "admin_time": ("Thời điểm (UTC)", "Time (UTC)"),
@@ -63,6 +76,12 @@ STRINGS = {
     "admin_add": ("Thêm", "Add"),
     "admin_added": ("Đã tạo tài khoản {name}.", "Account {name} created."),
     "admin_password_hint": ("Ít nhất 8 ký tự.", "At least 8 characters."),
+    "admin_actions": ("Thao tác", "Actions"),
+    "admin_disable": ("Khóa", "Disable"),
+    "admin_enable": ("Mở khóa", "Enable"),
+    "admin_set_role": ("Đổi vai trò", "Change role"),
+    "admin_revoke": ("Thu hồi token, đăng xuất mọi nơi", "Revoke tokens, log out everywhere"),
+    "admin_changed": ("Đã cập nhật tài khoản {name}.", "Account {name} updated."),
 }
 register(STRINGS)
 
@@ -102,6 +121,36 @@ def users():
             return redirect(url_for("admin.users", added=name))
         except AccountError as exc:
             error, status = str(exc), 400
-    added = request.args.get("added")
+    return _users_page(engine, error, status)
+
+
+#: The changes of ``POST /admin/users/NAME/ACTION``, each audited by :mod:`webapp.accounts`.
+USER_ACTIONS = ("disable", "enable", "role", "revoke")
+
+
+@bp.route("/users/<path:username>/<action>", methods=["POST"])
+@role_required("admin")
+def change_user(username: str, action: str):
+    """Disable, enable, change the role of ``username`` or revoke its access; ends its sessions."""
+    if action not in USER_ACTIONS:
+        abort(404, f"no user action {action!r}; use one of: {', '.join(USER_ACTIONS)}")
+    engine, actor = current_app.extensions["diaban.engine"], g.user["username"]
+    try:
+        if action == "role":
+            set_role(engine, username, request.form.get("role") or "", actor=actor)
+        elif action == "revoke":
+            revoke_access(engine, username, actor=actor)
+        else:
+            set_active(engine, username, action == "enable", actor=actor)
+    except AccountError as exc:
+        return _users_page(engine, str(exc), 400)
+    return redirect(url_for("admin.users", changed=username))
+
+
+def _users_page(engine, error: str | None, status: int):
+    """The users page with ``error`` (or the confirmation of the last change), answered with ``status``."""
+    added, changed = request.args.get("added"), request.args.get("changed")
+    notice = (t("admin_added").format(name=added) if added
+              else t("admin_changed").format(name=changed) if changed else None)
     return render_template("admin_users.html", users=list_users(engine), roles=ROLES, error=error,
-                           added=t("admin_added").format(name=added) if added else None), status
+                           added=notice), status

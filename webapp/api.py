@@ -19,7 +19,7 @@ from geo.store.counts import communes_with_counts
 from geo.store.map_layers import data_version
 from geo.store.units import list_vintages, read_units
 from webapp.accounts import has_role
-from webapp.auth import role_required
+from webapp.auth import audit_request, role_required
 from webapp.i18n import current_language
 from webapp.map_cache import cached
 from webapp.map_data import commune_payload, map_request, series_payload
@@ -181,14 +181,18 @@ def density():
 @role_required("analyst")
 def sites():
     """Sites with their state at the period's end and their history (analysts and above)."""
-    return json_response(sites_payload(map_request(current_selection())), "application/geo+json")
+    payload = sites_payload(map_request(current_selection()))
+    audit_request("read.sites", returned=len(payload["features"]))
+    return json_response(payload, "application/geo+json")
 
 
 @bp.route("/establishments")
 @role_required("analyst")
 def establishments():
     """Establishments with their last inspection outcome by the period's end (analysts and above)."""
-    return json_response(establishments_payload(map_request(current_selection())), "application/geo+json")
+    payload = establishments_payload(map_request(current_selection()))
+    audit_request("read.establishments", returned=len(payload["features"]))
+    return json_response(payload, "application/geo+json")
 
 
 @bp.route("/vintages")

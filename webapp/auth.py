@@ -1,10 +1,12 @@
 """Login, logout and the guards every request goes through.
 
-:func:`require_login` sends anyone without a session (or a Bearer token under /api/ and /ogc)
-to the login page; :func:`check_csrf` refuses a state-changing request from a browser session
-without the session's token; :func:`login` is rate limited per username and client address
-from the audit log (so the limit holds across processes); :func:`security_headers` adds the
-headers every answer carries.
+:func:`require_login` checks the session against the database on every request (its row in
+``login_session``, the user's current role and active flag; see :mod:`webapp.accounts`) and
+sends anyone without a live session (or a valid Bearer token under /api/ and /ogc) to the login
+page; :func:`check_csrf` refuses a state-changing request from a browser session without the
+session's token; :func:`login` is rate limited per username and client address, and per
+address, atomically in the database (so the limit holds across processes and threads);
+:func:`security_headers` adds the headers every answer carries; 403 answers are audited.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from flask import (
     abort,
     current_app,
     g,
+    has_request_context,
     jsonify,
     redirect,
     render_template,
@@ -26,9 +29,18 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 
-from geo.store.audit import recent_login_failures, record
-from webapp.accounts import authenticate, has_role, user_for_token
+from geo.store.audit import claim_login_attempt, mark_login_succeeded, record
+from webapp.accounts import (
+    MAX_USERNAME_LENGTH,
+    authenticate,
+    end_session,
+    has_role,
+    open_session,
+    user_for_session,
+    user_for_token,
+)
 from webapp.i18n import t
 
 bp = Blueprint("auth", __name__)
@@ -39,14 +51,21 @@ MACHINE_PREFIXES = ("/api/", "/ogc/")
 #: Endpoints reachable without a login.
 PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "health.favicon", "static"}
 
+#: Public endpoints that never need to know the user: no session lookup in the database.
+ANONYMOUS_ENDPOINTS = {"health.healthz", "health.favicon", "static"}
+
 #: Methods that change nothing and need no CSRF token.
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-#: Failed logins for one username or from one client address within the window before 429.
+#: Failed logins within the window before 429: for one username from one client address, and
+#: from one address for any usernames. Failures at one address never hold a user back elsewhere.
 LOGIN_MAX_FAILURES = 5
+LOGIN_MAX_FAILURES_PER_ADDRESS = 20
 LOGIN_WINDOW_SECONDS = 10 * 60
 THROTTLED = ("Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau 10 phút. / "
              "Too many failed logins. Please try again in 10 minutes.")
+NAME_TOO_LONG = ("Tên đăng nhập dài {n} ký tự; tối đa {most} ký tự. / "
+                 "The username has {n} characters; use at most {most}.")
 
 #: The content security policy: everything from the app itself. Folium's pages inline their
 #: scripts and styles, Leaflet uses data: images; a configured basemap adds its tile host.
@@ -98,20 +117,35 @@ SECURITY_HEADERS = {
 }
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked ``Secure`` whenever the request came over HTTPS.
+
+    ``SESSION_COOKIE_SECURE`` forces the flag; otherwise it follows the request's scheme (behind
+    a proxy, enable ``DIABAN_PROXY_FIX`` so that the scheme is the client's).
+    """
+
+    def get_cookie_secure(self, app) -> bool:
+        """True when configured, or when the current request is HTTPS."""
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+
 @bp.before_app_request
 def require_login():
     """Load the user of the session; send anyone else to the login page (401 for the API)."""
-    g.user = session.get("user")
+    engine = current_app.extensions["diaban.engine"]
+    sid = session.get("sid") if request.endpoint not in ANONYMOUS_ENDPOINTS else None
+    g.user = user_for_session(engine, sid) if sid else None
+    if sid and g.user is None:
+        session.clear()  # ended, expired, or its user disabled: the cookie is worth nothing now
     g.bearer = False
     machine = request.path.startswith(MACHINE_PREFIXES) or request.path == "/ogc"
     header = request.headers.get("Authorization", "")
     if machine and header:
         scheme, _, token = header.partition(" ")
-        g.user = user_for_token(current_app.extensions["diaban.engine"], token.strip()) \
-            if scheme.lower() == "bearer" else None
+        g.user = user_for_token(engine, token.strip()) if scheme.lower() == "bearer" else None
         g.bearer = g.user is not None
         if g.user is None:
-            return _unauthorized("invalid, revoked or unsupported token; get one with "
+            return _unauthorized("invalid, expired, revoked or unsupported token; get one with "
                                  "`diaban users token NAME` and send Authorization: Bearer TOKEN")
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         if machine:
@@ -147,6 +181,21 @@ def inject_csrf_token() -> dict:
     return {"csrf_token": csrf_token}
 
 
+def audit_request(action: str, **detail) -> None:
+    """Record ``action`` of the current user on the requested path (with its query) and address."""
+    user = g.get("user")
+    record(current_app.extensions["diaban.engine"], user["username"] if user else "anonymous", action,
+           request.full_path.rstrip("?"), address=request.remote_addr or "", method=request.method, **detail)
+
+
+@bp.after_app_request
+def audit_forbidden(response):
+    """Audit every 403 answer as ``forbidden``: who tried to reach what."""
+    if response.status_code == 403:
+        audit_request("forbidden", bearer=bool(g.get("bearer")))
+    return response
+
+
 @bp.after_app_request
 def security_headers(response):
     """Add :data:`SECURITY_HEADERS` to every answer, the policy allowing the configured basemap."""
@@ -180,29 +229,61 @@ def role_required(role: str):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Show the login form and check it; a per-session token guards the form."""
-    error, status = None, 200
-    if request.method == "POST":  # the token was checked by check_csrf
-        engine = current_app.extensions["diaban.engine"]
-        username, address = request.form.get("username", ""), request.remote_addr
-        failures = recent_login_failures(engine, username, address, seconds=LOGIN_WINDOW_SECONDS)
-        if max(failures) >= LOGIN_MAX_FAILURES:
-            record(engine, username, "login.throttled", address=address,
-                   by_username=failures[0], by_address=failures[1])
-            return render_template("login.html", error=THROTTLED, t=t, csrf_token=csrf_token()), 429
-        user = authenticate(engine, username, request.form.get("password", ""), address=address)
-        if user:
-            session.clear()
-            session["user"] = user
-            session["csrf_token"] = secrets.token_urlsafe(24)  # a new token for the new session
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//")
-                            else url_for("map.index"))
-        error, status = t("bad_login"), 401
+    if request.method == "GET":
+        return _login_page(None, 200)
+    username = request.form.get("username", "")  # the CSRF token was checked by check_csrf
+    if len(username) > MAX_USERNAME_LENGTH:
+        return _login_page(NAME_TOO_LONG.format(n=len(username), most=MAX_USERNAME_LENGTH), 400)
+    engine = current_app.extensions["diaban.engine"]
+    attempt = claim_login_attempt(engine, username, request.remote_addr, seconds=LOGIN_WINDOW_SECONDS,
+                                  per_username=LOGIN_MAX_FAILURES, per_address=LOGIN_MAX_FAILURES_PER_ADDRESS)
+    if attempt is None:
+        return _login_page(THROTTLED, 429)
+    user = authenticate(engine, username, request.form.get("password", ""))
+    if user is None:
+        return _login_page(t("bad_login"), 401)
+    mark_login_succeeded(engine, attempt)
+    session.clear()
+    session["sid"] = open_session(engine, user["username"], lifetime=current_app.permanent_session_lifetime)
+    session["csrf_token"] = secrets.token_urlsafe(24)  # a new token for the new session
+    return redirect(safe_next(request.args.get("next", "")) or url_for("map.index"))
+
+
+#: Characters a browser drops from or folds in a URL: controls, whitespace and the backslash.
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def safe_next(target: str) -> str | None:
+    r"""``target`` when it is a path on this site, else None (no open redirect after login).
+
+    Browsers strip tabs and newlines from URLs and read a backslash as ``/``, so a target that
+    would become ``//host`` or carries a scheme or a host is refused.
+
+    Examples
+    --------
+    >>> safe_next("/dashboard?period=2018")
+    '/dashboard?period=2018'
+    >>> [safe_next(t) for t in ("//evil.example/", "/\t/evil.example/", "/\\evil.example",
+    ...                         "https://evil.example", "/ok\n")]
+    [None, None, None, None, None]
+    """
+    if _URL_NOISE.search(target):
+        return None
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _login_page(error: str | None, status: int):
+    """The login form with ``error``, answered with ``status``."""
     return render_template("login.html", error=error, t=t, csrf_token=csrf_token()), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Forget the session's user (the form carries the session's token, see :func:`check_csrf`)."""
+    """End the session in the database and forget it (the form carries the session's token)."""
+    end_session(current_app.extensions["diaban.engine"], session["sid"], actor=g.user["username"],
+                address=request.remote_addr or "")
     session.clear()
     return redirect(url_for("auth.login"))

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from geo.errors import DiabanError
 from geo.settings import database_url
 from geo.store import init_db
+from geo.store.models import ROLES
 from geo.store.units import list_vintages
 from webapp.commands import engine_for, print_json
 
@@ -137,29 +138,92 @@ def users():
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["viewer", "analyst", "editor", "admin"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_context
 def users_add(ctx, name, role, password_stdin):
     """Create the login NAME with ROLE."""
-    from webapp.accounts import add_user
+    from webapp.accounts import add_user, check_username
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Mật khẩu / password", hide_input=True, confirmation_prompt=True)
-    add_user(engine_for(ctx), name, password, role)
+    check_username(name)  # before asking for a password
+    add_user(engine_for(ctx), name, _read_password(password_stdin), role)
     click.echo(f"user {name} ({role}) created")
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_password(ctx, name, password_stdin):
+    """Set a new password for NAME; its web sessions end."""
+    from webapp.accounts import set_password
+
+    set_password(engine_for(ctx), name, _read_password(password_stdin))
+    click.echo(f"password of {name} changed; its sessions are ended")
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The password from standard input's first line, or asked twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Mật khẩu / password", hide_input=True, confirmation_prompt=True)
 
 
 @users.command("token")
 @click.argument("name")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650),
+              help="Days until the token expires.")
 @click.pass_context
-def users_token(ctx, name):
+def users_token(ctx, name, days):
     """Print a new API token for NAME (send it as ``Authorization: Bearer TOKEN``)."""
     from webapp.accounts import issue_token
 
-    click.echo(issue_token(engine_for(ctx), name))
+    click.echo(issue_token(engine_for(ctx), name, days=days))
+
+
+@users.command("disable")
+@click.argument("name")
+@click.pass_context
+def users_disable(ctx, name):
+    """Disable NAME: its sessions end and its tokens stop working at once."""
+    from webapp.accounts import set_active
+
+    set_active(engine_for(ctx), name, False)
+    click.echo(f"user {name} disabled")
+
+
+@users.command("enable")
+@click.argument("name")
+@click.pass_context
+def users_enable(ctx, name):
+    """Enable NAME again (its tokens that are not revoked or expired work again)."""
+    from webapp.accounts import set_active
+
+    set_active(engine_for(ctx), name, True)
+    click.echo(f"user {name} enabled")
+
+
+@users.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@click.pass_context
+def users_role(ctx, name, role):
+    """Give NAME the role ROLE; its web sessions end (it logs in again)."""
+    from webapp.accounts import set_role
+
+    set_role(engine_for(ctx), name, role)
+    click.echo(f"user {name} is now {role}")
+
+
+@users.command("revoke-tokens")
+@click.argument("name")
+@click.pass_context
+def users_revoke_tokens(ctx, name):
+    """Revoke every API token of NAME and end its web sessions (log out everywhere)."""
+    from webapp.accounts import revoke_access
+
+    counts = revoke_access(engine_for(ctx), name)
+    click.echo(f"{name}: {counts['tokens']} tokens revoked, {counts['sessions']} sessions ended")
 
 
 @users.command("list")

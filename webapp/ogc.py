@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, current_app, g, request, url_for
 from geo.errors import DiabanError
 from geo.store.features import layer_extent, list_layers, read_feature, read_feature_page
 from webapp.accounts import has_role
+from webapp.auth import audit_request
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -25,6 +26,8 @@ CONFORMANCE = [
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
+#: The largest ``offset`` accepted (far beyond any layer; larger would overflow the database's integer).
+MAX_OFFSET = 1_000_000_000
 JSON, GEOJSON = "application/json", "application/geo+json"
 
 
@@ -81,6 +84,7 @@ def items(collection_id: str):
     start, end = _interval(request.args.get("datetime"))
     matched, features = read_feature_page(engine, layer["id"], bbox=_bbox(request.args),
                                           start=start, end=end, limit=limit, offset=offset)
+    _audit_points(layer, returned=len(features))
     links = [_page_link("self", offset, limit), _link("ogc.collection", "collection", JSON,
                                                       "The collection", collection_id=layer["id"])]
     if offset + len(features) < matched:
@@ -102,10 +106,17 @@ def item(collection_id: str, feature_id: str):
     feature = read_feature(engine, layer["id"], feature_id)
     if feature is None:
         abort(404, f"no feature {feature_id!r} in collection {layer['id']!r}")
+    _audit_points(layer, returned=1)
     feature["links"] = [
         _link("ogc.item", "self", GEOJSON, "This feature", collection_id=layer["id"], feature_id=feature_id),
         _link("ogc.collection", "collection", JSON, "The collection", collection_id=layer["id"])]
     return _json(feature, GEOJSON)
+
+
+def _audit_points(layer: dict, *, returned: int) -> None:
+    """Audit a read of a point layer (records, not commune aggregates) as ``read.ogc``."""
+    if layer["kind"] != "communes":
+        audit_request("read.ogc", collection=layer["id"], returned=returned)
 
 
 def _visible_layers(engine) -> list[dict]:
@@ -150,14 +161,17 @@ def _check_format() -> None:
 
 
 def _paging(args) -> tuple[int, int]:
-    """``limit`` (default 10, capped at 10000) and ``offset`` (default 0) from the query."""
+    """``limit`` (default 10, 1 or more, capped at 10000) and ``offset`` (default 0) from the query."""
+    accepted = (f"limit is a whole number from 1 to {MAX_LIMIT} (larger ones are served as {MAX_LIMIT}) "
+                f"and offset one from 0 to {MAX_OFFSET}, e.g. limit=100&offset=200")
     try:
         limit = int(args.get("limit", DEFAULT_LIMIT))
         offset = int(args.get("offset", 0))
     except ValueError as exc:
-        raise OgcRequestError("limit and offset must be whole numbers, e.g. limit=100&offset=200") from exc
-    if limit < 1 or offset < 0:
-        raise OgcRequestError(f"limit must be at least 1 and offset at least 0 (got {limit}, {offset})")
+        raise OgcRequestError(f"{accepted} (got limit={args.get('limit')!r}, "
+                              f"offset={args.get('offset')!r})") from exc
+    if limit < 1 or not 0 <= offset <= MAX_OFFSET:
+        raise OgcRequestError(f"{accepted} (got limit={limit}, offset={offset})")
     return min(limit, MAX_LIMIT), offset
 
 

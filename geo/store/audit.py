@@ -1,46 +1,75 @@
 """The audit log: appending entries, and reading it.
 
-Failed logins in a recent window serve the login rate limit; pages of entries, newest first,
-serve the administrators' view.
+Failed logins in a recent window serve the login rate limit (:func:`claim_login_attempt`);
+pages of entries, newest first, serve the administrators' view.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, func, or_, select, text
+from sqlalchemy import Connection, Engine, func, or_, select, text, update
 
 from geo.store.batches import audit
 from geo.store.engine import connection, session_scope
 from geo.store.models import AuditLog
+
+#: The namespace of the advisory locks of the login throttle (any constant distinct from others).
+_LOCK_NAMESPACE = 7_401
 
 _FAILURES = text("""
     SELECT
       count(*) FILTER (
         WHERE actor = :username
           AND at > coalesce((SELECT max(at) FROM audit_log
-                             WHERE action = 'login' AND actor = :username), '-infinity')
+                             WHERE action = 'login' AND actor = :username
+                               AND detail ->> 'address' = :address
+                               AND at > now() - make_interval(secs => :seconds)), '-infinity')
       ) AS by_username,
-      count(*) FILTER (WHERE detail ->> 'address' = :address) AS by_address
+      count(*) AS by_address
     FROM audit_log
     WHERE action = 'login.failed'
       AND at > now() - make_interval(secs => :seconds)
-      AND (actor = :username OR detail ->> 'address' = :address)
+      AND detail ->> 'address' = :address
 """)
 
 
-def recent_login_failures(engine: Engine, username: str, address: str | None, *,
-                          seconds: int) -> tuple[int, int]:
-    """Count the ``login.failed`` entries of the last ``seconds`` seconds.
+def claim_login_attempt(engine: Engine, username: str, address: str | None, *, seconds: int,
+                        per_username: int, per_address: int) -> int | None:
+    """Count a login attempt against the throttle, atomically; None when the limits are reached.
+
+    Under a transaction-scoped advisory lock on the client address, the ``login.failed``
+    entries of the last ``seconds`` seconds from that address are counted: those for
+    ``username`` since its last successful login from the address, and all of them. Below both
+    limits the attempt is recorded as ``login.failed`` at once (the caller turns it into
+    ``login`` with :func:`mark_login_succeeded` when the password matches), so concurrent
+    attempts see each other and at most the limit get through. At a limit a
+    ``login.throttled`` entry is written instead. Failures from one address never hold a user
+    back at another address.
 
     Returns
     -------
-    tuple of int
-        Failures for ``username`` since its last successful login, and failures from the
-        client ``address`` (0 when the address is unknown).
+    int or None
+        The id of the audit entry of this attempt, or None when throttled.
     """
-    with engine.connect() as conn:
-        row = conn.execute(_FAILURES, {"username": username, "address": address or "",
-                                       "seconds": seconds}).one()
-    return row.by_username, row.by_address if address else 0
+    address = address or ""
+    with session_scope(engine) as session:
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:address))"),
+                        {"ns": _LOCK_NAMESPACE, "address": address})
+        row = session.execute(_FAILURES, {"username": username, "address": address,
+                                          "seconds": seconds}).one()
+        if row.by_username >= per_username or row.by_address >= per_address:
+            audit(session, username, "login.throttled", address=address,
+                  by_username=row.by_username, by_address=row.by_address)
+            return None
+        entry = AuditLog(actor=username, action="login.failed", detail={"address": address})
+        session.add(entry)
+        session.flush()
+        return entry.id
+
+
+def mark_login_succeeded(engine: Engine, entry_id: int) -> None:
+    """Turn the ``login.failed`` entry of a claimed attempt into ``login`` (the password matched)."""
+    with session_scope(engine) as session:
+        session.execute(update(AuditLog).where(AuditLog.id == entry_id).values(action="login"))
 
 
 def record(engine: Engine, actor: str, action: str, target: str | None = None, **detail) -> None:

@@ -282,6 +282,7 @@ class AuditLog(Base):
     """Who did what, when: logins, loads, user changes."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("audit_log_action_at", "action", "at"),)  # the login throttle, the filters
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -385,6 +386,24 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginSession(Base):
+    """A web login: the cookie carries a random id, this row only its SHA-256.
+
+    Every request looks its row up (with the user's current role and active flag); deleting
+    the row ends the session, so logout, disabling a user, changing a role or a password take
+    effect at the next request, whatever cookie a browser keeps.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class RejectedRow(Base):
