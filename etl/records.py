@@ -250,7 +250,8 @@ def prepare_rows(kind: str, frame: pd.DataFrame, *, period: str | None = None) -
                                     f"not {kind}")
         label = period_label(period)
         if label is None:
-            raise ParserOptionError(f"period {period!r} cannot be read; {reasons.explain(reasons.BAD_PERIOD).fix}")
+            fix = reasons.explain(reasons.BAD_PERIOD).fix
+            raise ParserOptionError(f"period {period!r} cannot be read; {fix}")
         frame = frame.assign(period=text(frame, "period").fillna(label))
     return _long_reports(frame) if kind == "commune-reports" else frame
 

@@ -18,6 +18,8 @@ from geo.reactivation import collect_evidence
 
 #: Inspection outcomes that mean the establishment was sanctioned.
 SANCTION_OUTCOMES = ("xu_phat", "tam_dinh_chi", "tuoc_giay_phep")
+TIP_COLUMNS = ["tip_id", "received_date", "handled_date", "result", "unit_code"]
+ACTIVITY_COLUMNS = ["activity_id", "activity_date", "form", "participants_count", "unit_code"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,12 @@ class ClassificationInputs:
         period's end, as :func:`geo.reactivation.collect_evidence` builds them: what detects
         the reactivation of cleared sites (P3). Placed by point or by the site or
         establishment they name, never by unit; empty by default.
+    tips : DataFrame
+        Tip-offs received in the period (P7): ``tip_id, received_date, handled_date, result,
+        unit_code``; empty by default.
+    activities : DataFrame
+        Awareness activities held in the period (P6): ``activity_id, activity_date, form,
+        participants_count, unit_code``; empty by default.
     """
 
     units: pd.DataFrame
@@ -65,13 +73,16 @@ class ClassificationInputs:
     vintage: str = ""
     unassigned: dict = field(default_factory=dict)
     evidence: gpd.GeoDataFrame = field(default_factory=lambda: collect_evidence(None, None))
+    tips: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIP_COLUMNS))
+    activities: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACTIVITY_COLUMNS))
 
 
 def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFrame,
                  site_events: pd.DataFrame, establishments: gpd.GeoDataFrame,
                  inspections: gpd.GeoDataFrame, reports: pd.DataFrame,
                  attestations: pd.DataFrame, crosswalk: pd.DataFrame | None = None,
-                 evidence: gpd.GeoDataFrame | None = None) -> ClassificationInputs:
+                 evidence: gpd.GeoDataFrame | None = None, tips: gpd.GeoDataFrame | None = None,
+                 activities: gpd.GeoDataFrame | None = None) -> ClassificationInputs:
     """Place the store's records on the units of ``vintage`` and bundle them.
 
     ``sites``, ``establishments`` and ``inspections`` are frames as ``geo.store.records``
@@ -79,7 +90,8 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     ``attestations`` carry ``unit_code`` and ``vintage_id`` already; rows of other vintages
     are dropped. ``crosswalk`` lets references to units of other vintages follow whole
     successions. ``evidence`` (from :func:`geo.reactivation.collect_evidence`) is passed
-    through unplaced; None means none.
+    through unplaced; None means none. ``tips`` and ``activities`` (as ``geo.store.records``
+    reads them) are placed like establishments; None means none.
 
     Returns
     -------
@@ -87,9 +99,12 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     """
     placed = {}
     unassigned = {}
+    optional = [(name, frame, id_col) for name, frame, id_col in (("tips", tips, "tip_id"),
+                                                                 ("activities", activities, "activity_id"))
+                if frame is not None]
     for name, frame, id_col in (("sites", sites, "site_id"),
                                 ("establishments", establishments, "establishment_id"),
-                                ("inspections", inspections, "inspection_id")):
+                                ("inspections", inspections, "inspection_id"), *optional):
         codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
         kept = frame.assign(unit_code=codes)
         placed[name] = kept if name == "sites" else pd.DataFrame(kept.drop(columns=frame.geometry.name))
