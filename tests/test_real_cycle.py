@@ -139,14 +139,14 @@ def test_every_criterion_shows_its_evidence(cycle, cycle_db):
     with engine.connect() as c:
         ids = {table: dict(c.execute(text(sql)).all()) for table, sql in {
             "activity": "SELECT a.id, u.code FROM activity a JOIN admin_unit u ON u.id = a.unit_id",
-            "tip": "SELECT t.id, coalesce(u.code, '25996') FROM tip t LEFT JOIN admin_unit u ON u.id = t.unit_id",
             "report": "SELECT r.id, u.code || ':' || r.indicator_code FROM commune_report r "
                       "JOIN admin_unit u ON u.id = r.unit_id",
             "assessment": "SELECT a.id, u.code || ':' || a.criterion_id FROM criterion_assessment a "
                           "JOIN admin_unit u ON u.id = a.unit_id",
             "inspection": "SELECT i.id, i.outcome FROM inspection i",
             "site": "SELECT s.id, s.descriptor FROM site s"}.items()}
-        assessed_by = c.execute(text("SELECT DISTINCT assessed_by FROM criterion_assessment ORDER BY 1")).all()
+        assessed_by = c.execute(text("SELECT DISTINCT assessed_by FROM criterion_assessment "
+                                     "ORDER BY 1")).all()
         notes = c.execute(text("SELECT count(*) FROM criterion_assessment WHERE note IS NOT NULL")).scalar()
     engine.dispose()
     phong, hiep, binh = (_criteria(results, code) for code in EXPECTED)
