@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -17,9 +18,12 @@ import pandas as pd
 
 from etl import reasons
 from etl.dates import parse_dates
+from etl.headers import header_words
 from etl.numbers import parse_money, parse_numbers
 from etl.text import distinct_cells, is_blank
 from etl.vocabulary import vocabulary
+from geo.errors import PeriodError
+from geo.periods import parse_period
 
 _LIST_SEPARATORS = re.compile(r"\s*[;\n+]\s*")
 
@@ -162,18 +166,87 @@ def dates(frame: pd.DataFrame, out: pd.DataFrame, column: str, *, required: bool
     out[column] = days.tolist()
 
 
-def count(frame: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
-    """A count of people: a whole non-negative number, or the row is rejected with ``BAD_NUMBER``."""
+def count(frame: pd.DataFrame, out: pd.DataFrame, column: str, *, target: str | None = None,
+          whole: bool = True) -> None:
+    """A count (of people, activities): a non-negative number, whole unless ``whole`` is False.
+
+    Anything else rejects the row with ``BAD_NUMBER``; the value goes to ``out[target or column]``.
+    """
+    target = target or column
     if column not in frame:
-        out[column] = None
+        out[target] = None
         return
     parsed = parse_numbers(frame[column], decimal_mark=_context(frame, column).get("decimal_mark"))
     _keep_context(out, column, decimal_mark=parsed.attrs["decimal_mark"])
     numbers = parsed["value"]
-    bad = text(frame, column).notna() & ~(numbers.notna() & (numbers >= 0) & (numbers % 1 == 0))
+    fits = numbers.notna() & (numbers >= 0) & ((numbers % 1 == 0) if whole else True)
+    bad = text(frame, column).notna() & ~fits
     reject(out, bad, reasons.BAD_NUMBER, details_of(column, frame[column], reasons.BAD_NUMBER))
     keep = (~bad & numbers.notna()).tolist()
-    out[column] = [int(v) if k else None for v, k in zip(numbers.tolist(), keep, strict=True)]
+    cast = int if whole else float
+    out[target] = [cast(v) if k else None for v, k in zip(numbers.tolist(), keep, strict=True)]
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def period_label(value: str | None) -> str | None:
+    """The canonical label (``geo.periods``) of a reporting period as reports write it; None if unreadable.
+
+    Examples
+    --------
+    >>> [period_label(v) for v in ("2018", "Năm 2018", "2018-Q2", "Quý II/2018", "Quý 3 năm 2018")]
+    ['2018', '2018', '2018-Q2', '2018-Q2', '2018-Q3']
+    >>> [period_label(v) for v in ("6 tháng 2018", "6 tháng cuối năm 2018", "9 tháng đầu năm 2018")]
+    ['2018-H1', '2018-H2', '2018-9M']
+    >>> [period_label(v) for v in ("Tháng 6/2018", "06/2018", "2018-H1", "Quý V/2018", "hôm qua")]
+    ['2018-06', '2018-06', '2018-H1', None, None]
+    """
+    if value is None:
+        return None
+    try:
+        return parse_period(str(value).strip()).label
+    except PeriodError:
+        pass
+    words = header_words(value)
+    years = [w for w in words if len(w) == 4 and w.isdigit()]
+    if len(years) != 1:
+        return None
+    rest = [w for w in words if w not in (years[0], "nam", "dau")]
+    label = _period_words(years[0], rest)
+    try:
+        return None if label is None else parse_period(label).label
+    except PeriodError:
+        return None
+
+
+def _period_words(year: str, rest: list[str]) -> str | None:
+    """The label of ``year`` and the other words of a Vietnamese period (quý, tháng, 6/9 tháng)."""
+    if not rest:
+        return year
+    if rest[0] == "quy" and len(rest) == 2:
+        number = _ROMAN.get(rest[1]) or (int(rest[1]) if rest[1].isdigit() else 0)
+        return f"{year}-Q{number}"
+    if len(rest) >= 2 and rest[1] == "thang" and rest[0] in ("6", "9"):
+        return f"{year}-{'9M' if rest[0] == '9' else 'H2' if 'cuoi' in rest else 'H1'}"
+    month = rest[1] if rest[0] == "thang" and len(rest) == 2 else rest[0] if len(rest) == 1 else ""
+    return f"{year}-{int(month):02d}" if month.isdigit() else None
+
+
+def periods(frame: pd.DataFrame, out: pd.DataFrame, column: str = "period") -> None:
+    """``out[column]``: the canonical period label (required); ``out["period_last_day"]`` its last day.
+
+    The last day chooses the boundary vintage the row's commune is read on (the vintage a
+    classification of the period uses).
+    """
+    raw = text(frame, column)
+    reject(out, raw.isna(), reasons.MISSING_FIELD, detail(column, None, reasons.MISSING_FIELD))
+    labels = each_distinct(raw, period_label)
+    reject(out, raw.notna() & labels.isna(), reasons.BAD_PERIOD,
+           details_of(column, raw, reasons.BAD_PERIOD))
+    out[column] = labels
+    out["period_last_day"] = each_distinct(
+        labels, lambda v: None if v is None else parse_period(v).end - timedelta(days=1))
 
 
 def money(frame: pd.DataFrame, out: pd.DataFrame, column: str, target: str) -> None:

@@ -57,7 +57,8 @@ from typing import Any, Literal, get_args
 
 from etl.errors import HeaderMappingError
 
-Kind = Literal["establishments", "sites", "site-events", "incidents", "inspections"]
+Kind = Literal["establishments", "sites", "site-events", "incidents", "inspections", "tips", "activities",
+               "commune-reports", "attestations"]
 KINDS: tuple[str, ...] = get_args(Kind)
 """The record kinds the ingest knows, as written on the command line."""
 

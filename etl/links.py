@@ -43,8 +43,11 @@ class Target:
         self.frame = frame.assign(key=frame[name].map(lambda v: None if v is None else text_key(v)))
 
 
-def link_by_code(out: pd.DataFrame, target: Target, hmac_column: str) -> pd.Series:
-    """``out[target.id]`` for rows whose code names exactly one record; return the rows still unlinked."""
+def link_by_code(out: pd.DataFrame, target: Target, hmac_column: str, *, soft: bool = False) -> pd.Series:
+    """``out[target.id]`` for rows whose code names exactly one record; return the rows still unlinked.
+
+    A code several records share rejects the row, or with ``soft`` leaves it unlinked with a warning.
+    """
     out[target.id] = None
     by_code = target.frame.dropna(subset=[target.ref]).groupby(target.ref)[target.id].agg(list)
     hashes = out[hmac_column] if hmac_column in out else pd.Series(None, index=out.index, dtype=object)
@@ -52,9 +55,24 @@ def link_by_code(out: pd.DataFrame, target: Target, hmac_column: str) -> pd.Seri
         found = by_code.get(h, [])
         if len(found) == 1:
             out.at[i, target.id] = int(found[0])
+        elif len(found) > 1 and soft:
+            warn(out, out.index == i, target.codes[1])
         elif len(found) > 1:
             reject(out, out.index == i, target.codes[1], f"code: {len(found)} records share this code")
     return out[target.id].isna() & out["reason"].isna()
+
+
+def link_mentions(frame: pd.DataFrame, out: pd.DataFrame, places: Places, engine) -> None:
+    """A tip-off's establishment and site, where the row names one: by code, else by name in its commune.
+
+    Never rejects: a tip about a place not (or not uniquely) on record loads unlinked, with the
+    ``UNKNOWN_*`` / ``AMBIGUOUS_*`` code as a warning.
+    """
+    for kind, code, name in (("establishment", "establishment_ref_hmac", "establishment_name"),
+                             ("site", "site_ref_hmac", "site_name")):
+        target = Target(engine, kind)
+        unlinked = link_by_code(out, target, code, soft=True)
+        link_by_place(frame, out, places, target, name, unlinked & text(frame, name).notna(), soft=True)
 
 
 def link_by_place(frame: pd.DataFrame, out: pd.DataFrame, places: Places, target: Target, name_column: str,

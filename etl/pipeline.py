@@ -4,7 +4,8 @@
 ends up in exactly one of three places, so ``read == loaded + rejected + duplicates``:
 
 - loaded into its record table (``establishment``, ``site``, ``site_event``, ``incident``,
-  ``inspection``);
+  ``inspection``, ``tip``, ``activity``, ``commune_report``, ``criterion_assessment``; a wide commune
+  report is first made long, one row per commune and indicator cell, see ``etl.records.prepare_rows``);
 - rejected into ``rejected_row`` with a reason code of ``etl.reasons``, the bad value and the fix (a
   commune name the ingest will not guess also opens a review item with its candidate units);
 - counted as a duplicate: its natural key (``record_hash``: the normalised values and the keyed hash
@@ -14,7 +15,8 @@ Case, record, registration and site numbers are replaced by keyed hashes before 
 (``etl.pseudonyms``). A row is placed by its coordinates on the boundary vintage valid on its date,
 else by GSO code, else by its commune name within its district (exact after normalisation), else by
 an alias a reviewer taught (``etl.places``). Inspections and site events are linked to their
-establishment or site by code, else by name in the same commune (``etl.links``).
+establishment or site by code, else by name in the same commune (``etl.links``); a tip-off to the
+establishment or site it names, when it names one (never rejected for it).
 """
 
 from __future__ import annotations
@@ -31,16 +33,17 @@ import pandas as pd
 from etl.errors import ParserOptionError
 from etl.fields import new_rows, text
 from etl.headers import KINDS, load_synonyms
-from etl.links import Target, link_by_code, link_by_place
+from etl.links import Target, link_by_code, link_by_place, link_mentions
 from etl.places import Places, add_vintages, coordinates, place
 from etl.pseudonyms import REF_FIELDS, pseudonymise
 from etl.readers import read_table
-from etl.records import COLUMNS, DATE_FIELD, HASHED, VALUES
+from etl.records import COLUMNS, DATE_FIELD, HASHED, VALUES, prepare_rows
 from etl.text import is_blank
 from geo.store.batches import file_sha256
 from geo.store.ingest import record_hashes, write_ingest
 
-IngestKind = Literal["establishments", "sites", "site-events", "incidents", "inspections"]
+IngestKind = Literal["establishments", "sites", "site-events", "incidents", "inspections", "tips",
+                     "activities", "commune-reports", "attestations"]
 HMAC_COLUMNS = tuple(REF_FIELDS.values())
 _NOT_IN_RAW = {"source_row", "source_sheet", "geometry", *REF_FIELDS, *HMAC_COLUMNS}
 """Columns never copied into a rejected row's ``raw``: bookkeeping, and case or record numbers (only
@@ -49,14 +52,16 @@ ever kept as keyed hashes, in ``ref_hmac``)."""
 
 def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str] | str | Path | None = None,
            dry_run: bool = False, actor: str = "cli", progress: Callable[[str, int], None] | None = None,
-           hmac_key: bytes | Callable[[], bytes] | None = None, source_name: str | None = None) -> dict:
+           hmac_key: bytes | Callable[[], bytes] | None = None, source_name: str | None = None,
+           period: str | None = None) -> dict:
     """Load one file of records: what is sound is loaded, every other row is quarantined with a reason.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
         The database, with boundary vintages loaded.
-    kind : {"establishments", "sites", "site-events", "incidents", "inspections"}
+    kind : {"establishments", "sites", "site-events", "incidents", "inspections", "tips", "activities", \
+"commune-reports", "attestations"}
         The record kind of the file.
     path : str or pathlib.Path
         A CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile (see :func:`etl.readers.read_table`).
@@ -76,6 +81,9 @@ def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str
     source_name : str, optional
         The file's name as its sender knows it, kept as the import batch's source and in the audit
         log (default: ``path``); the web upload gives the uploaded file's name, not its temporary path.
+    period : str, optional
+        The reporting period of the whole file (``--period``: ``2018``, ``Quý II/2018``, ``6 tháng
+        2018``, ...) for commune reports and attestations; it fills the rows whose period cell is blank.
 
     Returns
     -------
@@ -95,16 +103,16 @@ def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str
 
     Examples
     --------
-    >>> ingest(None, "tips", "x.csv")
+    >>> ingest(None, "venues", "x.csv")
     Traceback (most recent call last):
     ...
-    etl.errors.ParserOptionError: kind 'tips' cannot be ingested; use one of establishments, sites, \
-site-events, incidents, inspections
+    etl.errors.ParserOptionError: kind 'venues' cannot be ingested; use one of establishments, sites, \
+site-events, incidents, inspections, tips, activities, commune-reports, attestations
     """
     if kind not in KINDS:
         raise ParserOptionError(f"kind {kind!r} cannot be ingested; use one of {', '.join(KINDS)}")
     result = read_table(path, kind=kind, mapping=mapping)
-    frame = pseudonymise(result.frame.reset_index(drop=True), hmac_key)
+    frame = prepare_rows(kind, pseudonymise(result.frame.reset_index(drop=True), hmac_key), period=period)
     if progress:
         progress("read", len(frame))
     out = parse_rows(engine, kind, frame)
@@ -160,6 +168,8 @@ def parse_rows(engine, kind: str, frame: pd.DataFrame, *, forced: dict | None = 
         named = text(frame, "establishment_name").notna()
         link_by_place(frame, out, places, Target(engine, "establishment"), "establishment_name", named,
                       soft=True)
+    elif kind == "tips":
+        link_mentions(frame, out, places, engine)
     return out
 
 

@@ -28,6 +28,7 @@ REF_FIELDS: dict[str, str] = {
     "registration_no": "registration_hmac",
     "licence_no": "licence_hmac",
     "antt_certificate": "antt_certificate_hmac",
+    "tip_ref": "tip_ref_hmac",
 }
 """Source fields holding a number to pseudonymise, and the column of its keyed hash."""
 

@@ -29,6 +29,7 @@ NO_COORDINATE = "NO_COORDINATE"
 OUTSIDE_PROVINCE = "OUTSIDE_PROVINCE"
 AMBIGUOUS_CRS = "AMBIGUOUS_CRS"
 BAD_DATE = "BAD_DATE"
+BAD_PERIOD = "BAD_PERIOD"
 AMBIGUOUS_DAY_MONTH = "AMBIGUOUS_DAY_MONTH"
 BAD_NUMBER = "BAD_NUMBER"
 AMBIGUOUS_NUMBER = "AMBIGUOUS_NUMBER"
@@ -71,6 +72,12 @@ REASONS: dict[str, Reason] = {
         "Không đọc được ngày.",
         "The date cannot be read, or does not exist.",
         "Write dd/mm/yyyy (15/06/2019), ISO (2019-06-15) or 'ngày 15 tháng 6 năm 2019'.",
+    ),
+    BAD_PERIOD: Reason(
+        "Không đọc được kỳ báo cáo.",
+        "The reporting period cannot be read.",
+        "Write the period as 2018, Quý II/2018 (2018-Q2), 6 tháng 2018 (2018-H1), 9 tháng 2018 (2018-9M) or "
+        "Tháng 6/2018 (2018-06), or give it for the whole file (--period).",
     ),
     AMBIGUOUS_DAY_MONTH: Reason(
         "Cột có cả ngày kiểu dd/mm và mm/dd; ngày này không phân biệt được.",

@@ -247,3 +247,72 @@ def test_dry_run_and_the_progress_bar_of_a_large_file(db_url, engine, tmp_path):
     assert "1200 rows" in result.stderr  # the progress bar's label
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM establishment")).scalar() == before
+
+
+def write(tmp_path, name: str, content: str) -> Path:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def load_path(db_url, kind: str, path: Path, *extra: str) -> dict:
+    result = run_cli(db_url, "ingest", kind, str(path), "--json", *extra)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["read"] == summary["loaded"] + summary["rejected"] + summary["duplicates"]
+    return summary
+
+
+REPORT_ROWS = """
+    SELECT u.code, r.period, r.indicator_code, r.value FROM commune_report r
+    JOIN admin_unit u ON u.id = r.unit_id WHERE r.import_batch_id = ANY(:b) ORDER BY r.id"""
+
+
+def test_a_commune_report_for_a_period_given_on_the_command_line(db_url, engine, tmp_path):
+    wide = write(tmp_path, "bao_cao_xa.csv", "Mã xã;Số tin báo tiếp nhận;Số tin báo đã xử lý\n26017;4;3\n")
+    first = load_path(db_url, "commune-reports", wide, "--period", "6 tháng đầu năm 2018")
+    assert counts(first) == (2, 2, 0, 0)
+    assert counts(load_path(db_url, "commune-reports", wide, "--period", "2018-H1")) == (2, 0, 0, 2)
+    corrected = write(tmp_path, "bao_cao_xa_sua.csv", "Mã xã;Kỳ báo cáo;Số tin báo đã xử lý\n26017;;4\n")
+    again = load_path(db_url, "commune-reports", corrected, "--period", "6 tháng 2018")
+    assert counts(again) == (1, 1, 0, 0)
+    assert rows(engine, REPORT_ROWS, b=[first["batch_id"], again["batch_id"]]) == [
+        ("26017", "2018-H1", "tips_received", 4.0), ("26017", "2018-H1", "tips_handled", 3.0),
+        ("26017", "2018-H1", "tips_handled", 4.0)]  # the classification reads the latest one
+    bad = run_cli(db_url, "ingest", "commune-reports", str(wide), "--period", "mùa xuân")
+    assert bad.exit_code != 0 and "'mùa xuân' cannot be read" in bad.output
+    assert run_cli(db_url, "ingest", "tips", str(wide), "--period", "2018").exit_code != 0
+
+
+def test_tips_link_to_the_establishment_or_site_they_name_and_never_fail_for_it(db_url, engine, tmp_path):
+    load(db_url, "establishments", "establishments_h1.csv")
+    tips = write(tmp_path, "tin_bao.csv", (
+        "Ngày tiếp nhận;Mã xã;Số GCN ĐKKD;Tên cơ sở;Số tin báo;Kết quả;Nội dung tin báo\n"
+        "01/06/2018;26017;47a8 001234;;TB-01;Đúng sự thật;Ông Nguyễn Văn Tố báo có mua bán dâm\n"
+        "02/06/2018;26017;;Karaoke Không Tồn Tại;TB-02;;\n"
+        "02/06/2018;26017;;Karaoke Không Tồn Tại;TB-03;;\n"))
+    summary = load_path(db_url, "tips", tips)
+    assert counts(summary) == (3, 3, 0, 0)  # two tips alike but for their number: both kept
+    assert summary["warnings"] == {"UNKNOWN_ESTABLISHMENT": 2}
+    assert summary["dropped_columns"] == ["Nội dung tin báo"]
+    assert rows(engine, """
+        SELECT t.received_date::text, e.name, t.result, t.tip_ref_hmac FROM tip t
+        LEFT JOIN establishment e ON e.id = t.establishment_id WHERE t.import_batch_id = :b
+        ORDER BY t.received_date LIMIT 1""", b=summary["batch_id"]) == [
+        ("2018-06-01", "Karaoke H1-Sao Mai", "confirmed", keyed("TB-01"))]
+    assert rows(engine, "SELECT count(*) FROM tip WHERE tip::text ILIKE '%Nguyễn Văn Tố%'") == [(0,)]
+
+
+def test_a_report_row_whose_commune_waits_for_review_loads_all_its_cells(db_url, engine, tmp_path):
+    wide = write(tmp_path, "bao_cao_review.csv", (
+        "Xã/phường;Huyện;Kỳ báo cáo;Số buổi tuyên truyền;Số người hoàn lương\n"
+        "Tan Phong;Biên Hòa;Quý III/2018;2;1\n"))
+    summary = load_path(db_url, "commune-reports", wide)
+    assert counts(summary) == (2, 0, 2, 0) and summary["reasons"] == {"AMBIGUOUS_UNIT": 2}
+    items = [i for i in json.loads(run_cli(db_url, "ingest", "review", "--json").stdout)
+             if i["batch_id"] == summary["batch_id"]]
+    result = run_cli(db_url, "ingest", "resolve", str(items[0]["id"]), "--unit", "25996", "--json")
+    assert result.exit_code == 0, result.output
+    assert [d["result"] for d in json.loads(result.stdout)["items"]] == ["loaded", "loaded"]
+    assert rows(engine, REPORT_ROWS, b=[summary["batch_id"]]) == [
+        ("25996", "2018-Q3", "awareness_activities", 2.0), ("25996", "2018-Q3", "reintegrated", 1.0)]

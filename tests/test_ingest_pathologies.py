@@ -167,6 +167,48 @@ CASES = {
     # MISSING_FIELD; row 5 loads.
     "missing_field": Case("missing_field.csv", 4, 1, 3, 0, {"MISSING_FIELD": 3}, (REJECTED, [
         (2, "MISSING_FIELD"), (3, "MISSING_FIELD"), (4, "MISSING_FIELD")])),
+    # 20. Tip-offs with the informant's name and phone: both columns dropped at read time, the three
+    # tips load (a blank result would be pending; "Đang xác minh" is pending) and no name or number
+    # reaches the tips or the batch.
+    "tips_informant": Case("tips_informant.csv", 3, 3, 0, 0, {}, (
+        "SELECT t.received_date::text, u.code, t.channel, t.category, t.result, t.handled_date::text, "
+        "(SELECT count(*) FROM tip x WHERE x.import_batch_id = :b AND x::text ~ :needles) "
+        "+ (SELECT count(*) FROM import_batch x WHERE x.id = :b AND x::text ~ :needles) "
+        "FROM tip t JOIN admin_unit u ON u.id = t.unit_id WHERE t.import_batch_id = :b ORDER BY 1", [
+            ("2018-02-03", "25996", "hotline", "mua_ban_dam", "confirmed", "2018-02-10", 0),
+            ("2018-02-04", "26017", "mailbox", "co_so_nghi_van", "not_confirmed", "2018-02-12", 0),
+            ("2018-02-05", "26020", "walk_in", "tu_diem", "pending", None, 0)]),
+        dropped=["Người báo tin", "SĐT người báo tin"], kind="tips"),
+    # 21. A verification result outside the closed list (confirmed / not_confirmed / pending):
+    # "Đã xong" rejects row 3 with NOT_IN_VOCABULARY; rows 2 and 4 load.
+    "tips_bad_result": Case("tips_bad_result.csv", 3, 2, 1, 0, {"NOT_IN_VOCABULARY": 1}, (REJECTED, [
+        (3, "NOT_IN_VOCABULARY")]), kind="tips"),
+    # 22. Activities: a negative count of participants (row 3) is BAD_NUMBER; a blank one loads as
+    # unknown (row 4); forms are read through the vocabulary (Họp dân = meeting, Tờ rơi = leaflet).
+    "activities_negative": Case("activities_negative.csv", 3, 2, 1, 0, {"BAD_NUMBER": 1}, (
+        "SELECT a.activity_date::text, u.code, a.form, a.form_label, a.participants_count FROM activity a "
+        "JOIN admin_unit u ON u.id = a.unit_id WHERE a.import_batch_id = :b ORDER BY 1", [
+            ("2018-04-10", "25996", "meeting", "Họp dân", 50),
+            ("2018-04-12", "26017", "leaflet", "Tờ rơi", None)]),
+        kind="activities"),
+    # 23. A wide commune report, one row per commune and one column per indicator, for "Quý II/2018"
+    # (2018-Q2): each filled cell is one value read (3 + 2 + 3 = 8; Tam Hiệp left people reached
+    # blank). "Phường Hoa Sen Vàng" is no commune of Biên Hòa: its three cells are UNKNOWN_UNIT.
+    "commune_reports_wide": Case("commune_reports_wide.csv", 8, 5, 3, 0, {"UNKNOWN_UNIT": 3}, (
+        "SELECT u.code, r.period, r.indicator_code, r.value, r.reported_by FROM commune_report r "
+        "JOIN admin_unit u ON u.id = r.unit_id WHERE r.import_batch_id = :b ORDER BY 1, 3", [
+            ("25996", "2018-Q2", "awareness_activities", 2.0, "unspecified"),
+            ("25996", "2018-Q2", "people_reached", 10.0, "unspecified"),
+            ("25996", "2018-Q2", "reintegrated", 1.0, "unspecified"),
+            ("26017", "2018-Q2", "awareness_activities", 1.0, "unspecified"),
+            ("26017", "2018-Q2", "reintegrated", 0.0, "unspecified")]), kind="commune-reports"),
+    # 24. Attestations: "Đạt" holds, "Không đạt" does not, the office is stored as its code; P12 is
+    # no criterion a person attests in the rule set (P8, P9): NOT_IN_VOCABULARY.
+    "attestations_criteria": Case("attestations_criteria.csv", 3, 2, 1, 0, {"NOT_IN_VOCABULARY": 1}, (
+        "SELECT u.code, a.period, a.criterion_id, a.holds, a.assessed_by, a.note FROM criterion_assessment a "
+        "JOIN admin_unit u ON u.id = a.unit_id WHERE a.import_batch_id = :b ORDER BY 3", [
+            ("25996", "2018", "P8", True, "ubnd_xa", None), ("25996", "2018", "P9", False, "ubnd_xa", None)]),
+        kind="attestations"),
 }
 NEEDLES = "075123456789|075987654321|Nguyễn Văn Ất|Trần Thị Bính|Lê Văn Canh|Tư Mập|Út Gầy|Bé Ba|quán Hồng"
 

@@ -50,6 +50,12 @@ STRINGS = {
                                 "Site events (cleared, reactivated)"),
     "upload_kind_incidents": ("Vụ việc", "Incidents"),
     "upload_kind_inspections": ("Lượt kiểm tra", "Inspections"),
+    "upload_kind_tips": ("Tin báo, tố giác", "Tip-offs"),
+    "upload_kind_activities": ("Hoạt động tuyên truyền", "Awareness activities"),
+    "upload_kind_commune-reports": ("Báo cáo định kỳ của xã (có cột kỳ báo cáo)",
+                                    "Commune periodic reports (with a period column)"),
+    "upload_kind_attestations": ("Xác nhận tiêu chí (P8, P9; có cột kỳ đánh giá)",
+                                 "Criterion attestations (P8, P9; with a period column)"),
     "upload_file": ("Tệp", "File"),
     "upload_formats": ("CSV, Excel (.xlsx), GeoJSON, GeoPackage hoặc Shapefile nén .zip; tối đa {limit}. "
                        "Các cột nhận diện con người (họ tên, ngày sinh, CCCD, số điện thoại, địa chỉ nhà) "

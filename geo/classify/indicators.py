@@ -252,23 +252,63 @@ def _within(label: str, period: Period) -> bool:
     return period.start <= window.start and window.end <= period.end
 
 
+def _records_else_reports(inputs: ClassificationInputs, records: tuple[pd.Series, dict],
+                          reports: tuple[pd.Series, dict], source: str) -> pd.DataFrame:
+    """Per unit the value from its records of the period, else the value it reported, else NaN.
+
+    criteria.md §3 measures P6 and P7 from records (``activity``, ``tip``); data-realities.md §7.3
+    keeps a commune's reported aggregate next to what records derive, so a commune that sent only its
+    report (``commune_report``) is still assessed from it. ``detail["source"]`` says which one counted;
+    the evidence are the ids of that source's rows.
+    """
+    (by_records, record_ids), (by_reports, report_ids) = records, reports
+    by_records.index, by_reports.index = by_records.index.astype(str), by_reports.index.astype(str)
+    values = by_records.combine_first(by_reports)
+    evidence = {c: record_ids.get(c, []) if c in by_records.index else report_ids.get(c, [])
+                for c in values.index}
+    out = frame_for(inputs, evidence, values=values, default=np.nan)
+    out["detail"] = [{"source": source} if c in by_records.index else
+                     {"source": "commune_report"} if c in by_reports.index else None for c in out.index]
+    return out
+
+
+def _placed_in(frame: pd.DataFrame, day_column: str, period: Period) -> pd.DataFrame:
+    return frame[frame["unit_code"].notna() & _in_period(frame[day_column], period)]
+
+
 @indicator("awareness_activities")
 def awareness_activities(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
-    """Awareness activities reported by the commune in the period (NaN: nothing reported)."""
+    """Awareness activities held in the commune in the period (P6).
+
+    From ``activity`` records; a commune without any in the period counts the activities it
+    reported (``commune_report`` awareness_activities); NaN when neither.
+    """
+    held = _placed_in(inputs.activities, "activity_date", period)
     rep = _reports_within(inputs, period, ["awareness_activities"])
-    total = rep.groupby("unit_code")["value"].sum().astype(float)
-    return frame_for(inputs, _ids_by_unit(rep, "report_id"), values=total, default=np.nan)
+    counted = held.groupby("unit_code")["activity_id"].count().astype(float)
+    reported = rep.groupby("unit_code")["value"].sum().astype(float)
+    return _records_else_reports(inputs, (counted, _ids_by_unit(held, "activity_id")),
+                                 (reported, _ids_by_unit(rep, "report_id")), "activity")
 
 
 @indicator("tips_handled_share")
 def tips_handled_share(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
-    """Tip-offs handled over tip-offs received (1.0 when none received; NaN when unreported)."""
+    """Tip-offs received in the period and handled by its end, over those received (P7).
+
+    From ``tip`` records (handled: a handled date before the period ends); a commune without any
+    tip received in the period takes its reported ``tips_handled / tips_received`` (1.0 when it
+    reported none received); NaN when neither.
+    """
+    tips = _placed_in(inputs.tips, "received_date", period)
+    handled = pd.to_datetime(tips["handled_date"]) < pd.Timestamp(period.end)
+    shares = handled.groupby(tips["unit_code"]).mean().astype(float)
     rep = _reports_within(inputs, period, ["tips_received", "tips_handled"])
     sums = rep.pivot_table(index="unit_code", columns="indicator_code", values="value",
                            aggfunc="sum").reindex(columns=["tips_received", "tips_handled"])
-    received, handled = sums["tips_received"], sums["tips_handled"]
-    share = (handled / received).where(received > 0, 1.0).where(received.notna() & handled.notna())
-    return frame_for(inputs, _ids_by_unit(rep, "report_id"), values=share, default=np.nan)
+    received, done = sums["tips_received"], sums["tips_handled"]
+    reported = (done / received).where(received > 0, 1.0).where(received.notna() & done.notna()).dropna()
+    return _records_else_reports(inputs, (shares, _ids_by_unit(tips, "tip_id")),
+                                 (reported, _ids_by_unit(rep, "report_id")), "tip")
 
 
 @indicator("attestation")

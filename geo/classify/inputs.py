@@ -17,6 +17,8 @@ import pandas as pd
 from geo.join import place_records
 from geo.reactivation import collect_evidence
 
+TIP_COLUMNS = ["tip_id", "received_date", "handled_date", "result", "unit_code"]
+ACTIVITY_COLUMNS = ["activity_id", "activity_date", "form", "participants_count", "unit_code"]
 INCIDENT_COLUMNS = ["incident_id", "event_date", "incident_kind", "outcome", "establishment_id"]
 
 
@@ -118,6 +120,12 @@ class ClassificationInputs:
         of the evaluated period (P2 counts those at an establishment); empty by default.
     codes : ActCodes
         What the kinds, violation codes and outcomes mean (from the vocabulary).
+    tips : DataFrame
+        Tip-offs received in the period (P7): ``tip_id, received_date, handled_date, result,
+        unit_code``; empty by default.
+    activities : DataFrame
+        Awareness activities held in the period (P6): ``activity_id, activity_date, form,
+        participants_count, unit_code``; empty by default.
     """
 
     units: pd.DataFrame
@@ -132,6 +140,8 @@ class ClassificationInputs:
     evidence: gpd.GeoDataFrame = field(default_factory=lambda: collect_evidence(None, None))
     incidents: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INCIDENT_COLUMNS))
     codes: ActCodes = field(default_factory=ActCodes)
+    tips: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TIP_COLUMNS))
+    activities: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACTIVITY_COLUMNS))
 
 
 def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFrame,
@@ -139,7 +149,8 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
                  inspections: gpd.GeoDataFrame, reports: pd.DataFrame,
                  attestations: pd.DataFrame, codes: ActCodes, crosswalk: pd.DataFrame | None = None,
                  evidence: gpd.GeoDataFrame | None = None,
-                 incidents: pd.DataFrame | None = None) -> ClassificationInputs:
+                 incidents: pd.DataFrame | None = None, tips: gpd.GeoDataFrame | None = None,
+                 activities: gpd.GeoDataFrame | None = None) -> ClassificationInputs:
     """Place the store's records on the units of ``vintage`` and bundle them.
 
     ``sites``, ``establishments`` and ``inspections`` are frames as ``geo.store.records``
@@ -149,6 +160,8 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     successions. ``evidence`` (from :func:`geo.reactivation.collect_evidence`) is passed
     through unplaced; None means none. ``incidents`` are the period's incidents (P2 places
     them by the establishment they name); ``codes`` say what their codes mean.
+    through unplaced; None means none. ``tips`` and ``activities`` (as ``geo.store.records``
+    reads them) are placed like establishments; None means none.
 
     Returns
     -------
@@ -156,9 +169,12 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     """
     placed = {}
     unassigned = {}
+    optional = [(name, frame, id_col) for name, frame, id_col in (("tips", tips, "tip_id"),
+                                                                 ("activities", activities, "activity_id"))
+                if frame is not None]
     for name, frame, id_col in (("sites", sites, "site_id"),
                                 ("establishments", establishments, "establishment_id"),
-                                ("inspections", inspections, "inspection_id")):
+                                ("inspections", inspections, "inspection_id"), *optional):
         unit_codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
         kept = frame.assign(unit_code=unit_codes)
         placed[name] = kept if name == "sites" else pd.DataFrame(kept.drop(columns=frame.geometry.name))

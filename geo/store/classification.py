@@ -25,7 +25,14 @@ from geo.periods import Period
 from geo.store.crosswalk import read_crosswalk
 from geo.store.engine import connection
 from geo.store.models import ClassificationResult, ClassificationSnapshot
-from geo.store.records import read_establishments, read_incidents, read_inspections, read_sites
+from geo.store.records import (
+    read_activities,
+    read_establishments,
+    read_incidents,
+    read_inspections,
+    read_sites,
+    read_tips,
+)
 from geo.store.units import read_units
 
 
@@ -41,8 +48,11 @@ def read_classification_inputs(conn: Connection | Engine, period: Period, *,
     prostitution-related inspection violations (``codes``, the vocabulary's properties) from the
     beginning up to the period's end become the evidence that detects reactivations (P3
     needs the earlier ones to tell whether a trigger in the period is the first after a
-    clearing). Only the period's inspections are placed on communes (P2, P5), and the
-    period's incidents go to P2 through the establishment they name.
+    clearing). Only the period's inspections are placed on communes (P2, P5), the period's
+    incidents go to P2 through the establishment they name, and the period's tip-offs (P7)
+    and awareness activities (P6) are placed like establishments. Of the reports a commune
+    sent for one period and indicator, the latest loaded counts (a corrected report replaces
+    the earlier one).
     """
     with connection(conn) as c:
         units = read_units(c, vintage)
@@ -57,11 +67,17 @@ def read_classification_inputs(conn: Connection | Engine, period: Period, *,
             inspections=inspections[in_period].reset_index(drop=True),
             incidents=incidents[recent],
             evidence=reactivation_evidence(incidents, inspections, codes),
+            tips=read_tips(c, start=period.start, end=period.end),
+            activities=read_activities(c, start=period.start, end=period.end),
             reports=pd.read_sql(text("""
-                SELECT r.id AS report_id, u.code AS unit_code, u.vintage_id, r.period,
-                       r.indicator_code, r.value
-                FROM commune_report r JOIN admin_unit u ON u.id = r.unit_id
-                WHERE u.vintage_id = :v ORDER BY r.id"""), c, params={"v": vintage}),
+                SELECT * FROM (
+                    SELECT DISTINCT ON (r.unit_id, r.period, r.indicator_code)
+                           r.id AS report_id, u.code AS unit_code, u.vintage_id, r.period,
+                           r.indicator_code, r.value
+                    FROM commune_report r JOIN admin_unit u ON u.id = r.unit_id
+                    WHERE u.vintage_id = :v
+                    ORDER BY r.unit_id, r.period, r.indicator_code, r.id DESC) latest
+                ORDER BY report_id"""), c, params={"v": vintage}),
             attestations=pd.read_sql(text("""
                 SELECT a.id AS assessment_id, u.code AS unit_code, u.vintage_id, a.period,
                        a.criterion_id, a.holds, a.value, a.assessed_by, a.assessed_at, a.note

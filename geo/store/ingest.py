@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session
 
 from geo.store.batches import audit, finish_batch, start_batch
 from geo.store.models import (
+    Activity,
+    CommuneReport,
+    CriterionAssessment,
     Establishment,
     ImportBatch,
     Incident,
@@ -32,11 +35,13 @@ from geo.store.models import (
     ReviewItem,
     Site,
     SiteEvent,
+    Tip,
 )
 from geo.store.records import _read, insert_frame
 
 MODELS = {"establishments": Establishment, "sites": Site, "site-events": SiteEvent, "incidents": Incident,
-          "inspections": Inspection}
+          "inspections": Inspection, "tips": Tip, "activities": Activity, "commune-reports": CommuneReport,
+          "attestations": CriterionAssessment}
 """The record table of each kind the ingest loads."""
 
 
@@ -132,7 +137,8 @@ def write_ingest(engine: Engine, kind: str, records: pd.DataFrame, rejected: lis
     Parameters
     ----------
     engine : Engine
-    kind : {"establishments", "sites", "site-events", "incidents", "inspections"}
+    kind : str
+        A key of :data:`MODELS`.
     records : DataFrame
         Columns of the kind's model plus ``record_hash`` (``geom`` as shapely points in EPSG:4326, or
         None); for sites, ``first_identified`` (a date or None) adds an ``identified`` event.

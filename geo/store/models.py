@@ -261,6 +261,60 @@ class CriterionAssessment(Base):
     assessed_by: Mapped[str] = mapped_column(String(80))
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     note: Mapped[str | None] = mapped_column(Text)
+    record_hash: Mapped[str | None] = record_hash_column()
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+
+
+TIP_RESULTS = ("confirmed", "not_confirmed", "pending")
+ACTIVITY_FORMS = ("meeting", "loudspeaker", "leaflet", "banner", "training", "other")
+
+
+class Tip(_Located, Base):
+    """A tip-off (tin báo, tố giác) from the public: when and where, what about, how it was handled.
+
+    Never who told: no informant, phone or free-text column. Placed by its (approximate) point or
+    commune; linked to an establishment or site when the row names one.
+    """
+
+    __tablename__ = "tip"
+    __table_args__ = (
+        one_of("result", TIP_RESULTS),
+        CheckConstraint("geom IS NOT NULL OR unit_id IS NOT NULL", name="tip_located"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_date: Mapped[date] = mapped_column(Date, index=True)
+    category: Mapped[str | None] = mapped_column(String(40))
+    category_label: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    channel_label: Mapped[str | None] = mapped_column(Text)
+    establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    verified_date: Mapped[date | None] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(String(20), default="pending")
+    handled_date: Mapped[date | None] = mapped_column(Date)
+    tip_ref_hmac: Mapped[str | None] = mapped_column(String(64))
+    record_hash: Mapped[str | None] = record_hash_column()
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
+
+
+class Activity(_Located, Base):
+    """An awareness or communication activity (hoạt động tuyên truyền) held in a commune."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        one_of("form", ACTIVITY_FORMS),
+        CheckConstraint("geom IS NOT NULL OR unit_id IS NOT NULL", name="activity_located"),
+        CheckConstraint("participants_count IS NULL OR participants_count >= 0",
+                        name="participants_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_date: Mapped[date] = mapped_column(Date, index=True)
+    form: Mapped[str] = mapped_column(String(20))
+    form_label: Mapped[str | None] = mapped_column(Text)
+    participants_count: Mapped[int | None] = mapped_column()
+    record_hash: Mapped[str | None] = record_hash_column()
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
 
 
@@ -313,6 +367,7 @@ class CommuneReport(Base):
     indicator_code: Mapped[str] = mapped_column(String(40))
     value: Mapped[float] = mapped_column()
     reported_by: Mapped[str] = mapped_column(String(80))
+    record_hash: Mapped[str | None] = record_hash_column()
     import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id", ondelete="CASCADE"))
 
 

@@ -165,6 +165,37 @@ def read_inspections(conn: Connection | Engine, *, start: date | None = None,
         WHERE {where} ORDER BY r.inspection_date, r.id""", params)
 
 
+def read_tips(conn: Connection | Engine, *, start: date | None = None,
+              end: date | None = None) -> gpd.GeoDataFrame:
+    """Tip-offs received in ``[start, end)``, with their point (or None) and unit reference.
+
+    Columns: ``tip_id, received_date, category, channel, establishment_id, site_id, verified_date,
+    result, handled_date, ref_unit_code, ref_vintage, geometry``.
+    """
+    where, params = _window("t.received_date", start, end)
+    return _read(conn, f"""
+        SELECT t.id AS tip_id, t.received_date, t.category, t.channel, t.establishment_id, t.site_id,
+               t.verified_date, t.result, t.handled_date,
+               u.code AS ref_unit_code, u.vintage_id AS ref_vintage, t.geom AS geometry
+        FROM tip t LEFT JOIN admin_unit u ON u.id = t.unit_id
+        WHERE {where} ORDER BY t.received_date, t.id""", params)
+
+
+def read_activities(conn: Connection | Engine, *, start: date | None = None,
+                    end: date | None = None) -> gpd.GeoDataFrame:
+    """Awareness activities held in ``[start, end)``, with their point (or None) and unit reference.
+
+    Columns: ``activity_id, activity_date, form, participants_count, ref_unit_code, ref_vintage,
+    geometry``.
+    """
+    where, params = _window("a.activity_date", start, end)
+    return _read(conn, f"""
+        SELECT a.id AS activity_id, a.activity_date, a.form, a.participants_count,
+               u.code AS ref_unit_code, u.vintage_id AS ref_vintage, a.geom AS geometry
+        FROM activity a LEFT JOIN admin_unit u ON u.id = a.unit_id
+        WHERE {where} ORDER BY a.activity_date, a.id""", params)
+
+
 def read_establishments(conn: Connection | Engine) -> gpd.GeoDataFrame:
     """Every establishment with its point or unit reference.
 

@@ -33,10 +33,15 @@ PLAN_YEARS = range(2016, 2021)
 _MEASURED = ["measure", "year", "unit_code", "numerator", "denominator"]
 
 _REPORTS = """
-SELECT u.code AS unit_code, r.period, r.indicator_code, sum(r.value) AS value
+SELECT DISTINCT ON (r.unit_id, r.period, r.indicator_code)
+       u.code AS unit_code, r.period, r.indicator_code, r.value
 FROM commune_report r JOIN admin_unit u ON u.id = r.unit_id
 WHERE u.vintage_id = :vintage AND u.level = 'commune' AND r.indicator_code = ANY(:codes)
-GROUP BY 1, 2, 3"""
+ORDER BY r.unit_id, r.period, r.indicator_code, r.id DESC"""
+"""The latest report of each commune, period and indicator (a corrected report replaces the first)."""
+
+_ACTIVITIES = locate_sql("""SELECT a.geom, a.unit_id FROM activity a
+                            WHERE a.activity_date >= :start AND a.activity_date < :end""")
 
 _SNAPSHOTS = """
 SELECT DISTINCT ON (s.period) s.id, s.period
@@ -120,7 +125,9 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str, y
             reports = _reports(c, vintage, windows, [*codes_, "awareness_activities"])
             parts.append(_report_sums(reports, codes_, list(windows), gaps))
             if "awareness_share" in wanted:
-                parts.append(_awareness(reports, communes, list(windows), gaps))
+                held = _activities(c, vintage, windows)
+                both = pd.concat([reports, held], ignore_index=True) if len(held) else reports
+                parts.append(_awareness(both, communes, list(windows), gaps))
         if "healthy_share" in wanted:
             parts.append(_healthy(c, vintage, windows, gaps))
         if "inspected_share" in wanted:
@@ -245,8 +252,17 @@ def _report_sums(reports: pd.DataFrame, codes: list[str], years: list[int], gaps
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_MEASURED)
 
 
+def _activities(c: Connection, vintage: str, windows: dict[int, Period]) -> pd.DataFrame:
+    """Awareness activities held per commune and plan year's window (``activity`` records), as report rows."""
+    rows = []
+    for year, window in windows.items():
+        found = c.execute(text(_ACTIVITIES), {"vintage": vintage, "start": window.start, "end": window.end})
+        rows += [("awareness_activities", year, code, float(n)) for code, n in found.all() if code]
+    return pd.DataFrame(rows, columns=["indicator_code", "year", "unit_code", "value"])
+
+
 def _awareness(reports: pd.DataFrame, communes: pd.DataFrame, years: list[int], gaps: list) -> pd.DataFrame:
-    """Per commune and year: 1 when it reported at least one awareness activity, out of 1."""
+    """Per commune and year: 1 when it held (or reported) at least one awareness activity, out of 1."""
     own = reports[reports["indicator_code"] == "awareness_activities"]
     rows = []
     for year in years:

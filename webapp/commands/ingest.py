@@ -1,7 +1,8 @@
 """``diaban ingest``: load files of records, download a batch's quarantine, work the review queue.
 
 - ``diaban ingest KIND PATH [--mapping FILE] [--dry-run] [--json]`` for KIND establishments, sites,
-  site-events, incidents or inspections;
+  site-events, incidents, inspections, tips, activities, commune-reports or attestations (the last two
+  also take ``--period P``, the period of the whole file);
 - ``diaban ingest quarantine BATCH_ID --out FILE.csv``: the rows a batch could not load (UTF-8 with
   BOM, so Excel shows Vietnamese);
 - ``diaban ingest review [--json]``: the open review items; ``diaban ingest resolve ITEM_ID --unit CODE``
@@ -18,6 +19,7 @@ import click
 from etl.headers import KINDS
 from etl.pipeline import ingest as run_ingest
 from etl.reasons import explain
+from etl.records import PERIOD_KINDS
 from etl.review import resolve_review
 from geo.errors import DiabanError
 from geo.store.quarantine import quarantine_csv
@@ -43,11 +45,11 @@ def _kind_command(kind: str) -> click.Command:
     @click.option("--dry-run", is_flag=True, help="Check and report everything, write nothing.")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
     @click.pass_context
-    def command(ctx, path, mapping, dry_run, as_json):
+    def command(ctx, path, mapping, dry_run, as_json, period=None):
         bar = _Progress(enabled=not as_json)
         try:
             summary = run_ingest(engine_for(ctx), kind, path, mapping=mapping, dry_run=dry_run, actor="cli",
-                                 progress=bar, hmac_key=cli_hmac_key)
+                                 progress=bar, hmac_key=cli_hmac_key, period=period)
         except DiabanError as exc:
             raise click.ClickException(f"{path}: {exc}") from exc
         finally:
@@ -59,6 +61,11 @@ def _kind_command(kind: str) -> click.Command:
 
     command.help = (f"Load PATH as {kind} records: sound rows are loaded, every other row is quarantined "
                     "with a reason (CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile).")
+    if kind in PERIOD_KINDS:
+        command = click.option(
+            "--period", default=None,
+            help="The reporting period of the whole file (2018, 2018-Q2, 'Quý II/2018', '6 tháng 2018'); "
+                 "fills the rows whose period cell is blank.")(command)
     return command
 
 
