@@ -37,7 +37,7 @@ from etl.links import Target, link_by_code, link_by_place, link_mentions
 from etl.places import Places, add_vintages, coordinates, place
 from etl.pseudonyms import REF_FIELDS, pseudonymise
 from etl.readers import read_table
-from etl.records import COLUMNS, DATE_FIELD, HASHED, VALUES, prepare_rows
+from etl.records import COLUMNS, DATE_FIELD, DERIVED_FIELDS, HASHED, VALUES, prepare_rows
 from etl.text import is_blank
 from geo.store.batches import file_sha256
 from geo.store.ingest import record_hashes, write_ingest
@@ -199,10 +199,11 @@ def _rejected_rows(rows: pd.DataFrame, bad: pd.DataFrame, sheet: str | None, kin
 
     ``raw`` keeps the row's values of the kind's canonical fields only, as the file gave them and
     JSON-safe: the reader kept no other column, and a column that is no field of the kind is left out
-    here too (an allow-list, whatever the frame holds). Case and record numbers are only ever kept
+    here too (an allow-list, whatever the frame holds), except the canonical columns the kind derives
+    from its fields (:data:`etl.records.DERIVED_FIELDS`). Case and record numbers are only ever kept
     as keyed hashes, in ``ref_hmac``.
     """
-    allowed = load_synonyms().field_names(kind)
+    allowed = load_synonyms().field_names(kind) | DERIVED_FIELDS.get(kind, frozenset())
     shown = [c for c in rows.columns if c in allowed and c not in _NOT_IN_RAW]
     hashed = [c for c in HMAC_COLUMNS if c in rows]
     names = [str(c) for c in shown]

@@ -256,6 +256,12 @@ def prepare_rows(kind: str, frame: pd.DataFrame, *, period: str | None = None) -
     return _long_reports(frame) if kind == "commune-reports" else frame
 
 
+DERIVED_FIELDS = {"commune-reports": frozenset({"indicator_code", "value"})}
+"""Columns a kind's rows gain from the file's own fields before validation (a wide report's cells
+become ``indicator_code`` + ``value``): canonical values, kept in a rejected row's ``raw`` so a
+reviewed row loads again."""
+
+
 def _long_reports(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per commune and indicator cell that holds a value; a row with none keeps one empty row.
 

@@ -41,9 +41,9 @@ FILES = {
     "site-events": "Mã tụ điểm;Ngày;Sự kiện\nTD-RC-02;01/02/2017;Triệt xóa\n",
     "incidents": ("Ngày xảy ra;Hành vi;Xã/phường;Huyện;Số đối tượng\n"
                   f"02/04/2018;Mua bán dâm;Phường Long Bình;{BH};2\n"),
-    "inspections": ("Ngày KT;Mã cơ sở;Cấp đoàn;Kết quả xử lý;Số tiền phạt\n"
-                    "15/06/2018;RC-001;Cấp huyện;Không vi phạm;\n"
-                    "16/06/2018;RC-002;Cấp tỉnh;Xử phạt;15 triệu\n"),
+    "inspections": ("Ngày KT;Mã cơ sở;Cấp đoàn;Vi phạm;Kết quả xử lý;Số tiền phạt\n"
+                    "15/06/2018;RC-001;Cấp huyện;;Không vi phạm;\n"
+                    "16/06/2018;RC-002;Cấp tỉnh;Chứa mại dâm;Xử phạt;15 triệu\n"),
     "tips": ("Ngày tiếp nhận;Hình thức tiếp nhận;Loại tin báo;Xã/phường;Huyện;Vĩ độ;Kinh độ;Mã cơ sở;"
              "Mã tụ điểm;Ngày xác minh;Kết quả xác minh;Ngày xử lý;Người báo tin;Số điện thoại\n"
              f"05/03/2018;Đường dây nóng;Cơ sở có dấu hiệu;Phường Tân Phong;{BH};;;RC-001;;08/03/2018;"
