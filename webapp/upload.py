@@ -26,6 +26,7 @@ from flask import (
     current_app,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -138,11 +139,14 @@ def submit():
                         source=display_name(upload.filename), dry_run=dry_run, host=upload_jobs.HOST,
                         pid=os.getpid(), **_caps(app))
     except jobs.QueueFull as exc:
-        response = _refuse(QUEUE_FULL[exc.scope].format(n=exc.cap), 429)
-        response[0].headers["Retry-After"] = "60"
+        response = make_response(_refuse(QUEUE_FULL[exc.scope].format(n=exc.cap), 429))
+        response.headers["Retry-After"] = "60"
         return response
     path = upload_jobs.job_folder(app, job_id) / stored_name(upload.filename)
-    upload.save(path)
+    try:
+        upload.save(path)
+    finally:
+        upload.close()  # werkzeug's spooled temporary file, for bodies over 500 KB
     upload_jobs.start(app, job_id, path)
     status_url = url_for("upload.job_status", job_id=job_id)
     if _wants_json():

@@ -84,6 +84,9 @@ def run_limited(func: Callable, *args, memory_mb: float = MEMORY_MB, seconds: fl
     sender.close()
     try:
         outcome, value = _receive(receiver, seconds, memory_mb)
+    except LimitExceeded:
+        process.kill()  # at once: a child over its time must not reach its commit
+        raise
     finally:
         receiver.close()
         _end(process)
@@ -105,11 +108,8 @@ def _receive(receiver, seconds: float, memory_mb: float) -> tuple[str, object]:
 
 
 def _end(process) -> None:
-    """Wait for the child; end it when it is still running (time limit), first gently."""
-    process.join(1)
-    if process.is_alive():
-        process.terminate()
-        process.join(5)
+    """Wait for the child, which has answered or been killed; end it if it lingers after answering."""
+    process.join(5)
     if process.is_alive():
         process.kill()
         process.join()
@@ -128,6 +128,8 @@ def _child(sender, func: Callable, args: tuple, memory_mb: float) -> None:
         answer = ("error", (type(exc), exc.args, vars(exc), traceback.format_exc()))
     try:
         sender.send(answer)
+    except OSError:  # the parent stopped listening (its time limit): nothing to tell
+        pass
     except Exception:  # an unpicklable result or error: send its text instead
         text = traceback.format_exc()
         sender.send(("error", (RuntimeError, (f"the child's answer cannot be sent back: {text}",), {}, text)))
