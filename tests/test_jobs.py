@@ -76,7 +76,7 @@ def fake_jobs(engine):
     def add(owner: str, *, pid: int | None = None, host: str = upload_jobs.HOST) -> str:
         job_id = f"test-{os.urandom(6).hex()}"
         with engine.begin() as c:
-            c.execute(text("INSERT INTO upload_job (id, owner, kind, source, dry_run, state, stage, "
+            c.execute(text("INSERT INTO upload_job (id, owner, kind, source, dry_run, state, phase, "
                            "progress, host, pid) VALUES (:i, :o, 'incidents', 'x.csv', false, 'running', "
                            "'queued', '{}', :h, :p)"),
                       {"i": job_id, "o": owner, "h": host, "p": pid or os.getpid()})

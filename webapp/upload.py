@@ -180,15 +180,15 @@ def job_status_answer(job: dict) -> dict:
     Examples
     --------
     >>> answer = job_status_answer({"id": "x", "kind": "incidents", "source": "a.csv", "dry_run": False,
-    ...     "state": "running", "stage": "read", "progress": {"read": 6}, "report": None, "error": None,
+    ...     "state": "running", "phase": "read", "progress": {"read": 6}, "report": None, "error": None,
     ...     "seconds": 1.234})
     >>> answer["stage_index"], answer["rows"], answer["filename"], answer["seconds"]
     (2, {'read': 6}, 'a.csv', 1.23)
     """
-    known = job["stage"] in STAGES
+    known = job["phase"] in STAGES
     return {"id": job["id"], "kind": job["kind"], "filename": job["source"], "dry_run": job["dry_run"],
-            "state": job["state"], "stage": job["stage"], "stages": list(STAGES),
-            "stage_index": STAGES.index(job["stage"]) if known else None, "rows": dict(job["progress"]),
+            "state": job["state"], "stage": job["phase"], "stages": list(STAGES),
+            "stage_index": STAGES.index(job["phase"]) if known else None, "rows": dict(job["progress"]),
             "report": job["report"], "error": job["error"], "seconds": round(float(job["seconds"]), 2)}
 
 

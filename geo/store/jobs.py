@@ -57,12 +57,12 @@ def create_job(engine: Engine, job_id: str, *, owner: str, kind: str, source: st
             raise QueueFull("total", max_total)
         session.execute(_JOB.insert().values(
             id=job_id, owner=owner, kind=kind, source=source, dry_run=dry_run, state="running",
-            stage="queued", progress={}, host=host, pid=pid))
+            phase="queued", progress={}, host=host, pid=pid))
 
 
 def record_stage(engine: Engine, job_id: str, stage: str, n_rows: int | None = None) -> None:
     """Set the job's stage (and the row count reached at it); ``started`` also stamps the start."""
-    values = {"stage": stage}
+    values = {"phase": stage}
     if n_rows is not None:
         values["progress"] = _JOB.c.progress.op("||")(func.jsonb_build_object(stage, int(n_rows)))
     if stage == "started":
@@ -74,7 +74,7 @@ def record_stage(engine: Engine, job_id: str, stage: str, n_rows: int | None = N
 def finish_job(engine: Engine, job_id: str, *, report: dict | None = None, error: str | None = None) -> None:
     """End a running job: ``done`` with its report, or ``failed`` with its error."""
     values = {"state": "failed", "error": error} if error else \
-        {"state": "done", "stage": "done", "report": report,
+        {"state": "done", "phase": "done", "report": report,
          "import_batch_id": (report or {}).get("batch_id")}
     with engine.begin() as conn:
         conn.execute(update(_JOB).where(_JOB.c.id == job_id, _JOB.c.state == "running")

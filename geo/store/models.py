@@ -484,9 +484,9 @@ UPLOAD_JOB_STATES = ("running", "done", "failed")
 class UploadJob(Base):
     """One web upload and its ingest: who sent which kind of file, how far it got, and its outcome.
 
-    ``state`` is ``running`` from the moment the file is accepted (``stage`` says ``queued`` until a
-    worker takes it), then ``done`` or ``failed``. ``host`` and ``pid`` name the server process
-    that supervises the job: a job left ``running`` by a process that no longer exists is marked
+    ``state`` is ``running`` from the moment the file is accepted (``phase``, the ingest's stage, says
+    ``queued`` until a worker takes it), then ``done`` or ``failed``. ``host`` and ``pid`` name the
+    server process that supervises the job: a job left ``running`` by a process that is gone is marked
     failed when the app starts again. ``source`` is the sanitised file name as its sender knew it
     (the file itself lives in a temporary folder only while the job runs). No person data: the
     report holds counts and reason codes.
@@ -502,7 +502,7 @@ class UploadJob(Base):
     source: Mapped[str] = mapped_column(Text)
     dry_run: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(10), default="running")
-    stage: Mapped[str] = mapped_column(String(20), default="queued")
+    phase: Mapped[str] = mapped_column(String(20), default="queued")
     progress: Mapped[dict] = mapped_column(JSONB, default=dict)
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column()

@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('source', sa.Text(), nullable=False),
     sa.Column('dry_run', sa.Boolean(), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
-    sa.Column('stage', sa.String(length=20), nullable=False),
+    sa.Column('phase', sa.String(length=20), nullable=False),
     sa.Column('progress', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('host', sa.String(length=255), nullable=False),
     sa.Column('pid', sa.Integer(), nullable=False),
