@@ -62,7 +62,7 @@ def _wait(client, url: str, seconds: float = 60) -> dict:
 
 
 def _upload_dirs() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("diaban-upload-*"))
+    return set(Path(tempfile.gettempdir()).glob("diaban-uploads-*/*"))
 
 
 def test_only_editors_and_admins_may_upload(analyst, editor, auth_client):

@@ -1,11 +1,13 @@
-"""GET /healthz: answers without a login, for monitoring."""
+"""GET /healthz: answers without a login, for monitoring; 503 when the database cannot be reached."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import StoreError
 from geo.store import check_reachable, current_revision
+from webapp.errors import DATABASE_DOWN
 
 bp = Blueprint("health", __name__)
 
@@ -18,10 +20,11 @@ def favicon():
 
 @bp.route("/healthz")
 def healthz():
-    """Report whether the database answers and which schema revision it has."""
+    """Report whether the database answers and which schema revision it has (503 and why when not)."""
     try:
         engine = current_app.extensions["diaban.engine"]
         check_reachable(engine)
         return jsonify({"status": "ok", "database": "ok", "schema": current_revision(engine)})
-    except StoreError as exc:
-        return jsonify({"status": "degraded", "database": str(exc)}), 503
+    except (StoreError, SQLAlchemyError) as exc:
+        return jsonify({"status": "degraded", "database": str(exc), "message": DATABASE_DOWN}), 503, \
+            {"Retry-After": "30"}

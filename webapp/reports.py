@@ -10,7 +10,10 @@ Endpoints (every logged-in user reaches the page; what it offers depends on the 
   or establishment names are 403 for a viewer. Analysts and above get every layer.
 
 Both downloads are written to the audit log and built in a temporary folder that is removed
-before the answer leaves (the bytes are served from memory): no file is left behind.
+before the answer leaves (the bytes are served from memory): no file is left behind. Both are
+heavy: each runs in a child process under a memory and a time limit, one at a time per user and
+a few at a time in all (:func:`webapp.workers.run_heavy`; the others wait briefly, then get 429),
+so that the server keeps answering the maps and ``/healthz`` meanwhile.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from geo.store.units import list_vintages
 from webapp.accounts import has_role
 from webapp.auth import role_required
 from webapp.i18n import LANGUAGES, current_language, register
+from webapp.workers import child_engine, database_url, run_heavy
 
 bp = Blueprint("reports", __name__)
 
@@ -108,18 +112,14 @@ def index():
 @role_required("analyst")
 def briefing():
     """The briefing PDF of the posted period, vintage, language and edition."""
-    from webapp.briefing import briefing_pdf
-    from webapp.commands.report import audit_report
-
     period = request.form.get("period", "").strip()
     lang = request.form.get("lang", "vi")
     if lang not in LANGUAGES:
         abort(400, f"lang {lang!r} is not one of {', '.join(LANGUAGES)}")
     public = request.form.get("public") == "1"
-    pdf, made = briefing_pdf(_engine(), period, vintage=request.form.get("vintage") or None, lang=lang,
-                             public=public, actor=_actor())
-    audit_report(_engine(), _actor(), made, lang=lang, public=public, via="web")
-    name = f"diaban-bao-cao-{made.period.label}-{lang}{'-public' if public else ''}.pdf"
+    pdf, label = run_heavy(_briefing_child, database_url(), period, request.form.get("vintage") or None,
+                           lang, public, _actor())
+    name = f"diaban-bao-cao-{label}-{lang}{'-public' if public else ''}.pdf"
     return send_file(io.BytesIO(pdf), mimetype=MIMETYPES["pdf"], as_attachment=True, download_name=name)
 
 
@@ -159,16 +159,40 @@ def _check_request(layers: tuple, fmt: str, crs: str) -> None:
         abort(400, f"crs {crs!r} is not one of {', '.join(CRS_CHOICES)}")
 
 
-def _export_bytes(layers: tuple, options: dict) -> tuple[bytes, dict]:
-    """Write the export in a temporary folder (removed on return) and return its bytes and counts."""
+def _briefing_child(url: str, period: str, vintage: str | None, lang: str, public: bool,
+                    actor: str) -> tuple[bytes, str]:
+    """In a child process: the briefing PDF, audited; its bytes and the period's label."""
+    from webapp.briefing import briefing_pdf
+    from webapp.commands.report import audit_report
+
+    with child_engine(url) as engine:
+        pdf, made = briefing_pdf(engine, period, vintage=vintage, lang=lang, public=public, actor=actor)
+        audit_report(engine, actor, made, lang=lang, public=public, via="web")
+    return pdf, made.period.label
+
+
+def _export_child(url: str, layers: tuple, options: dict, actor: str) -> tuple[bytes, dict, str]:
+    """In a child process: the export, written in a temporary folder removed on return.
+
+    Returns its bytes, the features per layer, and the vintage used.
+    """
     from webapp.exporting import export_layers
 
+    with tempfile.TemporaryDirectory(prefix="diaban-export-") as folder, child_engine(url) as engine:
+        out = Path(folder) / f"export.{EXTENSIONS.get(options['fmt'], options['fmt'])}"
+        written, counts = export_layers(engine, layers, out, options=options, actor=actor,
+                                        generator="diaban export (web)")
+        return written.read_bytes(), counts, options["vintage"]
+
+
+def _export_bytes(layers: tuple, options: dict) -> tuple[bytes, dict]:
+    """The export's bytes and feature counts, made in a child process in the user's turn.
+
+    ``options["vintage"]`` is set to the vintage used.
+    """
     try:
-        with tempfile.TemporaryDirectory(prefix="diaban-export-") as folder:
-            out = Path(folder) / f"export.{EXTENSIONS.get(options['fmt'], options['fmt'])}"
-            written, counts = export_layers(_engine(), layers, out, options=options, actor=_actor(),
-                                            generator="diaban export (web)")
-            return written.read_bytes(), counts
+        data, counts, options["vintage"] = run_heavy(_export_child, database_url(), layers, options, _actor())
+        return data, counts
     except DiabanError:
         raise  # answered by webapp.errors (400, or 503 for the store)
     except ValueError as exc:  # read_layers: a dated layer without a period

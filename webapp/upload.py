@@ -6,12 +6,19 @@ background (:mod:`webapp.upload_jobs`), answering 202 with the job's status URL;
 ``GET /upload/jobs/<job_id>`` reports the stage, the row counts and, at the end, the ingest
 report with each rejection reason explained (``etl.reasons``) or the error naming the file
 and the fix. The page (``static/app/upload.js``) shows the bytes sent, then polls the job.
+
+Jobs are rows of ``upload_job`` (any server process answers their status; a restart loses
+nothing). A user may have :data:`webapp.upload_jobs.MAX_PER_USER` jobs queued or running, the
+server :data:`webapp.upload_jobs.MAX_TOTAL`; beyond, 429. The file is stored under a random name
+with the original's lower-cased extension; the original name, sanitised, is what the job, the
+import batch and the audit log show.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import os
+import secrets
+import unicodedata
 
 from flask import (
     Blueprint,
@@ -19,27 +26,37 @@ from flask import (
     current_app,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.utils import secure_filename
 
 from etl import reasons
-from etl.pipeline import KINDS, ingest
+from etl.pipeline import KINDS
+from geo.store import jobs
+from webapp import upload_jobs
 from webapp.accounts import has_role
 from webapp.auth import role_required
 from webapp.i18n import register, t
-from webapp.keys import app_hmac_key
-from webapp.upload_jobs import STAGES, Job, JobRegistry, start
+from webapp.upload_jobs import STAGES
 
 bp = Blueprint("upload", __name__, url_prefix="/upload")
 
 #: File name endings the ingest reads (``etl.readers``).
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
-JOBS = JobRegistry()
+#: The longest file name kept for display (characters).
+MAX_NAME = 200
+#: The answer to a submission over a queue cap, by cap, in Vietnamese then English.
+QUEUE_FULL = {
+    "owner": "Bạn đã có {n} tệp đang chờ hoặc đang nạp (tối đa {n}); đợi một tệp xong rồi tải lên tiếp. / "
+             "You already have {n} files queued or loading (at most {n}); wait for one to finish, "
+             "then upload.",
+    "total": "Máy chủ đang nạp {n} tệp (tối đa {n}); thử lại sau ít phút. / "
+             "The server is loading {n} files (its limit); try again in a few minutes.",
+}
 
 STRINGS = {
     "upload_title": ("Tải lên dữ liệu", "Upload records"),
@@ -103,6 +120,7 @@ STRINGS = {
     "upload_seconds": ("giây", "seconds"),
 }
 register(STRINGS)
+bp.record_once(lambda state: upload_jobs.recover(state.app))
 
 
 @bp.route("")
@@ -121,33 +139,36 @@ def submit():
     error = _check(kind, upload)
     if error:
         return _refuse(error, 400)
-    folder = Path(tempfile.mkdtemp(prefix="diaban-upload-"))
-    name = secure_filename(upload.filename) or f"upload{Path(upload.filename).suffix.lower()}"
-    path = folder / name
-    upload.save(path)
-    job = JOBS.add(Job(owner=g.user["username"], kind=kind, filename=upload.filename,
-                       dry_run=request.form.get("dry_run") in {"1", "on", "true"}))
     app = current_app._get_current_object()
-    engine = app.extensions["diaban.engine"]
-
-    def run(source: Path, job: Job) -> dict:
-        return ingest(engine, job.kind, source, dry_run=job.dry_run, actor=job.owner, progress=job.advance,
-                      hmac_key=lambda: app_hmac_key(app), source_name=job.filename)
-    start(job, run, path, folder, engine)
-    status_url = url_for("upload.job_status", job_id=job.id)
+    job_id, dry_run = secrets.token_urlsafe(12), request.form.get("dry_run") in {"1", "on", "true"}
+    try:
+        jobs.create_job(app.extensions["diaban.engine"], job_id, owner=g.user["username"], kind=kind,
+                        source=display_name(upload.filename), dry_run=dry_run, host=upload_jobs.HOST,
+                        pid=os.getpid(), **_caps(app))
+    except jobs.QueueFull as exc:
+        response = make_response(_refuse(QUEUE_FULL[exc.scope].format(n=exc.cap), 429))
+        response.headers["Retry-After"] = "60"
+        return response
+    path = upload_jobs.job_folder(app, job_id) / stored_name(upload.filename)
+    try:
+        upload.save(path)
+    finally:
+        upload.close()  # werkzeug's spooled temporary file, for bodies over 500 KB
+    upload_jobs.start(app, job_id, path)
+    status_url = url_for("upload.job_status", job_id=job_id)
     if _wants_json():
-        return jsonify({"job_id": job.id, "status_url": status_url}), 202
-    return redirect(url_for("upload.index", job=job.id))
+        return jsonify({"job_id": job_id, "status_url": status_url}), 202
+    return redirect(url_for("upload.index", job=job_id))
 
 
 @bp.route("/jobs/<job_id>")
 @role_required("editor")
 def job_status(job_id: str):
     """The stage, row counts, report or error of one of the user's jobs (an admin sees every job)."""
-    job = JOBS.get(job_id)
-    if job is None or (job.owner != g.user["username"] and not has_role(g.user, "admin")):
-        abort(404, "no such upload job (jobs are kept for an hour after they end)")
-    status = job.status()
+    job = jobs.read_job(current_app.extensions["diaban.engine"], job_id)
+    if job is None or (job["owner"] != g.user["username"] and not has_role(g.user, "admin")):
+        abort(404, "no such upload job")
+    status = job_status_answer(job)
     if status["report"]:
         status["report"] = explain_report(status["report"])
         status["links"] = _links(status["report"])
@@ -158,6 +179,50 @@ def job_status(job_id: str):
 def too_large(exc):
     """413 with the limit and the fix, as JSON for the page's script or as the form page."""
     return _refuse(t("upload_too_large").format(limit=_limit()), 413)
+
+
+def job_status_answer(job: dict) -> dict:
+    """A job row as the status endpoint answers it (JSON-ready).
+
+    Examples
+    --------
+    >>> answer = job_status_answer({"id": "x", "kind": "incidents", "source": "a.csv", "dry_run": False,
+    ...     "state": "running", "phase": "read", "progress": {"read": 6}, "report": None, "error": None,
+    ...     "seconds": 1.234})
+    >>> answer["stage_index"], answer["rows"], answer["filename"], answer["seconds"]
+    (2, {'read': 6}, 'a.csv', 1.23)
+    """
+    known = job["phase"] in STAGES
+    return {"id": job["id"], "kind": job["kind"], "filename": job["source"], "dry_run": job["dry_run"],
+            "state": job["state"], "stage": job["phase"], "stages": list(STAGES),
+            "stage_index": STAGES.index(job["phase"]) if known else None, "rows": dict(job["progress"]),
+            "report": job["report"], "error": job["error"], "seconds": round(float(job["seconds"]), 2)}
+
+
+def display_name(filename: str) -> str:
+    r"""The sent file's name as people read it: no folders, no control characters, at most :data:`MAX_NAME`.
+
+    Examples
+    --------
+    >>> display_name("C:\\báo cáo\\đ.csv"), display_name("../x\x00y.csv"), display_name("/")
+    ('đ.csv', 'xy.csv', 'upload')
+    """
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    return (name[:MAX_NAME - 16] + "…" + name[-15:] if len(name) > MAX_NAME else name) or "upload"
+
+
+def stored_name(filename: str) -> str:
+    """The name the file is stored under: random, with its allowed extension in lower case.
+
+    Examples
+    --------
+    >>> name = stored_name("Đồng Nai.XLSX")
+    >>> name.endswith(".xlsx") and len(name) == 21
+    True
+    """
+    suffix = next(s for s in ALLOWED_SUFFIXES if filename.lower().endswith(s))
+    return secrets.token_hex(8) + suffix
 
 
 def explain_report(report: dict) -> dict:
@@ -199,6 +264,12 @@ def _check(kind: str, upload) -> str | None:
     if not upload.filename.lower().endswith(ALLOWED_SUFFIXES):
         return t("upload_bad_suffix").format(name=upload.filename, allowed=", ".join(ALLOWED_SUFFIXES))
     return None
+
+
+def _caps(app) -> dict:
+    """The queue caps of ``app`` (``UPLOAD_MAX_PER_USER``, ``UPLOAD_MAX_TOTAL``)."""
+    return {"max_per_owner": int(app.config.get("UPLOAD_MAX_PER_USER", upload_jobs.MAX_PER_USER)),
+            "max_total": int(app.config.get("UPLOAD_MAX_TOTAL", upload_jobs.MAX_TOTAL))}
 
 
 def _wants_json() -> bool:

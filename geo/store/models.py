@@ -550,3 +550,39 @@ class DataRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+UPLOAD_JOB_STATES = ("running", "done", "failed")
+
+
+class UploadJob(Base):
+    """One web upload and its ingest: who sent which kind of file, how far it got, and its outcome.
+
+    ``state`` is ``running`` from the moment the file is accepted (``phase``, the ingest's stage, says
+    ``queued`` until a worker takes it), then ``done`` or ``failed``. ``host`` and ``pid`` name the
+    server process that supervises the job: a job left ``running`` by a process that is gone is marked
+    failed when the app starts again. ``source`` is the sanitised file name as its sender knew it
+    (the file itself lives in a temporary folder only while the job runs). No person data: the
+    report holds counts and reason codes.
+    """
+
+    __tablename__ = "upload_job"
+    __table_args__ = (one_of("state", UPLOAD_JOB_STATES),
+                      Index("ix_upload_job_state_owner", "state", "owner"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(Text)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    phase: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[dict] = mapped_column(JSONB, default=dict)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[dict | None] = mapped_column(JSONB)
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"))
