@@ -123,10 +123,11 @@ def _supervise(engine, job_id: str, path: Path, settings: dict) -> None:
         error = INTERNAL_ERROR
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+    # The audit entry first: a client that sees the job finished finds its audit entry too.
     try:
-        jobs.finish_job(engine, job_id, report=report, error=error)
-    finally:
         _audit(engine, job, report, error)
+    finally:
+        jobs.finish_job(engine, job_id, report=report, error=error)
 
 
 def ingest_file(url: str, job: dict, path: str, hmac_key: bytes, supervisor: int) -> dict:

@@ -1,14 +1,14 @@
 """upload jobs: the web uploads and their ingest state, kept in the database
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -5,14 +5,14 @@ Tables ``tip`` and ``activity`` (criteria P7 and P6 from records), and the inges
 attestation sheets deduplicate like every other kind. The new tables bump the data revision (0007).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
