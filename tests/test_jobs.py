@@ -207,7 +207,7 @@ def unreachable_app():
 def test_an_unreachable_database_is_a_clear_503(unreachable_app):
     client = unreachable_app.test_client()
     with client.session_transaction() as session:
-        session["user"] = {"username": ANALYST[0], "role": "analyst"}
+        session["sid"] = "a-session-id"  # looked up in the database on every request
     page = client.get("/")
     assert page.status_code == 503 and page.mimetype == "text/html"
     assert "Tạm thời không kết nối được cơ sở dữ liệu" in page.text
