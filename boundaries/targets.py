@@ -37,8 +37,8 @@ def load_targets(province: Province | None = None) -> tuple[dict, pd.DataFrame]:
     Raises
     ------
     ProvinceConfigError
-        When the province names no targets file (``has_plan`` is False), or a target lacks a key or has an unknown
-        unit, kind or measure; the message names the target and the allowed values.
+        When the province names no targets file (``has_plan`` is False), or a target lacks
+        a key or has an unknown unit, kind or measure; the message names the target and the allowed values.
 
     Examples
     --------

@@ -10,8 +10,8 @@ lands inside the province. A projected pair is tried in every candidate CRS, in 
 order the province's ``vn2000_crs`` lists them (its provincial TM-3 zones, VN-2000 / UTM 48N, …),
 with the datum shift EPSG:6960 "VN-2000 to WGS 84 (2)" pinned (unpinned pyproj applies EPSG:5194
 in part of Vietnam, 0.8 m away); the candidate that lands inside the province wins, candidates
-landing inside at different places give ``AMBIGUOUS_CRS`` (never a guess). A point outside the province gets ``OUTSIDE_PROVINCE`` and no coordinates: it is
-never moved.
+landing inside at different places give ``AMBIGUOUS_CRS`` (never a guess). A point outside the
+province gets ``OUTSIDE_PROVINCE`` and no coordinates: it is never moved.
 
 Examples
 --------
@@ -283,13 +283,14 @@ def _resolve_proj(
     lons, lats = np.full((n, len(raw)), np.nan), np.full((n, len(raw)), np.nan)
     for i, crs in enumerate(crs_candidates):
         lons[i], lats[i] = _to_wgs84(crs).transform(east, north)
-    hits = (stated | swapped) & shapely.contains_xy(province, lons, lats) if n else np.zeros((0, len(raw)), bool)
+    hits = (stated | swapped) & shapely.contains_xy(province, lons, lats)  # candidates × rows
     pick = hits.argmax(axis=0) if n else np.zeros(len(raw), dtype=int)
     cols = np.arange(len(raw))
     lon, lat = (lons[pick, cols], lats[pick, cols]) if n else (np.full(len(raw), np.nan),) * 2
     apart = hits & (_metres_apart(lons, lats, lon, lat) > SAME_PLACE_M)
     ok, ambiguous = hits.any(axis=0) & ~apart.any(axis=0), apart.any(axis=0)
-    out.loc[raw.index, "lon"], out.loc[raw.index, "lat"] = np.where(ok, lon, np.nan), np.where(ok, lat, np.nan)
+    out.loc[raw.index, "lon"] = np.where(ok, lon, np.nan)
+    out.loc[raw.index, "lat"] = np.where(ok, lat, np.nan)
     out.loc[raw.index, "crs_source"] = [
         crs_candidates[p] if o else " / ".join(np.asarray(crs_candidates)[hits[:, k]]) if a else None
         for k, (p, o, a) in enumerate(zip(pick, ok, ambiguous, strict=True))

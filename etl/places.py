@@ -126,7 +126,8 @@ def coordinates(frame: pd.DataFrame, out: pd.DataFrame, places: Places) -> None:
     out["lon"], out["lat"] = parsed["lon"], parsed["lat"]
     zones = parsed["crs_source"].where(parsed["reason"] == reasons.AMBIGUOUS_CRS)
     for code in (reasons.BAD_COORDINATE, reasons.OUTSIDE_PROVINCE, reasons.AMBIGUOUS_CRS):
-        reject(out, parsed["reason"] == code, code, _point_details(frame[list(columns.values())], code, zones))
+        cells = frame[list(columns.values())]
+        reject(out, parsed["reason"] == code, code, _point_details(cells, code, zones))
 
 
 def _point_details(cells: pd.DataFrame, code: str, zones: pd.Series) -> Callable[[np.ndarray], list[str]]:
