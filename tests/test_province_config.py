@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 from pyproj.transformer import TransformerGroup
 from shapely import box
 from sqlalchemy import text
@@ -72,7 +72,8 @@ def write_test_province(folder):
     communes.to_file(folder / "units.gpkg", layer="communes")
     districts = communes.dissolve("parent").reset_index()
     gpd.GeoDataFrame({"code": districts["parent"], "full_name": districts["parent"].map(DISTRICTS)},
-                     geometry=districts.geometry.values, crs=4326).to_file(folder / "units.gpkg", layer="districts")
+                     geometry=districts.geometry.values, crs=4326).to_file(folder / "units.gpkg",
+                                                                          layer="districts")
     (folder / "province.toml").write_text(TOML, encoding="utf-8")
     return folder
 
@@ -159,7 +160,6 @@ def test_zones_landing_at_the_same_place_take_the_first_configured():
     """The same zone written twice (EPSG code, then its WKT) is one answer, the first in order."""
     e, n = pinned_from_wgs84(ZONE).transform(105.82, 21.0)
     frame = pd.DataFrame({"x": [f"{n:.2f}"], "y": [f"{e:.2f}"]}, dtype=object)
-    from pyproj import CRS
     out = parse_coordinates(frame, x="x", y="y", province=box(105.7, 20.9, 105.95, 21.1),
                             crs_candidates=[ZONE, CRS(ZONE).to_wkt()])
     assert out["reason"].item() is None and out["crs_source"].item() == ZONE
