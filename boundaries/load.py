@@ -8,12 +8,14 @@ from collections.abc import Callable
 from sqlalchemy import Engine, select
 
 from boundaries.crosswalk import build_crosswalk, crosswalk_specs
-from boundaries.province import Province, VintageSpec
+from boundaries.errors import ProvinceConfigError
+from boundaries.province import Province, VintageSpec, province_record
 from boundaries.units import build_units
 from geo.store import session_scope
 from geo.store.batches import audit, file_sha256, finish_batch, start_batch
 from geo.store.crosswalk import has_crosswalk, write_crosswalk
 from geo.store.models import Vintage
+from geo.store.province import loaded_province_codes, write_province
 from geo.store.units import delete_vintage, list_vintages, read_units, write_vintage
 
 
@@ -39,12 +41,25 @@ def load_boundaries(
         ``units``, the cleaning report and ``seconds``.
     """
     specs = [province.vintage(v) for v in vintages] if vintages else list(province.vintages)
+    _record_province(engine, province, actor)
     results = []
     for spec in specs:
         results.append(_load_vintage(engine, province, spec, replace=replace, actor=actor))
         if progress:
             progress(spec.id)
     return results
+
+
+def _record_province(engine: Engine, province: Province, actor: str) -> None:
+    """Store the province's configuration, refusing a database that holds another province."""
+    with session_scope(engine) as session:
+        others = [c for c in loaded_province_codes(session.connection()) if c != province.code]
+        if others:
+            raise ProvinceConfigError(
+                f"the database holds the boundaries of province {', '.join(others)}; one database "
+                f"serves one province: load {province.name} ({province.code}) into a new database")
+        write_province(session, province_record(province))
+        audit(session, actor, "province.record", province.code, source=str(province.folder))
 
 
 def _load_vintage(engine: Engine, province: Province, spec: VintageSpec, *, replace: bool,

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
 from boundaries.errors import ProvinceConfigError
+from geo.settings import STORAGE_CRS
+from geo.store.province import loaded_province_codes, read_province
 
 PROVINCES = Path(__file__).with_name("provinces")
 DEFAULT_PROVINCE = "dong_nai"
@@ -53,10 +58,17 @@ class Province:
     name: str
     folder: Path
     vintages: tuple[VintageSpec, ...]
+    name_en: str = ""
     vn2000_crs: tuple[str, ...] = ()
+    export_crs: tuple[str, ...] = (STORAGE_CRS,)
     plan: dict = field(default_factory=dict)
+    targets: dict | None = None
     gazetteer: dict = field(default_factory=dict)
     crosswalks: tuple[dict, ...] = ()
+
+    def display_name(self, lang: str = "vi") -> str:
+        """The province's name in ``lang`` (``vi`` or ``en``; English falls back to Vietnamese)."""
+        return self.name_en or self.name if lang == "en" else self.name
 
     def vintage(self, vintage_id: str) -> VintageSpec:
         """Return the vintage called ``vintage_id`` or raise naming the known ones."""
@@ -101,13 +113,17 @@ def _province(raw: dict, path: Path) -> Province:
     """Build a Province from parsed TOML, naming the file and key of any error."""
     try:
         vintages = tuple(_vintage(v, path.parent) for v in raw["vintages"])
+        vn2000 = _crs_list(raw.get("vn2000_crs", ()), path, "vn2000_crs")
         return Province(
             code=str(raw["code"]),
             name=raw["name"],
+            name_en=raw.get("name_en", ""),
             folder=path.parent,
             vintages=vintages,
-            vn2000_crs=tuple(raw.get("vn2000_crs", ())),
+            vn2000_crs=vn2000,
+            export_crs=_crs_list(raw.get("export_crs", (STORAGE_CRS, *vn2000)), path, "export_crs"),
             plan=dict(raw.get("plan", {})),
+            targets=_targets_document(raw.get("plan", {}), path),
             gazetteer=dict(raw.get("gazetteer", {})),
             crosswalks=tuple(raw.get("crosswalks", ())),
         )
@@ -115,6 +131,29 @@ def _province(raw: dict, path: Path) -> Province:
         raise ProvinceConfigError(f"{path}: missing key {exc.args[0]!r}") from exc
     except TypeError as exc:
         raise ProvinceConfigError(f"{path}: {exc}") from exc
+
+
+def _crs_list(codes, path: Path, key: str) -> tuple[str, ...]:
+    """The CRS codes of ``key``, each checked with pyproj, or an error naming the bad one."""
+    for code in codes:
+        try:
+            CRS.from_user_input(code)
+        except CRSError as exc:
+            raise ProvinceConfigError(f"{path}: {key} names {code!r}, which is no known coordinate "
+                                      "system; write EPSG codes such as \"EPSG:5899\"") from exc
+    return tuple(codes)
+
+
+def _targets_document(plan: dict, path: Path) -> dict | None:
+    """The parsed targets file that ``[plan] targets`` names, or None without a plan."""
+    name = plan.get("targets")
+    if not name:
+        return None
+    target = path.parent / name
+    if not target.is_file():
+        raise ProvinceConfigError(f"{path}: [plan] targets names {target}, which does not exist")
+    with target.open("rb") as handle:
+        return tomllib.load(handle)
 
 
 def _vintage(raw: dict, folder: Path) -> VintageSpec:
@@ -135,3 +174,58 @@ def _vintage(raw: dict, folder: Path) -> VintageSpec:
         outline=layer("outline"),
         expected_units=raw.get("expected_units"),
     )
+
+
+def province_record(province: Province) -> dict:
+    """The row ``boundaries load`` stores for ``province`` (``geo.store.province.COLUMNS``).
+
+    Everything the web app and the ingest need goes into ``settings``, so they work without
+    the province's folder: the VN-2000 zones, the export CRSs, ``[plan]`` and the targets.
+    """
+    settings = {"vn2000_crs": list(province.vn2000_crs), "export_crs": list(province.export_crs),
+                "plan": province.plan, "targets": province.targets}
+    return {"code": province.code, "label": province.name, "label_en": province.name_en,
+            "source": str(province.folder / "province.toml"), "settings": _json_ready(settings)}
+
+
+def loaded_province(conn) -> Province | None:
+    """The configuration of the province whose boundaries are loaded in the database.
+
+    Read from the row ``boundaries load`` recorded; a database loaded before that row existed
+    gets the bundled province of its vintages' code. None when no vintage is loaded.
+
+    Parameters
+    ----------
+    conn : Connection or Engine
+        The database.
+
+    Raises
+    ------
+    ProvinceConfigError
+        When the vintages' province was never recorded and no bundled province has its code.
+    """
+    row = read_province(conn)
+    if row is not None:
+        settings = row["settings"]
+        return Province(code=row["code"], name=row["label"], name_en=row["label_en"],
+                        folder=Path(row["source"]).parent, vintages=(),
+                        vn2000_crs=tuple(settings["vn2000_crs"]), export_crs=tuple(settings["export_crs"]),
+                        plan=settings["plan"], targets=settings["targets"])
+    codes = loaded_province_codes(conn)
+    if not codes:
+        return None
+    bundled = {p.code: p for p in map(load_province, sorted(PROVINCES.iterdir()))}
+    if codes[0] not in bundled:
+        raise ProvinceConfigError(f"the loaded boundaries belong to province {codes[0]}, whose "
+                                  "configuration was not recorded; run `diaban boundaries load "
+                                  "--province PATH` with its folder (loaded vintages stay)")
+    return bundled[codes[0]]
+
+
+def _json_ready(value):
+    """``value`` with every date as an ISO string (TOML dates do not go into JSON)."""
+    if isinstance(value, dict):
+        return {key: _json_ready(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value.isoformat() if isinstance(value, date) else value

@@ -7,8 +7,6 @@ period, or a share to hold each year) and the measure diaban tracks it with
 
 from __future__ import annotations
 
-import tomllib
-
 import pandas as pd
 
 from boundaries.errors import ProvinceConfigError
@@ -25,7 +23,8 @@ def load_targets(province: Province | None = None) -> tuple[dict, pd.DataFrame]:
     Parameters
     ----------
     province : Province, optional
-        Default: the bundled Đồng Nai configuration.
+        Default: the bundled default configuration (``boundaries.province.DEFAULT_PROVINCE``);
+        callers that serve a database pass its province (``loaded_province``).
 
     Returns
     -------
@@ -38,8 +37,8 @@ def load_targets(province: Province | None = None) -> tuple[dict, pd.DataFrame]:
     Raises
     ------
     ProvinceConfigError
-        When the province names no targets file, or a target lacks a key or has an unknown
-        unit, kind or measure; the message names the target and the allowed values.
+        When the province names no targets file (``has_plan`` is False), or a target lacks
+        a key or has an unknown unit, kind or measure; the message names the target and the allowed values.
 
     Examples
     --------
@@ -51,7 +50,10 @@ def load_targets(province: Province | None = None) -> tuple[dict, pd.DataFrame]:
     (8000.0, 'cumulative')
     """
     province = province or load_province()
-    raw = _read(province)
+    if not has_plan(province):
+        raise ProvinceConfigError(f"province {province.name} names no targets file; add "
+                                  "targets = \"targets.toml\" under [plan] in province.toml")
+    raw = province.targets
     targets = pd.DataFrame([_check(t) for t in raw.get("targets", [])])
     targets = targets.rename(columns={"id": "target_id"})
     targets["target"] = targets["target"].astype(float)
@@ -66,17 +68,15 @@ def load_targets(province: Province | None = None) -> tuple[dict, pd.DataFrame]:
     return plan, targets
 
 
-def _read(province: Province) -> dict:
-    """Parse the targets file the province's ``[plan]`` table names."""
-    name = province.plan.get("targets")
-    if not name:
-        raise ProvinceConfigError(f"province {province.name} names no targets file; add "
-                                  "targets = \"targets.toml\" under [plan] in province.toml")
-    path = province.folder / name
-    if not path.is_file():
-        raise ProvinceConfigError(f"targets file {path} does not exist")
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+def has_plan(province: Province | None) -> bool:
+    """True when the province configures a plan with targets (``[plan] targets`` in province.toml).
+
+    Examples
+    --------
+    >>> has_plan(load_province()), has_plan(None)
+    (True, False)
+    """
+    return province is not None and bool(province.targets)
 
 
 def _check(target: dict) -> dict:

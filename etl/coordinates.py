@@ -6,12 +6,12 @@ Forms (``../shared/docs/data-realities.md`` §5): decimal degrees, with decimal 
 X/Y in metres, where Vietnamese surveying writes **X = northing, Y = easting**.
 
 The order of a degree pair is fixed by hemisphere letters when present, otherwise by which order
-lands inside the province. A projected pair is tried in every candidate CRS (Đồng Nai's TM-3
-107°45′ EPSG:5899, former Bình Phước's 106°15′ EPSG:9212, VN-2000 UTM 48N EPSG:3405, …) with the
-datum shift EPSG:6960 "VN-2000 to WGS 84 (2)" pinned (unpinned pyproj applies EPSG:5194 in part of
-the province, 0.8 m away); the one candidate that lands inside the province wins, two give
-``AMBIGUOUS_CRS``. A point outside the province gets ``OUTSIDE_PROVINCE`` and no coordinates: it is
-never moved.
+lands inside the province. A projected pair is tried in every candidate CRS, in the
+order the province's ``vn2000_crs`` lists them (its provincial TM-3 zones, VN-2000 / UTM 48N, …),
+with the datum shift EPSG:6960 "VN-2000 to WGS 84 (2)" pinned (unpinned pyproj applies EPSG:5194
+in part of Vietnam, 0.8 m away); the candidate that lands inside the province wins, candidates
+landing inside at different places give ``AMBIGUOUS_CRS`` (never a guess). A point outside the
+province gets ``OUTSIDE_PROVINCE`` and no coordinates: it is never moved.
 
 Examples
 --------
@@ -44,6 +44,8 @@ VN2000_OPERATION = "VN-2000 to WGS 84 (2)"
 #: Used when no province is given: Vietnam's extent, so swaps are still detected by range.
 VIETNAM_BOX = shapely.box(102.0, 8.0, 110.0, 23.5)
 NORTHING_RANGE = (900_000.0, 2_700_000.0)
+#: Candidate CRSs landing inside the province closer than this (metres) are one answer, not ambiguous.
+SAME_PLACE_M = 1.0
 EASTING_RANGE = (100_000.0, 900_000.0)
 
 _SYMBOLS = {
@@ -267,28 +269,31 @@ def _in_range(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
 def _resolve_proj(
     raw: pd.DataFrame, province: shapely.Geometry, crs_candidates: Sequence[str], out: pd.DataFrame
 ) -> None:
-    """Place metre pairs: fix X/Y order by range, try every candidate CRS, keep the one inside."""
+    """Place metre pairs: fix X/Y order by range, try each candidate CRS in order, keep the one inside.
+
+    Candidates landing inside the province within :data:`SAME_PLACE_M` of the first one that
+    does are one answer (the first, in the configured order); landing at different places is
+    ``AMBIGUOUS_CRS``, and ``crs_source`` then lists the zones that landed inside.
+    """
     x, y = raw["first"].to_numpy(float), raw["second"].to_numpy(float)
     stated = _in_range(x, NORTHING_RANGE) & _in_range(y, EASTING_RANGE)
     swapped = ~stated & _in_range(y, NORTHING_RANGE) & _in_range(x, EASTING_RANGE)
     north, east = np.where(swapped, y, x), np.where(swapped, x, y)
-    hits = np.zeros((len(crs_candidates), len(raw)), dtype=bool)
-    points = []
+    n = len(crs_candidates)
+    lons, lats = np.full((n, len(raw)), np.nan), np.full((n, len(raw)), np.nan)
     for i, crs in enumerate(crs_candidates):
-        lon, lat = _to_wgs84(crs).transform(east, north)
-        points.append((lon, lat))
-        hits[i] = (stated | swapped) & shapely.contains_xy(province, lon, lat)
-    count = hits.sum(axis=0)
-    pick = hits.argmax(axis=0) if len(crs_candidates) else np.zeros(len(raw), dtype=int)
-    ok = count == 1
+        lons[i], lats[i] = _to_wgs84(crs).transform(east, north)
+    hits = (stated | swapped) & shapely.contains_xy(province, lons, lats)  # candidates × rows
+    pick = hits.argmax(axis=0) if n else np.zeros(len(raw), dtype=int)
     cols = np.arange(len(raw))
-    for name, k in (("lon", 0), ("lat", 1)):
-        chosen = (
-            np.array([p[k] for p in points]).reshape(len(points), len(raw))[pick, cols] if points else np.nan
-        )
-        out.loc[raw.index, name] = np.where(ok, chosen, np.nan)
+    lon, lat = (lons[pick, cols], lats[pick, cols]) if n else (np.full(len(raw), np.nan),) * 2
+    apart = hits & (_metres_apart(lons, lats, lon, lat) > SAME_PLACE_M)
+    ok, ambiguous = hits.any(axis=0) & ~apart.any(axis=0), apart.any(axis=0)
+    out.loc[raw.index, "lon"] = np.where(ok, lon, np.nan)
+    out.loc[raw.index, "lat"] = np.where(ok, lat, np.nan)
     out.loc[raw.index, "crs_source"] = [
-        crs_candidates[p] if o else None for p, o in zip(pick, ok, strict=True)
+        crs_candidates[p] if o else " / ".join(np.asarray(crs_candidates)[hits[:, k]]) if a else None
+        for k, (p, o, a) in enumerate(zip(pick, ok, ambiguous, strict=True))
     ]
     out.loc[raw.index, "operation"] = [
         _to_wgs84(crs_candidates[p]).description if o else None for p, o in zip(pick, ok, strict=True)
@@ -300,9 +305,16 @@ def _resolve_proj(
         np.where(
             ~(stated | swapped),
             reasons.BAD_COORDINATE,
-            np.where(count > 1, reasons.AMBIGUOUS_CRS, reasons.OUTSIDE_PROVINCE),
+            np.where(ambiguous, reasons.AMBIGUOUS_CRS, reasons.OUTSIDE_PROVINCE),
         ),
     )
+
+
+def _metres_apart(lons: np.ndarray, lats: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Approximate distance in metres (equirectangular) of each candidate's point from the chosen one."""
+    dy = (lats - lat) * 111_320.0
+    dx = (lons - lon) * 111_320.0 * np.cos(np.radians(lat))
+    return np.hypot(dx, dy)
 
 
 def _plain_pairs(lon: pd.Series, lat: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -371,17 +383,18 @@ def parse_coordinates(
     text : str, optional
         One column holding both values, latitude first (``10.9465, 106.8215``).
     province : shapely geometry
-        The province polygon in EPSG:4326 (e.g. ``boundaries.load_province()``'s outline).
+        The province polygon in EPSG:4326 (e.g. the union of the loaded vintage's communes).
     crs_candidates : sequence of str
-        Projected CRSs to try, e.g. ``load_province().vn2000_crs`` =
-        ``("EPSG:5899", "EPSG:9212", "EPSG:3405")``. VN-2000 ones use EPSG:6960 pinned.
+        Projected CRSs to try in this order: the loaded province's ``vn2000_crs``
+        (``boundaries.loaded_province``). VN-2000 ones use EPSG:6960 pinned.
 
     Returns
     -------
     DataFrame
         With the input index: ``lon``, ``lat`` (EPSG:4326, NaN unless accepted),
         ``coord_method`` (decimal, dms, projected, with ``+swapped``/``+xy_swapped``),
-        ``crs_source``, ``operation`` (the pyproj operation used) and ``reason``
+        ``crs_source`` (for ``AMBIGUOUS_CRS`` the candidates that landed inside, joined by
+        `` / ``), ``operation`` (the pyproj operation used) and ``reason``
         (None, ``NO_COORDINATE``, ``BAD_COORDINATE``, ``OUTSIDE_PROVINCE``, ``AMBIGUOUS_CRS``).
 
     Raises

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from boundaries import load_province
+from boundaries import loaded_province
 from etl import reasons
 from etl.coordinates import parse_coordinates
 from etl.errors import ParserOptionError
@@ -54,7 +54,7 @@ class Places:
         self._aliases: dict[tuple[str, str, str], int] | None = None
         self._crosswalk: pd.DataFrame | None = None
         self._outline: shapely.Geometry | None = None
-        self.crs_candidates = tuple(load_province().vn2000_crs)
+        self.crs_candidates = tuple(loaded_province(engine).vn2000_crs)
 
     @property
     def outline(self) -> shapely.Geometry:
@@ -124,15 +124,23 @@ def coordinates(frame: pd.DataFrame, out: pd.DataFrame, places: Places) -> None:
     parsed = parse_coordinates(frame, province=places.outline, crs_candidates=places.crs_candidates,
                                **columns)
     out["lon"], out["lat"] = parsed["lon"], parsed["lat"]
+    zones = parsed["crs_source"].where(parsed["reason"] == reasons.AMBIGUOUS_CRS)
     for code in (reasons.BAD_COORDINATE, reasons.OUTSIDE_PROVINCE, reasons.AMBIGUOUS_CRS):
-        reject(out, parsed["reason"] == code, code, _point_details(frame[list(columns.values())], code))
+        cells = frame[list(columns.values())]
+        reject(out, parsed["reason"] == code, code, _point_details(cells, code, zones))
 
 
-def _point_details(cells: pd.DataFrame, code: str) -> Callable[[np.ndarray], list[str]]:
-    """The details of rejected points (for :func:`etl.fields.reject`): their cells as the file gave them."""
+def _point_details(cells: pd.DataFrame, code: str, zones: pd.Series) -> Callable[[np.ndarray], list[str]]:
+    """The details of rejected points (for :func:`etl.fields.reject`): their cells as the file gave them.
+
+    An ``AMBIGUOUS_CRS`` detail also names the zones (``zones``) under which the point lands
+    inside the province at different places.
+    """
     def build(rows: np.ndarray) -> list[str]:
-        return [detail("/".join(cells.columns), ", ".join("" if is_blank(v) else str(v) for v in row), code)
-                for row in cells.to_numpy(dtype=object)[rows]]
+        texts = [detail("/".join(cells.columns), ", ".join("" if is_blank(v) else str(v) for v in row), code)
+                 for row in cells.to_numpy(dtype=object)[rows]]
+        return [t if not isinstance(z, str) else f"{t} (inside the province under {z})"
+                for t, z in zip(texts, zones.to_numpy(dtype=object)[rows], strict=True)]
     return build
 
 

@@ -66,7 +66,8 @@ REASONS: dict[str, Reason] = {
     AMBIGUOUS_CRS: Reason(
         "X/Y rơi vào tỉnh theo nhiều hệ tọa độ; không biết chọn hệ nào.",
         "The X/Y pair lands inside the province under more than one coordinate system.",
-        "State the coordinate system of the file (e.g. VN-2000 TM-3 107°45′, EPSG:5899).",
+        "State the file's VN-2000 zone (kinh tuyến trục) and convert it, or list only the zones "
+        "in use under vn2000_crs in the province's province.toml.",
     ),
     BAD_DATE: Reason(
         "Không đọc được ngày.",

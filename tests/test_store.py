@@ -29,9 +29,9 @@ def test_every_geometry_column_is_4326_with_a_gist_index(conn):
 def test_every_fact_table_carries_its_import_batch():
     # classification_snapshot/result are derived by `diaban classify`, never imported;
     # data_revision is the one-row change counter the triggers keep; an upload job points at the
-    # batch its ingest made, if any.
+    # batch its ingest made, if any; province is configuration.
     exempt = {"import_batch", "app_user", "api_token", "login_session", "upload_job", "audit_log",
-              "classification_snapshot", "classification_result", "data_revision"}
+              "classification_snapshot", "classification_result", "data_revision", "province"}
     for table in Base.metadata.sorted_tables:
         if table.name not in exempt:
             assert "import_batch_id" in table.c, table.name

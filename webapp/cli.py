@@ -8,6 +8,7 @@ import click
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
+from boundaries.province import DEFAULT_PROVINCE
 from geo.errors import DiabanError
 from geo.settings import database_url
 from geo.store import init_db
@@ -56,7 +57,7 @@ def boundaries():
 
 
 @boundaries.command("load")
-@click.option("--province", default="dong_nai", show_default=True,
+@click.option("--province", default=DEFAULT_PROVINCE, show_default=True,
               help="A bundled province name or a folder holding province.toml.")
 @click.option("--vintage", "vintages", multiple=True, help="Load only this vintage (repeatable).")
 @click.option("--replace", is_flag=True, help="Reload vintages that are loaded already.")

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, g, render_template
 
 from geo.store.counts import communes_with_counts
 from webapp.accounts import has_role
+from webapp.commands.targets import NO_PLAN
 from webapp.dashboard_sections import at_risk_section, district_section, healthy_section, targets_section
 from webapp.i18n import current_language, register
 from webapp.selection import current_filters, current_selection, selection_metadata
@@ -33,6 +34,7 @@ STRINGS = {
         "when each year meets them. A quarter, half-year or nine months counts its year to the "
         "period's end against a pro rata goal, never a whole year's quota. Counted on the {vintage} "
         "boundaries."),
+    "dash_no_plan": NO_PLAN,
     "dash_how": ("Cách tính", "How measured"),
     "dash_due": ("chỉ tiêu đến kỳ", "goal to date"),
     "dash_through": ("đến hết", "to the end of"),
@@ -110,7 +112,8 @@ def index():
     scope = communes if district is None else communes[communes["district_code"] == district]
     lang = current_language()
     targets = targets_section(engine, selection, district, lang=lang)
-    goal = next((r["goal"] for r in targets["rows"] if r["measure"] == "healthy_share"), None)
+    rows = targets["rows"] if targets else ()
+    goal = next((r["goal"] for r in rows if r["measure"] == "healthy_share"), None)
     healthy = healthy_section(engine, selection, list(scope["commune_code"]), goal=goal)
     return render_template(
         "dashboard.html", sel=selection, meta=selection_metadata(selection, unassigned, geometry="none"),

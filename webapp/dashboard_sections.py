@@ -30,8 +30,10 @@ _TARGETS_LOCK = threading.Lock()
 _CACHE_SIZE = 8
 
 
-def _tracked_targets(engine, period) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+def _tracked_targets(engine, period) -> tuple[dict, pd.DataFrame, pd.DataFrame] | tuple[()]:
     """The plan, its targets and ``track_targets``' rows up to ``period``, recomputed when the data change.
+
+    An empty tuple when the loaded province configures no plan.
 
     Reading the measures takes about a second; the key (period and convention, data as-of
     time, newest snapshot) changes with every load and every classification, so a cached
@@ -41,8 +43,8 @@ def _tracked_targets(engine, period) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     with _TARGETS_LOCK:
         hit = _TARGETS_CACHE.get(key)
     if hit is None:
-        plan, table, rows, _ = plan_progress(engine, period=period)
-        hit = (plan, table, rows)
+        progress = plan_progress(engine, period=period)
+        hit = progress[:3] if progress else ()
         with _TARGETS_LOCK:
             if len(_TARGETS_CACHE) >= _CACHE_SIZE:
                 _TARGETS_CACHE.clear()
@@ -50,7 +52,7 @@ def _tracked_targets(engine, period) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     return hit
 
 
-def targets_section(engine, selection: Selection, district: str | None, *, lang: str) -> dict:
+def targets_section(engine, selection: Selection, district: str | None, *, lang: str) -> dict | None:
     """Progress per target and plan year up to the selected period, for the district when the plan counts it.
 
     A period inside a plan year shows that year to date against pro rata goals (each cell
@@ -62,9 +64,13 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
         ``title, vintage, years, scope`` ("province" or a district code), ``rows`` (one per
         measured target: ``id, text, how`` (how it is measured), ``measure, kind, unit, goal,
         note, years`` with per year ``value, cumulative, due, basis, basis_name,
-        share_of_target, on_track, note``) and ``unmeasured`` (texts).
+        share_of_target, on_track, note``) and ``unmeasured`` (texts); None when the loaded
+        province configures no plan.
     """
-    plan, table, rows = _tracked_targets(engine, selection.period)
+    tracked = _tracked_targets(engine, selection.period)
+    if not tracked:
+        return None
+    plan, table, rows = tracked
     same_units = selection.vintage["id"] == plan["vintage"]
     scope = district if district is not None and same_units and district in set(rows["scope"]) \
         else "province"

@@ -1,9 +1,9 @@
 """What every page built on ``templates/base.html`` shares: the navigation bar, language links, banner.
 
 The blueprint has no routes: it only adds :func:`layout_context` to every template, so a page
-extending ``base.html`` gets ``t``, ``lang``, ``nav_links()``, ``lang_url(code)`` and
-``data_status()`` without passing them. A navigation link appears only when its endpoint is
-registered (blueprints land independently) and the user's role allows it.
+extending ``base.html`` gets ``t``, ``lang``, ``nav_links()``, ``lang_url(code)``,
+``data_status()`` and ``province_name()`` without passing them. A navigation link appears only
+when its endpoint is registered (blueprints land independently) and the user's role allows it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, g, has_request_context, request, url_f
 from geo.store.counts import data_as_of
 from webapp.accounts import has_role
 from webapp.i18n import LANGUAGES, current_language, register, t
+from webapp.province import province_name
 
 bp = Blueprint("layout", __name__)
 
@@ -80,4 +81,5 @@ def layout_context() -> dict:
     if not has_request_context():  # e.g. a document rendered by a command: no page around it
         return {}
     return {"t": t, "lang": current_language(), "languages": LANGUAGES, "language_names": LANGUAGE_NAMES,
-            "nav_links": nav_links, "lang_url": lang_url, "data_status": data_status}
+            "nav_links": nav_links, "lang_url": lang_url, "data_status": data_status,
+            "province_name": province_name}

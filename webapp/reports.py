@@ -33,6 +33,7 @@ from geo.store.units import list_vintages
 from webapp.accounts import has_role
 from webapp.auth import role_required
 from webapp.i18n import LANGUAGES, current_language, register
+from webapp.province import check_export_crs, crs_choices, current_province
 from webapp.workers import child_engine, database_url, run_heavy
 
 bp = Blueprint("reports", __name__)
@@ -78,9 +79,6 @@ register(STRINGS)
 
 #: Layers a viewer may download (commune-level aggregates, always in public mode).
 VIEWER_LAYERS = ("communes", "districts")
-#: The coordinate systems offered (``geo.exports`` pins EPSG:6960 for the VN-2000 ones).
-CRS_CHOICES = {"EPSG:4326": "WGS 84 (EPSG:4326)", "EPSG:5899": "VN-2000 / TM-3 107°45′ (EPSG:5899)",
-               "EPSG:3405": "VN-2000 / UTM 48N (EPSG:3405)"}
 MIMETYPES = {"gpkg": "application/geopackage+sqlite3", "shp": "application/zip",
              "geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml",
              "csv": "text/csv", "fgb": "application/octet-stream", "pdf": "application/pdf"}
@@ -103,7 +101,8 @@ def index():
     analyst = has_role(g.user, "analyst")
     return render_template(
         "reports.html", analyst=analyst, vintages=list_vintages(_engine()),
-        layers=LAYER_NAMES if analyst else VIEWER_LAYERS, formats=FORMATS, crs_choices=CRS_CHOICES,
+        layers=LAYER_NAMES if analyst else VIEWER_LAYERS, formats=FORMATS,
+        crs_choices=crs_choices(current_province()),
         languages=LANGUAGES, lang=current_language(),
         default_period=last_closed_half(date.today()).label)
 
@@ -155,8 +154,10 @@ def _check_request(layers: tuple, fmt: str, crs: str) -> None:
         abort(400, f"choose layers from {', '.join(LAYER_NAMES)}" + (f"; unknown: {unknown}" * bool(unknown)))
     if fmt not in FORMATS:
         abort(400, f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    if crs not in CRS_CHOICES:
-        abort(400, f"crs {crs!r} is not one of {', '.join(CRS_CHOICES)}")
+    try:
+        check_export_crs(current_province(), crs)
+    except ValueError as exc:
+        abort(400, str(exc))
 
 
 def _briefing_child(url: str, period: str, vintage: str | None, lang: str, public: bool,

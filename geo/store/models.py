@@ -81,6 +81,23 @@ class ImportBatch(Base):
     report: Mapped[dict] = mapped_column(JSONB, default=dict)
 
 
+class ProvinceConfig(Base):
+    """The configuration of the province whose boundaries are loaded (recorded by ``boundaries load``).
+
+    The web app and the ingest read it here, so they need no ``--province`` flag: ``settings``
+    holds ``vn2000_crs``, ``export_crs``, the ``[plan]`` table and the parsed targets file.
+    """
+
+    __tablename__ = "province"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    label_en: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text)
+    settings: Mapped[dict] = mapped_column(JSONB, default=dict)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Vintage(Base):
     """A set of administrative units valid over a date range (a boundary vintage)."""
 

@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine
 
+from boundaries import Province, loaded_province
 from etl.vocabulary import act_codes
 from geo.classify import DEFAULT_RULESET, UnknownRulesetError, classify_communes, load_ruleset
 from geo.periods import Period, parse_period
@@ -50,11 +51,12 @@ class Briefing:
     outlines: gpd.GeoDataFrame
     outline_level: str
     hotspot: dict
-    targets: dict
+    targets: dict | None
     districts: pd.DataFrame | None
     changes: dict
     reactivation: dict
     unassigned: dict = field(default_factory=dict)
+    province: Province | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -123,7 +125,7 @@ def gather_briefing(engine: Engine, period_label: str, *, vintage: str | None = 
     return Briefing(
         period=period, previous_period=before, vintage=vintage_row, as_of=as_of, snapshot=snapshot,
         previous=previous, ruleset=ruleset, communes=communes, outlines=outlines, outline_level=level,
-        hotspot=hotspot, targets=targets,
+        hotspot=hotspot, targets=targets, province=loaded_province(engine),
         districts=district_table(communes) if level == "district" else None,
         changes=changes, reactivation=reactivation, unassigned=unassigned)
 

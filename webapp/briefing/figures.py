@@ -171,14 +171,17 @@ def reactivation_figures(conn, period: Period, vintage: str, communes: pd.DataFr
             "unplaced_sites": int(spells["commune_code"].isna().sum())}
 
 
-def target_figures(engine, period: Period) -> dict:
+def target_figures(engine, period: Period) -> dict | None:
     """Province progress against the plan's targets in the period's year, as ``diaban targets --period``.
 
     A period inside a plan year is measured from the year's start to the period's end and
     judged pro rata (each row's ``basis`` says so); a period outside the plan years shows the
-    plan's last year (``outside`` is True).
+    plan's last year (``outside`` is True). None when the loaded province configures no plan.
     """
-    plan, table, rows, _ = plan_progress(engine, period=period)
+    progress = plan_progress(engine, period=period)
+    if progress is None:
+        return None
+    plan, table, rows, _ = progress
     year = int(rows["year"].max())
     rows = rows[(rows["scope"] == "province") & (rows["year"] == year)]
     described = table[["target_id", "text", "text_en", "unit", "kind", "clause", "measure",

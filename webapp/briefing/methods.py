@@ -24,7 +24,7 @@ def methods_section(b, lang: str, public: bool) -> list:
                       ("brief_m_classification", _classification(b)),
                       ("brief_m_hotspots", _hotspots(b, n)),
                       ("brief_m_reactivation", _reactivation(b, lang, n)),
-                      ("brief_m_targets", _targets(b)),
+                      *((("brief_m_targets", _targets(b)),) if b.targets else ()),
                       ("brief_m_edition", _edition(public, lang))):
         out += [para(tr(key, lang), "h2"),
                 table([tr("brief_parameter", lang), tr("brief_setting", lang)],

@@ -25,7 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
-from webapp.briefing.text import period_name, tr
+from webapp.briefing.text import period_name, province_title, tr
 
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 MARGIN = 1.8 * cm
@@ -141,7 +141,8 @@ class _PageFrame:
 
     def __init__(self, briefing, lang: str, public: bool):
         self.lang, self.synthetic = lang, briefing.synthetic
-        self.left = f"diaban · {tr('brief_province', lang)} · {period_name(briefing.period, lang)}"
+        self.left = (f"diaban · {province_title(briefing.province, lang)} · "
+                     f"{period_name(briefing.period, lang)}")
         self.edition = tr("brief_edition_public" if public else "brief_edition_internal", lang).split(":")[0]
         self.as_of = f"{tr('brief_as_of', lang)}: {timestamp(briefing.as_of['as_of'])}"
         as_of = briefing.as_of["as_of"]

@@ -18,7 +18,7 @@ from geo.classify import STATUSES
 from geo.exports import suppress_counts
 from webapp.briefing import maps
 from webapp.briefing.pdf import WIDTH, para, table, timestamp
-from webapp.briefing.text import class_name, period_name, tr
+from webapp.briefing.text import class_name, period_name, province_title, tr
 from webapp.commands.targets import BASIS_NAMES
 from webapp.dashboard import format_number
 
@@ -87,7 +87,7 @@ def cover(b, lang: str, public: bool) -> list:
                                         at=timestamp(snap["created_at"]), by=snap["created_by"])],
     ]
     out = [Spacer(1, 2.5 * cm), para(tr("brief_title", lang), "title"),
-           para(tr("brief_province", lang), "subtitle"), para(period_name(b.period, lang), "subtitle"),
+           para(province_title(b.province, lang), "subtitle"), para(period_name(b.period, lang), "subtitle"),
            para(tr("brief_for", lang), "subtitle"), Spacer(1, 0.6 * cm)]
     if b.synthetic:
         out.append(para(tr("synthetic", lang), "banner"))
@@ -97,7 +97,8 @@ def cover(b, lang: str, public: bool) -> list:
         out.append(para(tr("brief_provisional", lang), "small"))
     edition = tr("brief_edition_public" if public else "brief_edition_internal", lang)
     out += [Spacer(1, 0.4 * cm), para(edition), Spacer(1, 0.4 * cm), para(tr("brief_contents", lang), "h2")]
-    out += [para(tr(key, lang)) for key in ("brief_summary", "brief_hotspots", "brief_targets",
+    planned = ("brief_targets",) if b.targets else ()
+    out += [para(tr(key, lang)) for key in ("brief_summary", "brief_hotspots", *planned,
                                             "brief_districts", "brief_changes", "brief_reactivation",
                                             "brief_methods")]
     return [*out, PageBreak()]
@@ -107,7 +108,8 @@ def status_section(b, lang: str) -> list:
     """The status map of the snapshot, a summary sentence, then the incident map of the web map."""
     counts = b.communes["status"].value_counts()
     total = len(b.communes)
-    goal = b.targets["rows"].loc[b.targets["rows"]["measure"] == "healthy_share", "target"]
+    rows = b.targets["rows"] if b.targets else pd.DataFrame({"measure": [], "target": []})
+    goal = rows.loc[rows["measure"] == "healthy_share", "target"]
     summary = tr("brief_summary_text", lang, healthy=int(counts.get("healthy", 0)), total=total,
                  share=format_number(counts.get("healthy", 0) / total, 1, percent=True, lang=lang),
                  target=format_number(goal.iloc[0] if len(goal) else None, 0, percent=True, lang=lang))
@@ -144,8 +146,11 @@ def targets_section(b, lang: str, public: bool) -> list:
 
     Each target is followed by how it is measured (the targets file's ``how``); each row
     names its basis (cumulative to date or pro rata for a quarter, half-year or nine months).
+    No page when the loaded province configures no plan.
     """
     t = b.targets
+    if not t:
+        return []
     plan, rows = t["plan"], t["rows"].copy()
     years = int(plan["end_year"]) - int(plan["start_year"]) + 1
     partial = bool(rows["basis"].isin(["cumulative_to_date", "pro_rata"]).any())

@@ -16,7 +16,7 @@ STRINGS = {
     "brief_title": ("Báo cáo tóm tắt công tác phòng, chống mại dâm",
                     "Briefing on the prevention of prostitution"),
     "brief_for": ("Tài liệu phục vụ họp Ban Chỉ đạo tỉnh", "For the provincial steering committee"),
-    "brief_province": ("Tỉnh Đồng Nai", "Đồng Nai province"),
+    "brief_province": ("Tỉnh {name}", "{name} province"),
     "brief_period": ("Kỳ báo cáo", "Reporting period"),
     "brief_window": ("Khoảng thời gian", "Dates"),
     "brief_end_exclusive": ("không gồm ngày cuối", "end exclusive"),
@@ -218,6 +218,24 @@ def tr(key: str, lang: str, **values) -> str:
         raise ValueError(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
     text = INTERFACE[key][LANGUAGES.index(lang)]
     return text.format(**values) if values else text
+
+
+def province_title(province, lang: str) -> str:
+    """The province as the pack's cover and page header name it ("" when none is loaded).
+
+    Parameters
+    ----------
+    province : boundaries.Province or None
+        The loaded province (``boundaries.loaded_province``).
+    lang : {"vi", "en"}
+
+    Examples
+    --------
+    >>> from boundaries import load_province
+    >>> province_title(load_province("binh_phuoc"), "vi"), province_title(None, "en")
+    ('Tỉnh Bình Phước', '')
+    """
+    return tr("brief_province", lang, name=province.display_name(lang)) if province else ""
 
 
 def period_name(period: Period, lang: str) -> str:

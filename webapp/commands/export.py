@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
+from boundaries import loaded_province
 from geo.errors import DiabanError
 from webapp.commands import engine_for, print_json
+from webapp.province import check_export_crs, crs_choices
 
 LAYERS = ("communes", "districts", "sites", "establishments", "incidents", "inspections")
 FORMATS = ("gpkg", "shp", "geojson", "kml", "csv", "fgb")
@@ -28,8 +30,8 @@ FORMATS = ("gpkg", "shp", "geojson", "kml", "csv", "fgb")
               "incidents and inspections.")
 @click.option("--vintage", default=None,
               help="Boundary vintage id; default: the one valid on the period's last day.")
-@click.option("--crs", default="EPSG:4326", show_default=True,
-              help="EPSG:4326, EPSG:5899 (VN-2000 TM-3 107°45′), EPSG:3405 (VN-2000 UTM 48N) …")
+@click.option("--crs", default=None,
+              help="One of the loaded province's export_crs (province.toml); default: its first.")
 @click.option("--public", is_flag=True,
               help="For wider distribution: no site/establishment/inspection points, counts <3 hidden.")
 @click.option("--with-names", is_flag=True, help="Include establishment names (analyst and above).")
@@ -46,6 +48,7 @@ def export(ctx, layers, out, as_json, **options):
                                "for several")
     if options["public"] and options["with_names"]:
         raise click.UsageError("--public outputs carry no establishment names; drop --with-names")
+    options["crs"] = _crs(engine_for(ctx), options["crs"])
     try:
         written, counts = export_layers(engine_for(ctx), layers, out, options=options, actor=_actor())
     except (DiabanError, ValueError) as exc:
@@ -57,3 +60,15 @@ def export(ctx, layers, out, as_json, **options):
         print_json(data)
         return
     click.echo(f"{', '.join(f'{n} ({c})' for n, c in data['layers'].items())} written to {written}")
+
+
+def _crs(engine, crs: str | None) -> str:
+    """``crs`` checked against the loaded province's export CRSs (its first when None)."""
+    province = loaded_province(engine)
+    if crs is None:
+        return next(iter(crs_choices(province)))
+    try:
+        check_export_crs(province, crs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--crs") from exc
+    return crs

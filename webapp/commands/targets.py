@@ -1,4 +1,4 @@
-"""``diaban targets``: progress against the provincial plan's targets (Kế hoạch 2016–2020, section II).
+"""``diaban targets``: progress against the plan's targets of the loaded province (its ``[plan]``).
 
 :func:`plan_progress` is the one way the command, the dashboard and the briefing compute it.
 """
@@ -8,7 +8,8 @@ from __future__ import annotations
 import click
 import pandas as pd
 
-from boundaries.targets import load_targets
+from boundaries import loaded_province
+from boundaries.targets import has_plan, load_targets
 from etl.vocabulary import act_codes
 from geo.periods import CONVENTIONS, Period, parse_period
 from geo.store.targets import plan_windows, read_target_measures, year_elapsed
@@ -28,16 +29,32 @@ BASIS_NAMES = {
 }
 
 
-def plan_progress(engine, *, period: Period | None = None,
-                  convention: str = "calendar") -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+#: Said by the command, the dashboard and the briefing when the loaded province has no ``[plan]``.
+NO_PLAN = ("Tỉnh {name} chưa cấu hình kế hoạch (không có [plan] targets trong province.toml): "
+           "không có chỉ tiêu.",
+           "Province {name} has no plan configured (no [plan] targets in province.toml): no targets.")
+
+
+def loaded_plan(engine) -> tuple[dict, pd.DataFrame] | None:
+    """The plan and targets of the province whose boundaries are loaded, or None without a plan."""
+    province = loaded_province(engine)
+    return load_targets(province) if has_plan(province) else None
+
+
+def plan_progress(engine, *, period: Period | None = None, convention: str = "calendar"
+                  ) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
     """The plan, its targets, ``track_targets``' rows and the plan's communes, up to ``period``.
 
+    The plan is the loaded province's (:func:`loaded_plan`); None when it configures none.
     A period inside a plan year measures that year up to the period's end and judges it pro
     rata (or cumulative to date); later years are left out. Without a period, or for a
     period outside the plan, every plan year is shown whole. The years follow ``convention``
     (the period's own when given), and only snapshots of that convention are read.
     """
-    plan, table = load_targets()
+    found = loaded_plan(engine)
+    if found is None:
+        return None
+    plan, table = found
     years = range(int(plan["start_year"]), int(plan["end_year"]) + 1)
     windows = plan_windows(years, period=period, convention=convention)
     measured, gaps, communes = read_target_measures(
@@ -60,7 +77,11 @@ def plan_progress(engine, *, period: Period | None = None,
 @click.pass_context
 def targets(ctx, year, district, period, convention, as_json):
     """Per-year and cumulative progress of the province and each district against the plan."""
-    plan, _ = load_targets()
+    found = loaded_plan(engine_for(ctx))
+    if found is None:
+        _no_plan(engine_for(ctx), as_json)
+        return
+    plan, _ = found
     years = range(int(plan["start_year"]), int(plan["end_year"]) + 1)
     if year is not None and year not in years:
         raise click.BadParameter(f"{year} is outside the plan; use {years[0]}–{years[-1]}",
@@ -78,6 +99,16 @@ def targets(ctx, year, district, period, convention, as_json):
                     "rows": records})
         return
     _print_table(records, table)
+
+
+def _no_plan(engine, as_json: bool) -> None:
+    """Say that the loaded province configures no plan (``{"plan": null, "rows": []}`` as JSON)."""
+    province = loaded_province(engine)
+    name = province.name if province else "?"
+    if as_json:
+        print_json({"plan": None, "rows": [], "note": NO_PLAN[1].format(name=name)})
+        return
+    click.echo(" / ".join(text.format(name=name) for text in NO_PLAN))
 
 
 def _select(rows, year, district, names):
