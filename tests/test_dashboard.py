@@ -20,8 +20,11 @@ PLAN_VINTAGE = "2010-02-06"
 
 @pytest.fixture(scope="module")
 def snapshots(db_url, loaded):
-    """Classification snapshots of 2017 and 2018 on the plan's vintage (not 2020: test_targets needs none)."""
-    for period in ("2017", "2018"):
+    """Classification snapshots of 2017, 2017-Q4 and 2018 on the plan's vintage.
+
+    The quarter is there so the yearly chart is seen to leave it out (one kind of period per chart).
+    """
+    for period in ("2017", "2017-Q4", "2018"):
         result = run_cli(db_url, "classify", "--period", period, "--vintage", PLAN_VINTAGE)
         assert result.exit_code == 0, result.output
 

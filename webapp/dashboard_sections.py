@@ -12,7 +12,9 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from geo.errors import PeriodError
 from geo.join import place_records
+from geo.periods import parse_period
 from geo.reactivation import rank_at_risk, track_reactivations
 from geo.store.classification import read_snapshot
 from geo.store.counts import data_as_of
@@ -105,13 +107,16 @@ def healthy_section(engine, selection: Selection, unit_codes: list[str], *, goal
     -------
     dict
         ``rows`` (``snapshot_id, period, convention, ruleset_id, communes``, the status
-        counts, ``healthy_share``), ``chart`` (labels, each status's share in percent, the
-        goal in percent),
+        counts, ``healthy_share``; periods of the selected period's kind and convention only),
+        ``chart`` (labels, each status's share in percent, the goal in percent),
         ``current`` (the row of the selected period, or None) and ``command`` (how to take one).
     """
     vintage, period = selection.vintage["id"], selection.period
     series = healthy_share_series(engine, vintage, unit_codes=unit_codes)
-    rows = [json_ready_dict(r) for r in series.to_dict(orient="records")]
+    # One kind of period and one reporting window per chart: a year's share is not followed by a
+    # quarter's, and a 15–14 snapshot never sits among calendar ones.
+    alike = [_same_kind(p, c, period) for p, c in zip(series["period"], series["convention"], strict=True)]
+    rows = [json_ready_dict(r) for r in series[alike].to_dict(orient="records")]
     for row in rows:
         row["label"] = row["period"] + ("" if row["convention"] == "calendar" else " (15–14)")
     current = [r for r in rows if r["period"] == period.label and r["convention"] == period.convention]
@@ -121,6 +126,15 @@ def healthy_section(engine, selection: Selection, unit_codes: list[str], *, goal
              "goal": None if goal is None else round(100 * goal, 1)}
     return {"rows": rows, "chart": chart, "current": current[0] if current else None,
             "command": f"diaban classify --period {period.label} --vintage {vintage}"}
+
+
+def _same_kind(label: str, convention: str, period) -> bool:
+    """True when a snapshot's period is of the selected period's kind and reporting convention."""
+    try:
+        kind = parse_period(label, convention=convention).kind
+    except PeriodError:
+        return False
+    return convention == period.convention and kind == period.kind
 
 
 def district_section(engine, selection: Selection, scope: pd.DataFrame, snapshot: dict | None,
