@@ -21,7 +21,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Response, request
 
@@ -83,6 +83,7 @@ class Body:
     slots: tuple[str, ...]
     digest: str
     head_crc: int
+    packed_whole: bytes = b""  # the gzip answer of a body without slots, assembled once
 
     def text(self, values: Mapping[str, str]) -> bytes:
         """The answer's bytes, each slot filled with its value."""
@@ -90,6 +91,8 @@ class Body:
 
     def gzip(self, values: Mapping[str, str]) -> bytes:
         """The answer as one gzip member: the cached blocks, the values' blocks, CRC and size."""
+        if not self.slots:
+            return self.packed_whole
         crc, size, blocks = self.head_crc, len(self.parts[0]), [_GZIP_HEADER, self.packed[0]]
         for i, piece in enumerate(self._pieces(values)):
             if i:  # the first part's CRC is kept
@@ -122,14 +125,20 @@ def make_body(text: str, slots: Mapping[str, str] | None = None) -> Body:
     (('user', 'token'), b'<p>Hello An, token x1.</p>')
     >>> gzip.decompress(body.gzip({"user": "Bình", "token": "y2"})).decode()
     '<p>Hello Bình, token y2.</p>'
+    >>> gzip.decompress(make_body("{}").gzip({}))
+    b'{}'
     """
     names = {mark: name for name, mark in (slots or {}).items()}
     pieces = re.split(f"({'|'.join(map(re.escape, names))})", text) if names else [text]
     parts = tuple(piece.encode("utf-8") for piece in pieces[0::2])
-    return Body(parts=parts, packed=tuple(_deflate(part, GZIP_LEVEL) for part in parts),
+    body = Body(parts=parts, packed=tuple(_deflate(part, GZIP_LEVEL) for part in parts),
                 slots=tuple(names[mark] for mark in pieces[1::2]),
                 digest=hashlib.blake2b(b"\x00".join(parts), digest_size=12).hexdigest(),
                 head_crc=zlib.crc32(parts[0]))
+    if body.slots:
+        return body
+    trailer = struct.pack("<II", body.head_crc, len(parts[0]) & 0xFFFFFFFF)
+    return replace(body, packed_whole=b"".join([_GZIP_HEADER, body.packed[0], _LAST_BLOCK, trailer]))
 
 
 def send(body: Body, mimetype: str, values: Mapping[str, str] | None = None) -> Response:
