@@ -292,7 +292,10 @@ def report(rows: list, args) -> None:
     reference = {(label, name): s for code, label, name, _, s in rows if code == "reference"}
     for code, label, name, clients, s in rows:
         base = reference.get((label, name))
-        ratio = f"{base['p95'] / s['p95']:.1f}x faster" if base and code == "this" else ""
+        ratio = ""
+        if base and code == "this":
+            times = base["p95"] / s["p95"]
+            ratio = f"{times:.1f}x faster" if times >= 1 else f"{1 / times:.1f}x slower"
         print(f"{code:9s} {label:6s} {name:13s} {clients:7d} {s['n']:5d} {s['p50']:8.0f} {s['p95']:8.0f} "
               f"{s['max']:8.0f} {s['rps']:7.1f} {s['kb']:7.0f} {s['errors']:6d} {s['cpu']:6.1f}  {ratio}")
     print()
