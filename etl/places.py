@@ -28,7 +28,7 @@ from etl.fields import detail, reject, text
 from etl.headers import header_words
 from etl.names import commune_key, district_key
 from etl.text import is_blank
-from geo.join import assign_units
+from geo.join import assign_units_xy
 from geo.settings import STORAGE_CRS
 from geo.store.crosswalk import read_crosswalk
 from geo.store.review import read_aliases
@@ -168,9 +168,9 @@ def place(frame: pd.DataFrame, out: pd.DataFrame, places: Places, *, rows: pd.Se
     has_point = out["lon"].notna() & rows
     for vintage, group in out[has_point & out["reason"].isna()].groupby("vintage"):
         units = places.units(vintage)
-        geoms = shapely.points(group["lon"].to_numpy(dtype=float), group["lat"].to_numpy(dtype=float))
-        points = gpd.GeoSeries(geoms, index=group.index, crs=STORAGE_CRS)
-        codes = assign_units(points, units[["unit_code", "geometry"]])["unit_code"]
+        lon, lat = group["lon"].to_numpy(dtype=float), group["lat"].to_numpy(dtype=float)
+        geoms = shapely.points(lon, lat)
+        codes = assign_units_xy(lon, lat, units[["unit_code", "geometry"]], crs=STORAGE_CRS)["unit_code"]
         ids = dict(zip(units["unit_code"], units["unit_id"], strict=True))
         out.loc[group.index, "geom"] = pd.Series(geoms, index=group.index, dtype=object)
         out.loc[group.index, "unit_id"] = [None if pd.isna(c) else ids[c] for c in codes]

@@ -18,6 +18,9 @@ exact test, a prepared ``shapely.intersects_xy`` (which for a point and a polygo
 a point is answered from a cell only when no boundary comes within the margin of that cell.
 Given a frame of units and fewer than ``SMALL_BATCH`` points, `assign_units` skips the grid
 and tests each point against the units whose bounding box holds it (an STRtree query).
+A caller holding coordinate arrays (a parsed file's longitudes and latitudes) calls
+`assign_units_xy` instead, which skips making and reading point geometries (about 60 ms a
+million points); both apply the same rule by the same code.
 """
 
 from __future__ import annotations
@@ -31,11 +34,7 @@ import shapely
 from pyproj import CRS
 
 from geo.errors import CRSMismatchError
-
-#: The share of grid cells that boundaries may cross, hence of uniformly spread points that
-#: need an exact test, aimed at when choosing the cell size; and the bounds on the number
-#: of cells (2**21 cells is 8 MB of labels and about 0.15 s of building for a province).
-BOUNDARY_SHARE, MIN_CELLS, MAX_CELLS = 0.02, 1 << 12, 1 << 21
+from geo.unit_grid import OUTSIDE, label_cells, lay_grid
 
 #: Below this many points, `assign_units` given a frame skips building the grid (about 0.15 s
 #: for a province's 95 communes at full resolution) and tests each point against the units
@@ -43,7 +42,6 @@ BOUNDARY_SHARE, MIN_CELLS, MAX_CELLS = 0.02, 1 << 12, 1 << 21
 SMALL_BATCH = 2_000
 
 _POINT, _POLYGON, _MULTIPOLYGON = 0, 3, 6
-_OUTSIDE = -1  # cell label: no unit covers any point of the cell
 _POINTS_ONLY = "assign_units takes point geometries"
 
 
@@ -59,11 +57,16 @@ def check_same_crs(left: gpd.GeoSeries | gpd.GeoDataFrame, right: gpd.GeoSeries 
     geo.errors.CRSMismatchError: inputs have different CRS: EPSG:4326 and EPSG:32648; \
 reproject one with .to_crs() first
     """
-    if left.crs is None or right.crs is None or not left.crs.equals(right.crs):
+    _check_crs(left.crs, right.crs)
+
+
+def _check_crs(left: CRS | None, right: CRS | None) -> None:
+    """Raise a CRSMismatchError unless both CRS are given and equal."""
+    if left is None or right is None or not left.equals(right):
         def name(crs):
             return crs.to_string() if crs is not None else "none"
         raise CRSMismatchError(
-            f"inputs have different CRS: {name(left.crs)} and {name(right.crs)}; "
+            f"inputs have different CRS: {name(left)} and {name(right)}; "
             "reproject one with .to_crs() first"
         )
 
@@ -147,7 +150,7 @@ def build_unit_index(
     cell_size : float, optional
         The side of a grid cell in the units' CRS units (degrees for EPSG:4326, metres
         for ``WORK_CRS``). By default it is chosen from the units' extent and boundary
-        length so that about ``BOUNDARY_SHARE`` of the cells are boundary cells, within
+        length so that about ``geo.unit_grid.BOUNDARY_SHARE`` of the cells are boundary cells, within
         ``MIN_CELLS`` to ``MAX_CELLS`` cells. Any positive size gives the same answers; it
         only changes the speed.
 
@@ -177,8 +180,8 @@ def build_unit_index(
     parts, part_unit = shapely.get_parts(geoms, return_index=True)  # new objects
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     bounds = shapely.total_bounds(parts) if len(parts) else np.full(4, np.nan)
-    grid = _grid(bounds, shapely.length(rings).sum(), cell_size)
-    labels, offsets, candidates = _label_cells(rings, ring_part, part_unit, grid)
+    grid = lay_grid(bounds, shapely.length(rings).sum(), cell_size)
+    labels, offsets, candidates = label_cells(rings, ring_part, part_unit, grid)
     shapely.prepare(parts)
     return UnitIndex(codes=codes, parts=parts, part_unit=part_unit, crs=units.crs,
                      origin=grid["origin"], cell_size=grid["size"], shape=grid["shape"],
@@ -229,15 +232,75 @@ def assign_units(
     check_same_crs(points, units)
     geoms = np.asarray(points.geometry.values if isinstance(points, gpd.GeoDataFrame) else points.values,
                        dtype=object)
-    if not isinstance(units, UnitIndex) and len(geoms) < SMALL_BATCH:
-        _check_types(geoms, {-1, _POINT}, _POINTS_ONLY)
+    return _assign(*_coordinates(geoms), units, code_column, points.index)
+
+
+def assign_units_xy(
+    x: np.ndarray | pd.Series,
+    y: np.ndarray | pd.Series,
+    units: gpd.GeoDataFrame | UnitIndex,
+    *,
+    crs,
+    code_column: str = "unit_code",
+) -> pd.DataFrame:
+    """Assign each coordinate pair to the unit covering it: `assign_units` for coordinate arrays.
+
+    The same rule and the same answers as `assign_units` on the points ``(x[i], y[i])``,
+    without making point geometries or reading their coordinates back.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Coordinates of the points in ``crs`` (longitude and latitude for EPSG:4326), of one
+        length; a pair with a NaN or missing value gets no unit.
+    units : GeoDataFrame or UnitIndex
+        As for `assign_units`.
+    crs : anything pyproj.CRS.from_user_input takes
+        The CRS of ``x`` and ``y``; it must equal the units' CRS (no silent reprojection).
+    code_column : str, default "unit_code"
+        As for `assign_units`.
+
+    Returns
+    -------
+    DataFrame
+        With one column ``unit_code`` (``<NA>`` outside every unit), indexed like ``x`` when
+        it is a Series, else from 0.
+
+    Raises
+    ------
+    CRSMismatchError
+        When ``crs`` is not the units' CRS.
+    ValueError
+        When ``x`` and ``y`` differ in length.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> units = gpd.GeoDataFrame({"unit_code": ["B", "A"]},
+    ...                          geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1)], crs=4326)
+    >>> assign_units_xy([0.5, 1.0, 5.0, np.nan], [0.5, 0.5, 5.0, 0.5], units, crs=4326)["unit_code"].tolist()
+    ['A', 'A', <NA>, <NA>]
+    """
+    _check_crs(None if crs is None else CRS.from_user_input(crs), units.crs)
+    index = x.index if isinstance(x, pd.Series) else None
+    x, y = (v.to_numpy(dtype=float, na_value=np.nan) if isinstance(v, pd.Series)
+            else np.asarray(v, dtype=float) for v in (x, y))
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"x and y must be two 1-d arrays of one length; got shapes {x.shape} and {y.shape}")
+    return _assign(x, y, units, code_column, pd.RangeIndex(len(x)) if index is None else index)
+
+
+def _assign(x: np.ndarray, y: np.ndarray, units: gpd.GeoDataFrame | UnitIndex, code_column: str,
+            index: pd.Index) -> pd.DataFrame:
+    """The unit codes of the points (x, y), by the grid or, for a few points and a frame, an STRtree."""
+    if not isinstance(units, UnitIndex) and len(x) < SMALL_BATCH:
         codes, unit_geoms = _sorted_units(units, code_column)
-        found = _assign_directly(unit_geoms, geoms)
+        found = _assign_directly(unit_geoms, x, y)
     else:
-        index = units if isinstance(units, UnitIndex) else build_unit_index(units, code_column=code_column)
-        codes, found = index.codes, _locate(index, *_coordinates(geoms))
+        grid = units if isinstance(units, UnitIndex) else build_unit_index(units, code_column=code_column)
+        codes, found = grid.codes, _locate(grid, x, y)
     result = pd.array(codes, dtype="string").take(found, allow_fill=True)  # -1 reads <NA>
-    return pd.DataFrame({"unit_code": result}, index=points.index)
+    return pd.DataFrame({"unit_code": result}, index=index)
 
 
 def _sorted_units(units: gpd.GeoDataFrame, code_column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -250,15 +313,16 @@ def _sorted_units(units: gpd.GeoDataFrame, code_column: str) -> tuple[np.ndarray
     return codes[order], geoms[order]
 
 
-def _assign_directly(units: np.ndarray, points: np.ndarray) -> np.ndarray:
+def _assign_directly(units: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """For a few points: the lowest position among the (code-sorted) units covering each, or -1.
 
     An STRtree finds the units whose box holds a point, then GEOS tests ``covered_by``.
     """
-    point, unit = shapely.STRtree(units).query(points, predicate="covered_by")
-    found = np.full(len(points), len(units), dtype=np.int64)
-    np.minimum.at(found, point, unit)
-    found[found == len(units)] = _OUTSIDE
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    point, unit = shapely.STRtree(units).query(shapely.points(x[finite], y[finite]), predicate="covered_by")
+    found = np.full(len(x), len(units), dtype=np.int64)
+    np.minimum.at(found, finite[point], unit)
+    found[found == len(units)] = OUTSIDE
     return found
 
 
@@ -295,121 +359,24 @@ def _coordinates(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _grid(bounds: np.ndarray, length: float, cell_size: float | None) -> dict:
-    """Choose a grid of square cells covering ``bounds`` with at least half a cell to spare.
-
-    A boundary crosses about one cell per cell side of its ``length``, so a cell side of
-    ``BOUNDARY_SHARE * area / length`` makes that share of the cells boundary cells.
-    ``margin`` widens every cell on all sides; it is far above the rounding error of
-    mapping a coordinate to its cell and far below the cell size.
-    """
-    xmin, ymin, xmax, ymax = bounds if np.isfinite(bounds).all() else (0.0, 0.0, 1.0, 1.0)
-    extent = max(xmax - xmin, ymax - ymin) or 1.0
-    width, height = max(xmax - xmin, extent / MIN_CELLS), max(ymax - ymin, extent / MIN_CELLS)
-    if cell_size is None:
-        size = BOUNDARY_SHARE * width * height / length if length else extent
-        size = np.sqrt(width * height / np.clip(width * height / size**2, MIN_CELLS, MAX_CELLS))
-    size = float(size if cell_size is None else cell_size)
-    ncols, nrows = int(np.ceil(width / size)) + 1, int(np.ceil(height / size)) + 1
-    if ncols * nrows > 64 * MAX_CELLS:
-        raise ValueError(f"cell_size {size:g} would make {ncols}×{nrows} cells; take a larger one")
-    origin = (xmin - (ncols * size - width) / 2, ymin - (nrows * size - height) / 2)
-    scale = max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) + (ncols + nrows) * size
-    return {"origin": origin, "size": size, "shape": (nrows, ncols),
-            "margin": max(size * 1e-6, scale * 1e-12)}
-
-
-def _segments(rings: np.ndarray, ring_part: np.ndarray, size: float) -> tuple[np.ndarray, ...]:
-    """Every ring segment cut to at most ``size`` long: start, end (n×2) and its polygon part."""
-    coords, ring = shapely.get_coordinates(shapely.segmentize(rings, size), return_index=True)
-    same = ring[1:] == ring[:-1]
-    return coords[:-1][same], coords[1:][same], ring_part[ring[:-1][same]]
-
-
-def _runs(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every integer of the runs ``start[i] + j`` for ``j < count[i]``, with its run ``i``."""
-    run = np.repeat(np.arange(len(start)), count)
-    return run, np.arange(len(run)) + np.repeat(start - np.cumsum(count) + count, count)
-
-
-def _touched_cells(a: np.ndarray, b: np.ndarray, grid: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (cell, segment) for every cell, widened by the margin, that a segment's box meets.
-
-    The box is widened by twice the margin, which outweighs the rounding of the division.
-    """
-    (x0, y0), size, (nrows, ncols), pad = grid["origin"], grid["size"], grid["shape"], 2 * grid["margin"]
-    lo, hi = np.minimum(a, b) - pad, np.maximum(a, b) + pad
-    c0 = np.clip(np.floor((lo[:, 0] - x0) / size), 0, ncols - 1).astype(np.int64)
-    c1 = np.clip(np.floor((hi[:, 0] - x0) / size), 0, ncols - 1).astype(np.int64)
-    r0 = np.clip(np.floor((lo[:, 1] - y0) / size), 0, nrows - 1).astype(np.int64)
-    r1 = np.clip(np.floor((hi[:, 1] - y0) / size), 0, nrows - 1).astype(np.int64)
-    width = c1 - c0 + 1
-    segment, k = _runs(np.zeros(len(a), dtype=np.int64), width * (r1 - r0 + 1))
-    cell = (r0[segment] + k // width[segment]) * ncols + c0[segment] + k % width[segment]
-    return cell, segment
-
-
-def _filled_cells(a: np.ndarray, b: np.ndarray, part: np.ndarray, grid: dict) -> tuple[np.ndarray, ...]:
-    """Pairs (cell, segment) for every cell whose centre lies inside a polygon part.
-
-    A scanline fill: the rings' crossings of each row's centre line, sorted per part and
-    row, pair up (even-odd) into runs of cells. A segment crosses a centre line when
-    exactly one end is on or below it, so every ring crosses each line an even number of
-    times; the candidate rows are widened a little against rounding, then tested exactly.
-    ``segment`` names one segment of the part.
-    """
-    (x0, y0), size, (nrows, ncols) = grid["origin"], grid["size"], grid["shape"]
-    t0 = (np.minimum(a[:, 1], b[:, 1]) - y0) / size - 0.5
-    t1 = (np.maximum(a[:, 1], b[:, 1]) - y0) / size - 0.5
-    k0 = np.ceil(t0 - 1e-6).astype(np.int64)
-    seg, row = _runs(k0, np.maximum(np.floor(t1 + 1e-6).astype(np.int64) - k0 + 1, 0))
-    yc = y0 + (row + 0.5) * size
-    cross = ((a[seg, 1] <= yc) != (b[seg, 1] <= yc)) & (row >= 0) & (row < nrows)
-    seg, row, yc = seg[cross], row[cross], yc[cross]
-    xa, ya, xb, yb = a[seg, 0], a[seg, 1], b[seg, 0], b[seg, 1]
-    x = xa + (yc - ya) * (xb - xa) / (yb - ya)
-    order = np.lexsort((x, row, part[seg]))
-    x, row, seg = x[order], row[order], seg[order]
-    first = np.clip(np.ceil((x[0::2] - x0) / size - 0.5), 0, ncols).astype(np.int64)
-    stop = np.clip(np.ceil((x[1::2] - x0) / size - 0.5), 0, ncols).astype(np.int64)
-    run, col = _runs(first, np.maximum(stop - first, 0))
-    return row[0::2][run] * ncols + col, seg[0::2][run]
-
-
-def _label_cells(rings: np.ndarray, ring_part: np.ndarray, part_unit: np.ndarray,
-                 grid: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Label every cell with its unit, as outside, or as a boundary cell with candidate parts."""
-    nrows, ncols = grid["shape"]
-    labels = np.full(nrows * ncols, np.iinfo(np.int32).max, dtype=np.int32)
-    a, b, seg_part = _segments(rings, ring_part, grid["size"])
-    edge_cell, edge_seg = _touched_cells(a, b, grid)
-    fill_cell, fill_seg = _filled_cells(a, b, seg_part, grid)
-    edge_part, fill_part = seg_part[edge_seg], seg_part[fill_seg]
-    np.minimum.at(labels, fill_cell, part_unit[fill_part].astype(np.int32))  # lowest code wins
-    labels[labels == np.iinfo(np.int32).max] = _OUTSIDE
-    boundary = np.zeros(len(labels), dtype=bool)
-    boundary[edge_cell] = True
-    # A boundary cell's candidates: the parts whose boundary meets it, and the parts
-    # covering its centre (these cover all of it, as none of their boundary is near).
-    inner = boundary[fill_cell]
-    n = max(len(part_unit), 1)
-    keys = np.concatenate([edge_cell * n + edge_part, fill_cell[inner] * n + fill_part[inner]])
-    keys = np.sort(keys)
-    keys = keys[np.append(True, keys[1:] != keys[:-1])[:len(keys)]]  # unique, faster than np.unique
-    cell, candidates = np.divmod(keys, n)
-    cells = np.flatnonzero(boundary)
-    labels[cells] = -2 - np.arange(len(cells))
-    offsets = np.searchsorted(cell, np.append(cells, len(labels)))
-    return labels, offsets, candidates
-
-
 def _locate(index: UnitIndex, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The position in ``index.codes`` of the unit taking each point (x, y), or -1."""
     (x0, y0), size, (nrows, ncols) = index.origin, index.cell_size, index.shape
-    col, row = np.floor((x - x0) / size), np.floor((y - y0) / size)
-    inside = (col >= 0) & (col < ncols) & (row >= 0) & (row < nrows)  # False for NaN
-    cell = np.where(inside, row, 0).astype(np.int64) * ncols + np.where(inside, col, 0).astype(np.int64)
-    found = np.where(inside, index.labels.take(cell), _OUTSIDE)
+    col = np.subtract(x, x0)  # in place from here: each temporary of a million points costs
+    col /= size
+    np.floor(col, out=col)
+    cell = np.subtract(y, y0)
+    cell /= size
+    np.floor(cell, out=cell)  # the row, for now
+    outside = ~(col >= 0)  # True for NaN
+    outside |= col >= ncols
+    outside |= ~(cell >= 0)
+    outside |= cell >= nrows
+    cell *= ncols
+    cell += col  # the cell number, exact in a float below 2**53
+    cell[outside] = 0
+    found = index.labels.take(cell.astype(np.intp))
+    found[outside] = OUTSIDE
     near = np.flatnonzero(found <= -2)
     if len(near):
         found[near] = _exact(index, -2 - found[near], x[near], y[near])
@@ -423,7 +390,7 @@ def _exact(index: UnitIndex, cell: np.ndarray, x: np.ndarray, y: np.ndarray) -> 
     round ``rank`` tests each point still unresolved against its cell's rank-th candidate.
     """
     start, count = index.offsets[cell], index.offsets[cell + 1] - index.offsets[cell]
-    found = np.full(len(cell), _OUTSIDE, dtype=np.int64)
+    found = np.full(len(cell), OUTSIDE, dtype=np.int64)
     todo = np.arange(len(cell))
     for rank in range(int(count.max())):
         todo = todo[count[todo] > rank]

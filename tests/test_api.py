@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import time
 from collections import Counter
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.periods import parse_period
-from tests.conftest import run_cli
+from tests.conftest import VIEWER, form_token, run_cli, user_client
 
 pytestmark = pytest.mark.postgis
 
@@ -338,3 +339,46 @@ def test_the_detail_level_is_a_gapless_coverage_between_display_and_full(viewer,
     total = sum(g.area for g in detail.values())
     assert total == pytest.approx(union.area, rel=1e-6)  # no overlap
     assert union.area == pytest.approx(shapely.union_all(full.values).area, rel=1e-3)  # no gap
+
+
+# --- cached answers: compressed once, ETag and 304, the page's per-user slots ---------------
+
+def test_the_communes_answer_is_gzip_of_the_same_bytes_with_an_etag_and_a_304(viewer):
+    path = f"/api/communes?period=2018&vintage={OLD}"
+    plain = viewer.get(path)
+    packed = viewer.get(path, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip" and gzip.decompress(packed.data) == plain.data
+    assert "Accept-Encoding" in packed.headers["Vary"] and "no-cache" in packed.headers["Cache-Control"]
+    tags = {plain.headers["ETag"], packed.headers["ETag"]}
+    assert len(tags) == 2  # one tag per representation
+    again = viewer.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == packed.headers["ETag"]
+    other = viewer.get(f"/api/communes?period=2019&vintage={OLD}",
+                       headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert other.status_code == 200 and other.headers["ETag"] not in tags
+
+
+def test_the_cached_map_page_carries_each_users_own_name_and_form_token(app, db_url, viewer):
+    from webapp.map_cache import cache_size
+
+    path = f"/?period=2018&vintage={OLD}"
+    second = user_client(app, db_url, VIEWER, "viewer")  # another session of the same user
+    third = user_client(app, db_url, ("viewer-two", "viewer-two-password"), "viewer")
+    first = viewer.get(path, headers={"Accept-Encoding": "gzip"})
+    size = cache_size()
+    answers = [first] + [c.get(path, headers={"Accept-Encoding": "gzip"}) for c in (second, third)]
+    assert cache_size() == size  # the other two were answered from the first one's entry
+    pages = [gzip.decompress(a.data).decode() for a in answers]
+    tokens = [form_token(page) for page in pages]
+    for client, token in zip((viewer, second, third), tokens, strict=True):
+        with client.session_transaction() as session:
+            assert session["csrf_token"] == token  # each page carries its own session's token
+    assert len(set(tokens)) == 3
+    assert f'id="current-user">{VIEWER[0]} (viewer)' in pages[0]
+    assert 'id="current-user">viewer-two (viewer)' in pages[2]
+    assert pages[0].replace(tokens[0], "T") == pages[1].replace(tokens[1], "T")
+    assert viewer.get(path).text == pages[0]  # without gzip: the same page
+    tag = first.headers["ETag"]
+    assert viewer.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": tag}).status_code == 304
+    assert second.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": tag}).status_code == 200
+    assert third.post("/logout", data={"csrf_token": tokens[2]}).status_code == 302  # the token works

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from shapely import MultiPolygon, Point, Polygon, box
 
 from geo.errors import CRSMismatchError
-from geo.join import SMALL_BATCH, assign_units, build_unit_index
+from geo.join import SMALL_BATCH, assign_units, assign_units_xy, build_unit_index
 
 # A 2×2 grid of unit squares, codes deliberately not in spatial order.
 UNITS = gpd.GeoDataFrame(
@@ -255,6 +255,56 @@ def test_random_boxes_sharing_edges_and_overlapping(spec, xy, cell_size):
     points = [Point(x, y) for x, y in xy]
     index = build_unit_index(units, code_column="code", cell_size=cell_size)
     assert got(points, index) == brute_force(points, units, "code")
+
+
+# --- coordinate arrays (geo.join.assign_units_xy) -----------------------------------------
+
+def sjoin_lowest(x, y, units):
+    """The rule by geopandas: ``sjoin(..., predicate="intersects")`` (= covers), lowest code per point."""
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=units.crs)
+    pairs = gpd.sjoin(points, units, predicate="intersects")
+    lowest = pairs.groupby(level=0)["unit_code"].min()
+    return [lowest.get(i) for i in range(len(x))]
+
+
+@pytest.mark.parametrize("n", [300, SMALL_BATCH + 500])  # the STRtree path and the grid path
+def test_arrays_answer_like_points_and_like_sjoin_with_nan_and_boundary_points(n):
+    rng = np.random.default_rng(n)
+    units = PROPERTY_UNITS
+    x, y = rng.uniform(-0.5, 3.5, n), rng.uniform(-0.5, 3.5, n)
+    # A third of the points on vertices and on edges (shared ones included: lowest code), on a
+    # lattice of quarter units; some with a NaN coordinate, one or both.
+    k = n // 3
+    x[:k], y[:k] = rng.integers(-2, 15, (2, k)) / 4
+    vertices = np.array(VERTICES)
+    x[k:2 * k:2], y[k:2 * k:2] = vertices[rng.integers(0, len(vertices), len(x[k:2 * k:2]))].T
+    x[2 * k:2 * k + 20], y[2 * k + 10:2 * k + 30] = np.nan, np.nan
+    index = pd.RangeIndex(n) + 100
+    by_xy = assign_units_xy(pd.Series(x, index=index), pd.Series(y, index=index), units, crs=32648)
+    by_point = assign_units(gpd.GeoSeries(gpd.points_from_xy(x, y), index=index, crs=32648), units)
+    pd.testing.assert_frame_equal(by_xy, by_point)
+    by_index = assign_units_xy(x, y, build_unit_index(units), crs="EPSG:32648")["unit_code"]
+    assert by_index.index.tolist() == list(range(n))
+    assert by_index.tolist() == by_xy["unit_code"].tolist()
+    expected = sjoin_lowest(np.nan_to_num(x, nan=99.0), np.nan_to_num(y, nan=99.0), units)
+    assert [None if pd.isna(v) else v for v in by_xy["unit_code"]] == expected
+    assert by_xy["unit_code"].iloc[2 * k:2 * k + 30].isna().all()
+    assert by_xy["unit_code"].eq("10").any() and (expected.count(None) < n)
+
+
+def test_arrays_on_shared_edges_give_the_lowest_code():
+    x, y = np.array([1.0, 0.5, 1.0, 1.5, np.nan, 0.5]), np.array([0.5, 1.0, 1.0, 1.5, 0.5, np.nan])
+    assert assign_units_xy(x, y, UNITS, crs=32648)["unit_code"].tolist() == ["10", "30", "10", "20", pd.NA,
+                                                                              pd.NA]
+
+
+def test_arrays_need_the_units_crs_and_equal_lengths():
+    with pytest.raises(CRSMismatchError, match="EPSG:4326 and EPSG:32648"):
+        assign_units_xy([0.5], [0.5], UNITS, crs=4326)
+    with pytest.raises(CRSMismatchError, match="none and EPSG:32648"):
+        assign_units_xy([0.5], [0.5], build_unit_index(UNITS), crs=None)
+    with pytest.raises(ValueError, match="one length"):
+        assign_units_xy([0.5, 1.0], [0.5], UNITS, crs=32648)
 
 
 # --- the real 2025 layer: 95 communes at full resolution ---------------------------------

@@ -8,20 +8,20 @@ establishments) are for analysts and above: a viewer gets 403.
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
 from boundaries.units import simplify_coverage
+from geo.periods import last_closed_half
 from geo.store.counts import communes_with_counts
 from geo.store.map_layers import data_version
 from geo.store.units import list_vintages, read_units
 from webapp.accounts import has_role
 from webapp.auth import audit_request, role_required
 from webapp.i18n import current_language
-from webapp.map_cache import cached
+from webapp.map_cache import cached, make_body, send
 from webapp.map_data import commune_payload, map_request, series_payload
 from webapp.map_hotspots import density_payload, hotspot_payload
 from webapp.map_points import commune_sites, establishments_payload, sites_payload
@@ -67,31 +67,23 @@ def communes():
     valid at the period's start), ``detail=full`` for exact geometry instead of the display
     geometry simplified for maps.
     """
-    selection = current_selection()
     full = request.args.get("detail") == "full"
     engine = current_app.extensions["diaban.engine"]
-    key = ("api.communes", selection.vintage["id"], selection.period.label, full, current_language(),
-           data_version(engine))
-    return cached_response(key, lambda: _communes_body(engine, selection, full), "application/geo+json")
+    # The key holds what the selection is made of (the query, today's default period, and the
+    # vintages through the data revision), so a cached answer costs no reading of the vintages.
+    key = ("api.communes", request.args.get("period") or last_closed_half(date.today()).label,
+           request.args.get("vintage"), full, current_language(), data_version(engine))
+    return cached_response(key, lambda: _communes_body(engine, current_selection(), full),
+                           "application/geo+json")
 
 
 def cached_response(key: tuple, compute, mimetype: str) -> Response:
-    """A JSON text from the map cache, gzip-compressed (once, when cached) for clients that accept it.
+    """A JSON text from the map cache, encoded and gzip-compressed once, when cached.
 
     ``key`` must hold everything the text depends on, data version included (see
-    ``webapp.map_cache``).
+    ``webapp.map_cache``). The answer has an ETag; a client sending it back gets a 304.
     """
-    body, packed = cached(key, lambda: _packed(compute()))
-    response = Response(body, mimetype=mimetype)
-    if "gzip" in request.accept_encodings:
-        response = Response(packed, mimetype=mimetype, headers={"Content-Encoding": "gzip"})
-    response.vary.add("Accept-Encoding")
-    return response
-
-
-def _packed(text: str) -> tuple[bytes, bytes]:
-    body = text.encode("utf-8")
-    return body, gzip.compress(body, compresslevel=6, mtime=0)
+    return send(cached(key, lambda: make_body(compute())), mimetype)
 
 
 def _communes_body(engine, selection, full: bool) -> str:

@@ -9,17 +9,22 @@ carries no point and no link to the point endpoints.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, g, render_template, request, url_for
+from markupsafe import escape
 
 from geo.hotspots.options import DEFAULT_ALPHA
+from geo.periods import last_closed_half
 from geo.store.map_layers import data_version
 from geo.store.units import read_units
 from webapp.accounts import has_role
 from webapp.api import DETAIL_ZOOM
 from webapp.assets import localise
+from webapp.auth import csrf_token
 from webapp.i18n import current_language, register, t
 from webapp.layout import nav_links
-from webapp.map_cache import cached
+from webapp.map_cache import cached, make_body, send
 from webapp.map_data import map_request, series_payload
 from webapp.map_labels import (
     DENSITY_COLOURS,
@@ -107,13 +112,42 @@ SHARED_STRINGS = ("incidents", "inspections", "commune", "code", "district", "pe
                   "data_as_of", "method", "unassigned", "no_incident", "no_data")
 
 
+#: Marks standing for the per-user values in the cached page (plain words: escaping keeps them).
+USER_MARK, TOKEN_MARK = "diabanslotuser7f3c", "diabanslottoken7f3c"
+
+
 @bp.route("/")
 def index():
-    """The map page for the selected period, vintage, filters and layer (``layer=``)."""
-    req = map_request(current_selection())
+    """The map page for the selected period, vintage, filters and layer (``layer=``).
+
+    The page is cached (`page_key`), encoded and compressed once; only the user name and the
+    session's form token are filled in per request (``webapp.map_cache.Body``).
+    """
     layer = request.args.get("layer") or ""
     if layer and layer not in MODES:
         raise FilterError(f"layer {layer!r} is not a map layer; use one of: {', '.join(MODES)}")
+    body = cached(page_key(), lambda: make_body(_render(layer), {"user": USER_MARK, "token": TOKEN_MARK}))
+    values = {"user": str(escape(g.user["username"])), "token": str(escape(csrf_token()))}
+    return send(body, "text/html", values)
+
+
+def page_key() -> tuple:
+    """Everything the page depends on but the user's name and form token.
+
+    The query (period, vintage, filters, layer, language) with today's default period, the
+    user's role and language, the app's basemap and mount point, the database and its data
+    revision (which also stands for the loaded vintages and every count on the page).
+    """
+    engine = current_app.extensions["diaban.engine"]
+    config = current_app.config
+    return ("map.page", tuple(sorted(request.args.items(multi=True))), last_closed_half(date.today()).label,
+            g.user["role"], current_language(), request.script_root, config.get("BASEMAP_URL"),
+            config.get("BASEMAP_ATTRIBUTION"), str(engine.url), data_version(engine))
+
+
+def _render(layer: str) -> str:
+    """The page's HTML, with ``USER_MARK`` and ``TOKEN_MARK`` for the user's name and form token."""
+    req = map_request(current_selection())
     geometry_json, bounds, outline_label = page_geometry(req)
     series = series_payload(req)
     shell = map_shell(bounds)
@@ -122,7 +156,8 @@ def index():
     html = render_template(
         "map.html", t=t, req=req, sel=req.selection, meta=series["metadata"], lang=current_language(),
         shell=shell, config=config, config_json=script_json(config), geometry_json=geometry_json,
-        nav=nav_links(), kinds=_kind_options(req), etypes=_etype_options(req),
+        nav=nav_links(), kinds=_kind_options(req), etypes=_etype_options(req), username=USER_MARK,
+        csrf_token=lambda: TOKEN_MARK,
         lang_url=url_for("map.index", **{**request.args.to_dict(), "lang": other}))
     return localise(html)
 
