@@ -250,3 +250,23 @@ def test_decisions_of_a_year_without_a_snapshot_leave_it_a_gap():
     out, used = with_decisions(measured, decisions)
     assert sorted(zip(out["unit_code"], out["numerator"], strict=True)) == [("A", 0.0), ("B", 1.0)]
     assert set(out["year"]) == {2018} and len(used) == 2
+
+
+# --- the briefing ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_briefing_states_the_decisions_next_to_the_proposal(db_url, engine, snapshot, tmp_path):
+    from tests.test_briefing import run
+
+    decide(engine, proposal(engine, snapshot, "!healthy"), True)
+    decide(engine, proposal(engine, snapshot, "healthy"), False)
+    out = tmp_path / "briefing.pdf"
+    result = run_cli(db_url, "report", "--period", str(YEAR), "--vintage", VINTAGE, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    pdf = " ".join(run("pdftotext", "-layout", str(out), "-").split())
+    assert "Công nhận năm 2018" in pdf
+    assert "1 xã được công nhận lành mạnh, 2 xã đã có quyết định" in pdf
+    table = re.search(r"Tình trạng các xã theo huyện(.*?)Toàn tỉnh \d+(?: \d+){4} [\d,]+ % (\d+) ", pdf)
+    assert "Được công" in table.group(1) and table.group(2) == "1"  # the district table's column
+    assert "căn cứ: quyết định công nhận cho 2 xã" in pdf  # the 80 % target names its basis

@@ -114,7 +114,7 @@ def district_table(communes: pd.DataFrame) -> pd.DataFrame:
     for status in STATUSES:
         frame[status] = (frame["status"] == status).astype("int64")
     decided = frame["recognised"] if "recognised" in frame else pd.Series(False, index=frame.index)
-    frame["recognised"] = decided.eq(True).astype("int64")
+    frame["recognised"] = decided.astype("boolean").fillna(False).astype("int64")
     sums = {"communes": ("commune_code", "count"), **{s: (s, "sum") for s in STATUSES},
             "recognised": ("recognised", "sum"),
             **{c: (c, "sum") for c in DISTRICT_COUNTS}}

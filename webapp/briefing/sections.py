@@ -113,7 +113,8 @@ def status_section(b, lang: str) -> list:
                  target=format_number(goal.iloc[0] if len(goal) else None, 0, percent=True, lang=lang))
     decisions = b.communes["recognised"] if "recognised" in b.communes else pd.Series(dtype="boolean")
     recognition = tr("brief_recognition_text", lang, year=b.period.label[:4],
-                     recognised=int(decisions.eq(True).sum()), decided=int(decisions.notna().sum()),
+                     recognised=int(decisions.astype("boolean").fillna(False).sum()),
+                     decided=int(decisions.notna().sum()),
                      healthy=int(counts.get("healthy", 0)))
     return [
         para(tr("brief_summary", lang), "h1"), para(summary), para(recognition),
