@@ -65,6 +65,7 @@ SHAPEFILE_FIELDS = {
     "establishment_id": "estab_id", "establishment_type": "estab_type",
     "commitment_signed": "commitment", "incident_id": "incid_id", "incident_kind": "incid_kind",
     "inspection_id": "insp_id", "inspection_date": "insp_date",
+    "decision_no": "decis_no", "decision_date": "decis_date",
 }
 #: The operation pinned for VN-2000 targets (EPSG:6960).
 VN2000_OPERATION = "VN-2000 to WGS 84 (2)"

@@ -29,9 +29,11 @@ def test_every_geometry_column_is_4326_with_a_gist_index(conn):
 def test_every_fact_table_carries_its_import_batch():
     # classification_snapshot/result are derived by `diaban classify`, never imported;
     # data_revision is the one-row change counter the triggers keep; an upload job points at the
-    # batch its ingest made, if any; province is configuration.
+    # batch its ingest made, if any; province is configuration; recognition decisions are entered
+    # one by one by staff (recorded_by), never imported.
     exempt = {"import_batch", "app_user", "api_token", "login_session", "upload_job", "audit_log",
-              "classification_snapshot", "classification_result", "data_revision", "province"}
+              "classification_snapshot", "classification_result", "data_revision", "province",
+              "recognition_decision"}
     for table in Base.metadata.sorted_tables:
         if table.name not in exempt:
             assert "import_batch_id" in table.c, table.name

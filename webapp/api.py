@@ -26,6 +26,7 @@ from webapp.map_data import commune_payload, map_request, series_payload
 from webapp.map_hotspots import density_payload, hotspot_payload
 from webapp.map_points import commune_sites, establishments_payload, sites_payload
 from webapp.maps import feature_collection
+from webapp.recognition import recognition_payload
 from webapp.selection import FilterError, current_selection, selection_metadata
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -137,6 +138,9 @@ def series():
 def commune(code: str):
     """One commune for the map's side panel: its status and every criterion of the snapshot.
 
+    ``recognition`` holds the proposal (đề xuất) and the committee's decision (công nhận) of the
+    period's year (``webapp.recognition.recognition_payload``).
+
     Analysts and above also get the evidence records and the commune's sites with their
     histories; a viewer gets values, pass/fail and evidence counts only.
     """
@@ -147,6 +151,8 @@ def commune(code: str):
         abort(404, f"no commune {code!r} in vintage {req.vintage}; /api/communes lists them")
     if analyst:
         payload["sites"] = commune_sites(req, code)
+    payload["recognition"] = recognition_payload(current_app.extensions["diaban.engine"], req.vintage, code,
+                                                 req.selection.period.label)
     return json_response(payload)
 
 

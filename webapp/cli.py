@@ -264,11 +264,12 @@ def _register_commands() -> None:
     from webapp.commands.hotspots import hotspots
     from webapp.commands.ingest import ingest
     from webapp.commands.reactivation import history, reactivation
+    from webapp.commands.recognition import recognition
     from webapp.commands.report import report
     from webapp.commands.targets import targets
 
     for command in (classify, classify_compare, export, hotspots, ingest, reactivation, history, report,
-                    targets):
+                    targets, recognition):
         main.add_command(command)
 
 

@@ -66,6 +66,12 @@ STRINGS = {
     "status_not_healthy": ("Chưa lành mạnh", "Not healthy"),
     "status_not_assessed": ("Chưa đánh giá", "Not assessed"),
     "dash_total": ("Tổng", "Total"),
+    "dash_recognised": ("Được công nhận", "Recognised"),
+    "dash_recognition_source": (
+        "Cột trạng thái là đề xuất (phân loại tự động); cột «Được công nhận» là quyết định công nhận năm "
+        "{year}: {recognised} xã được công nhận, {decided} xã đã có quyết định.",
+        "The status columns are the proposal (computed); «Recognised» counts the recognition decisions of "
+        "{year}: {recognised} communes recognised, {decided} with a decision."),
     "dash_period_unclassified": (
         "Kỳ {period} chưa được phân loại trên ranh giới này. Chạy: {command}",
         "Period {period} has not been classified on these boundaries. Run: {command}"),

@@ -20,11 +20,13 @@ from geo.store.classification import read_snapshot
 from geo.store.counts import data_as_of
 from geo.store.crosswalk import read_crosswalk
 from geo.store.dashboard import establishments_by_unit, healthy_share_series, newest_snapshot_id
+from geo.store.map_layers import data_version
 from geo.store.models import CLASSIFICATION_STATUSES
+from geo.store.recognition import read_decisions
 from geo.store.units import read_units
 from webapp.commands import json_ready, json_ready_dict
 from webapp.commands.reactivation import AT_RISK, read_inputs
-from webapp.commands.targets import BASIS_NAMES, plan_progress
+from webapp.commands.targets import BASIS_NAMES, plan_progress, recognition_basis
 from webapp.selection import Selection
 
 _TARGETS_CACHE: dict[tuple, tuple] = {}
@@ -41,7 +43,8 @@ def _tracked_targets(engine, period) -> tuple[dict, pd.DataFrame, pd.DataFrame] 
     time, newest snapshot) changes with every load and every classification, so a cached
     answer is never stale.
     """
-    key = (period.label, period.convention, data_as_of(engine)["as_of"], newest_snapshot_id(engine))
+    key = (period.label, period.convention, data_as_of(engine)["as_of"], newest_snapshot_id(engine),
+           data_version(engine))  # recognition decisions change the healthy share too
     with _TARGETS_LOCK:
         hit = _TARGETS_CACHE.get(key)
     if hit is None:
@@ -64,7 +67,8 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
     -------
     dict
         ``title, vintage, years, scope`` ("province" or a district code), ``rows`` (one per
-        measured target: ``id, text, how`` (how it is measured), ``measure, kind, unit, goal,
+        measured target: ``id, text, how`` (how it is measured), ``basis_note`` (the healthy
+        share: recognition decisions or the proposal, else None), ``measure, kind, unit, goal,
         note, years`` with per year ``value, cumulative, due, basis, basis_name,
         share_of_target, on_track, note``) and ``unmeasured`` (texts); None when the loaded
         province configures no plan.
@@ -87,7 +91,9 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
         for cell in years:
             cell["basis_name"] = BASIS_NAMES[cell["basis"]][int(english)]
         how = getattr(info, "how_en" if english else "how", None)
+        decided = cells["decided"].dropna() if "decided" in cells else ()
         out.append({
+            "basis_note": recognition_basis(int(decided.iloc[-1]), lang) if len(decided) else None,
             "id": info.target_id, "text": info.text_en if english else info.text, "measure": info.measure,
             "kind": info.kind, "unit": info.unit, "note": info.measure_note,
             "how": how if isinstance(how, str) else None,
@@ -155,19 +161,26 @@ def district_section(engine, selection: Selection, scope: pd.DataFrame, snapshot
     -------
     dict
         ``level`` ("district" or "commune"), ``rows`` and ``total`` (``code, name, communes,
-        incidents, inspections, establishments`` and one count per status, None without a
-        snapshot), ``snapshot`` and ``unassigned`` (incidents, inspections, establishments).
+        incidents, inspections, establishments``, one count per status (the proposal), None
+        without a snapshot, and ``recognised``: communes the committee recognised for the
+        period's year), ``year``, ``decided`` (communes with a decision that year), ``snapshot``
+        and ``unassigned`` (incidents, inspections, establishments).
     """
     counts, est_unassigned = establishments_by_unit(engine, selection.vintage["id"])
     frame = scope.assign(establishments=scope["commune_code"].map(counts).fillna(0).astype("int64"))
     if snapshot is not None:
         _, results = read_snapshot(engine, snapshot["snapshot_id"])
         frame["status"] = frame["commune_code"].map(results.set_index("unit_code")["status"])
+    year = int(selection.period.label[:4])
+    decisions = read_decisions(engine, year=year, vintage=selection.vintage["id"],
+                               codes=list(frame["commune_code"])).set_index("commune_code")["recognised"]
+    frame["recognised"] = frame["commune_code"].map(decisions).eq(True)
     by_district = bool(frame["district_code"].notna().any())
     key, name = ("district_code", "district_name") if by_district else ("commune_code", "name")
     rows = [_count_row(code, label, part, snapshot is not None)
             for (code, label), part in frame.groupby([key, name], dropna=False, sort=True)]
-    return {"level": "district" if by_district else "commune", "rows": rows,
+    return {"level": "district" if by_district else "commune", "rows": rows, "year": year,
+            "decided": len(decisions),
             "total": _count_row(None, None, frame, snapshot is not None), "snapshot": snapshot,
             "unassigned": {**unassigned, "establishments": est_unassigned}}
 
@@ -175,7 +188,7 @@ def district_section(engine, selection: Selection, scope: pd.DataFrame, snapshot
 def _count_row(code, name, part: pd.DataFrame, with_status: bool) -> dict:
     """One line of the district table: sums over the communes of ``part``."""
     row = {"code": json_ready(code), "name": json_ready(name), "communes": len(part),
-           **{f: int(part[f].sum()) for f in ("incidents", "inspections", "establishments")}}
+           **{f: int(part[f].sum()) for f in ("incidents", "inspections", "establishments", "recognised")}}
     for status in CLASSIFICATION_STATUSES:
         row[status] = int((part["status"] == status).sum()) if with_status else None
     return row

@@ -36,6 +36,7 @@ NAV = (
     ("upload.index", "nav_upload", "editor"),
     ("review.queue", "nav_review", "editor"),
     ("reports.index", "nav_reports", "viewer"),  # viewers: the public exports
+    ("recognition.index", "nav_recognition", "viewer"),  # editors and admins record, others read
     ("admin.audit", "nav_audit", "admin"),
     ("admin.users", "nav_users", "admin"),
 )

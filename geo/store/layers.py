@@ -19,6 +19,7 @@ from geo.settings import STORAGE_CRS
 from geo.store.classification import read_snapshot
 from geo.store.counts import communes_with_counts
 from geo.store.engine import connection
+from geo.store.recognition import read_decisions
 from geo.store.records import read_establishments, read_incidents, read_inspections, read_sites
 from geo.store.units import read_units
 
@@ -47,15 +48,25 @@ def communes_layer(conn: Connection | Engine, period: Period, *, vintage: str) -
     """The communes of ``vintage`` with their counts over ``period`` and classification status.
 
     Columns: ``commune_code, name, unit_type, district_code, district_name, incidents,
-    inspections, status, score, snapshot_id, classified, geometry`` (EPSG:4326).
-    ``status`` and ``score`` come from the newest snapshot of that period and vintage; without
-    one they are empty and ``classified`` is ``"no snapshot"``.
+    inspections, status, score, snapshot_id, classified, recognised, decision_no, decision_date,
+    geometry`` (EPSG:4326).
+    ``status`` and ``score`` (the computed proposal, đề xuất) come from the newest snapshot of
+    that period and vintage; without one they are empty and ``classified`` is ``"no snapshot"``.
+    ``recognised``, ``decision_no`` and ``decision_date`` are the committee's current recognition
+    decision (công nhận) for the period's year, empty where none was recorded.
     """
     with connection(conn) as c:
         frame, _ = communes_with_counts(c, vintage, period, display=False)
         snapshot_id = _latest_snapshot_id(c, period, vintage)
         results = read_snapshot(c, snapshot_id)[1] if snapshot_id is not None else None
-    frame = frame.copy()
+        decisions = read_decisions(c, year=int(period.label[:4]), vintage=vintage)
+    frame = _with_status(frame.copy(), results, snapshot_id)
+    frame = _with_decisions(frame, decisions)
+    return frame.set_geometry("geometry")[[*frame.columns.drop("geometry"), "geometry"]]
+
+
+def _with_status(frame: gpd.GeoDataFrame, results: pd.DataFrame | None, snapshot_id: int | None):
+    """``frame`` with the snapshot's ``status, score, snapshot_id, classified`` (empty without one)."""
     if results is None:
         frame["status"] = pd.Series(pd.NA, index=frame.index, dtype="string")
         frame["score"] = pd.Series(float("nan"), index=frame.index, dtype="float64")
@@ -67,7 +78,17 @@ def communes_layer(conn: Connection | Engine, period: Period, *, vintage: str) -
         frame["score"] = frame["commune_code"].map(by_code["score"]).astype("float64")
         frame["snapshot_id"] = pd.Series(snapshot_id, index=frame.index, dtype="Int64")
         frame["classified"] = "snapshot"
-    return frame.set_geometry("geometry")[[*frame.columns.drop("geometry"), "geometry"]]
+    return frame
+
+
+def _with_decisions(frame: gpd.GeoDataFrame, decisions: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``frame`` with each commune's current decision: ``recognised, decision_no, decision_date``."""
+    by_code = decisions.set_index("commune_code")
+    codes = frame["commune_code"]
+    frame["recognised"] = codes.map(by_code["recognised"]).astype("boolean")
+    frame["decision_no"] = codes.map(by_code["decision_number"]).astype("string")
+    frame["decision_date"] = codes.map(by_code["decision_date"]).astype(object)
+    return frame
 
 
 def districts_layer(conn: Connection | Engine, *, vintage: str) -> gpd.GeoDataFrame:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -603,3 +604,36 @@ class UploadJob(Base):
     error: Mapped[str | None] = mapped_column(Text)
     report: Mapped[dict | None] = mapped_column(JSONB)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id", ondelete="SET NULL"))
+
+
+class RecognitionDecision(Base):
+    """The steering committee's decision on a commune for a year: recognised or not as "lành mạnh".
+
+    Recognition (công nhận xã, phường, thị trấn lành mạnh không có tệ nạn mại dâm) is a human
+    decision, distinct from the computed proposal (đề xuất: the status of a classification
+    snapshot). ``decided_by`` names an office or role (``UBND tỉnh``, ``Ban Chỉ đạo tỉnh``), never
+    a person; ``recorded_by`` is the staff login that entered it. A new decision for the same
+    commune and year supersedes the current one (``superseded_at`` is set, the row is kept):
+    at most one current decision per vintage, commune and year. ``snapshot_id`` is the
+    classification snapshot the decision was based on, when known.
+    """
+
+    __tablename__ = "recognition_decision"
+    __table_args__ = (
+        Index("recognition_decision_current", "vintage_id", "commune_code", "year", unique=True,
+              postgresql_where=text("superseded_at IS NULL")),
+        CheckConstraint("year BETWEEN 1990 AND 2100", name="recognition_year_plausible"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vintage_id: Mapped[str] = mapped_column(ForeignKey("vintage.id"))
+    commune_code: Mapped[str] = mapped_column(String(5))
+    year: Mapped[int] = mapped_column()
+    recognised: Mapped[bool] = mapped_column()
+    decision_number: Mapped[str] = mapped_column(String(60))
+    decision_date: Mapped[date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(120))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("classification_snapshot.id"))
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

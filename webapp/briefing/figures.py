@@ -95,7 +95,8 @@ def district_table(communes: pd.DataFrame) -> pd.DataFrame:
     """One row per district, sorted by code, and a last ``province`` row with the totals.
 
     Columns: ``district_code, district_name, communes``, one column per status (number of
-    communes), and the summed `DISTRICT_COUNTS`.
+    communes: the proposal), ``recognised`` (communes whose current recognition decision
+    recognises them; 0 without a ``recognised`` column), and the summed `DISTRICT_COUNTS`.
 
     Examples
     --------
@@ -112,7 +113,10 @@ def district_table(communes: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(communes).copy()
     for status in STATUSES:
         frame[status] = (frame["status"] == status).astype("int64")
+    decided = frame["recognised"] if "recognised" in frame else pd.Series(False, index=frame.index)
+    frame["recognised"] = decided.astype("boolean").fillna(False).astype("int64")
     sums = {"communes": ("commune_code", "count"), **{s: (s, "sum") for s in STATUSES},
+            "recognised": ("recognised", "sum"),
             **{c: (c, "sum") for c in DISTRICT_COUNTS}}
     table = (frame.groupby(["district_code", "district_name"], dropna=False).agg(**sums)
              .reset_index().sort_values("district_code", kind="stable"))

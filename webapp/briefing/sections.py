@@ -113,8 +113,13 @@ def status_section(b, lang: str) -> list:
     summary = tr("brief_summary_text", lang, healthy=int(counts.get("healthy", 0)), total=total,
                  share=format_number(counts.get("healthy", 0) / total, 1, percent=True, lang=lang),
                  target=format_number(goal.iloc[0] if len(goal) else None, 0, percent=True, lang=lang))
+    decisions = b.communes["recognised"] if "recognised" in b.communes else pd.Series(dtype="boolean")
+    recognition = tr("brief_recognition_text", lang, year=b.period.label[:4],
+                     recognised=int(decisions.astype("boolean").fillna(False).sum()),
+                     decided=int(decisions.notna().sum()),
+                     healthy=int(counts.get("healthy", 0)))
     return [
-        para(tr("brief_summary", lang), "h1"), para(summary),
+        para(tr("brief_summary", lang), "h1"), para(summary), para(recognition),
         para(tr("brief_status_map", lang), "h2"),
         _map(maps.status_map(b.communes, b.outlines, lang=lang, synthetic=b.synthetic)),
         PageBreak(),
@@ -209,12 +214,14 @@ def districts_section(b, lang: str, public: bool) -> list:
     names = [tr("brief_total", lang) if code == "province" else name
              for code, name in zip(frame["district_code"], frame["district_name"], strict=True)]
     statuses = [[name, str(r["communes"]), *(str(r[s]) for s in STATUSES),
-                 format_number(r["healthy"] / r["communes"], 1, percent=True, lang=lang)]
+                 format_number(r["healthy"] / r["communes"], 1, percent=True, lang=lang),
+                 str(r["recognised"])]
                 for name, (_, r) in zip(names, frame.iterrows(), strict=True)]
     header = [tr("brief_district", lang), tr("brief_communes_n", lang),
-              *(class_name("status", s, lang) for s in STATUSES), tr("brief_healthy_share", lang)]
+              *(class_name("status", s, lang) for s in STATUSES), tr("brief_healthy_share", lang),
+              f"{tr('brief_recognised', lang)} {b.period.label[:4]}"]
     out += [para(tr("brief_districts_status", lang), "h2"),
-            table(header, statuses, [0.28, 0.1, 0.12, 0.12, 0.12, 0.14, 0.12], total_row=True)]
+            table(header, statuses, [0.22, 0.08, 0.11, 0.11, 0.11, 0.13, 0.11, 0.13], total_row=True)]
     activity = [[name, *(r[c] for c in counts)] for name, (_, r) in zip(names, frame.iterrows(), strict=True)]
     header = [tr("brief_district", lang), f"{tr('brief_incidents', lang)} {b.period.label}",
               f"{tr('brief_incidents', lang)} {b.previous_period.label}", tr("brief_inspections", lang),

@@ -45,6 +45,14 @@ STRINGS = {
                            "lành mạnh không có tệ nạn mại dâm; chỉ tiêu của kế hoạch là {target}.",
                            "Under the classification, {healthy} of {total} units ({share}) are "
                            "healthy (free of prostitution); the plan's target is {target}."),
+    "brief_recognition_text": (
+        "Công nhận năm {year} (quyết định của cấp có thẩm quyền, khác với đề xuất của phân loại): "
+        "{recognised} xã được công nhận lành mạnh, {decided} xã đã có quyết định; đề xuất lành mạnh: "
+        "{healthy} xã.",
+        "Recognition for {year} (the competent body's decision, distinct from the computed proposal): "
+        "{recognised} communes recognised as healthy, {decided} with a decision; proposed healthy: "
+        "{healthy}."),
+    "brief_recognised": ("Được công nhận", "Recognised"),
     "brief_status_map": ("Bản đồ tình trạng xã, phường, thị trấn", "Map of commune status"),
     "brief_incident_map": ("Số vụ việc theo xã trong kỳ (cùng thang màu với bản đồ web)",
                            "Incidents per commune in the period (the web map's classes)"),

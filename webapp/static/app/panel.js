@@ -150,6 +150,21 @@ export function createPanel(ctx, themes, overlays) {
         version: c.ruleset_version, convention: c.convention, as_of: c.data_as_of.slice(0, 16).replace("T", " ") })));
   }
 
+  /* The proposal (đề xuất, computed) next to the committee's decision (công nhận) of the period's year. */
+  function recognitionBlock(r) {
+    if (!r || !r.text) return null;
+    const L = r.text, p = r.proposal, d = r.decision;
+    const proposal = p ? [el("span", { className: "status-badge", style: { background: COLOURS.status[p.status] } },
+      ctx.label("status", p.status)), ` ${T.map_score}: ${ctx.num(p.score, 1)} (#${p.snapshot_id}, ${p.period})`] : [L.no_proposal];
+    const decision = d ? [el("b", { id: "panel-decision-verdict" }, d.recognised ? L.recognised : L.not_recognised),
+      ` — ${L.number} ${d.decision_number}, ${L.date} ${d.decision_date}, ${L.by}: ${d.decided_by}`,
+      d.snapshot_id ? ` (${L.snapshot} #${d.snapshot_id})` : ""] : [L.undecided];
+    return el("div", { className: "my-2 small", id: "panel-recognition", "data-year": r.year },
+      el("div", { id: "panel-proposal" }, el("b", {}, `${L.proposal} ${r.year}: `), ...proposal),
+      el("div", { id: "panel-decision", "data-decision": d ? String(d.recognised) : "" },
+        el("b", {}, `${L.decision} ${r.year}: `), ...decision));
+  }
+
   function renderPanel(d) {
     const panel = document.getElementById("panel-commune");
     const canvas = el("canvas", { id: "chart-commune" });
@@ -159,6 +174,7 @@ export function createPanel(ctx, themes, overlays) {
       el("div", { className: "small" }, `${T.code}: ${d.commune_code}`,
         d.district_name ? ` · ${T.district}: ${d.district_name}` : "", ` · ${T.period}: ${d.period}`),
       statusBlock(d),
+      recognitionBlock(d.recognition),
       d.classification ? criteriaTable(d.classification.criteria) : null,
       el("h3", { className: "h6 mt-2" }, T.map_counts_over_time),
       el("div", { className: "chart-box" }, canvas),
