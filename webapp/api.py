@@ -22,10 +22,11 @@ from webapp.accounts import has_role
 from webapp.auth import audit_request, role_required
 from webapp.i18n import current_language
 from webapp.map_cache import cached
-from webapp.map_data import commune_payload, map_request, series_payload
+from webapp.map_data import commune_payload, criteria_rows, map_request, series_payload
 from webapp.map_hotspots import density_payload, hotspot_payload
 from webapp.map_points import commune_sites, establishments_payload, sites_payload
 from webapp.maps import feature_collection
+from webapp.period_status import commune_missing, provisional_result
 from webapp.selection import FilterError, current_selection, selection_metadata
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -146,16 +147,30 @@ def commune(code: str):
     """One commune for the map's side panel: its status and every criterion of the snapshot.
 
     Analysts and above also get the evidence records and the commune's sites with their
-    histories; a viewer gets values, pass/fail and evidence counts only.
+    histories; a viewer gets values, pass/fail and evidence counts only. ``missing`` lists the
+    criteria the commune lacks data for now, with what to load; without a snapshot,
+    ``provisional`` is the status computed now and not stored.
     """
     req = map_request(current_selection())
     analyst = has_role(g.user, "analyst")
     payload = commune_payload(req, code, analyst=analyst)
     if payload is None:
         abort(404, f"no commune {code!r} in vintage {req.vintage}; /api/communes lists them")
+    payload["missing"] = commune_missing(req.vintage, req.selection.period, code)
+    payload["provisional"] = None if payload["classification"] else _provisional(req, code, analyst)
     if analyst:
         payload["sites"] = commune_sites(req, code)
     return json_response(payload)
+
+
+def _provisional(req, code: str, analyst: bool) -> dict | None:
+    """The commune's unstored status and criteria, shaped as a snapshot's (``"stored": False``)."""
+    found = provisional_result(req.vintage, req.selection.period, code)
+    if found is None:
+        return None
+    meta, result = found
+    return {**meta, "status": result["status"], "score": result["score"],
+            "criteria": criteria_rows(meta, result["criteria"], analyst=analyst)}
 
 
 @bp.route("/hotspots")

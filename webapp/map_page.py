@@ -60,8 +60,18 @@ STRINGS = {
     "map_next": ("Kỳ sau", "Next period"),
     "map_breaks_note": ("Ngưỡng phân lớp chung cho cả {n} kỳ ({first}–{last})",
                         "Class breaks shared by all {n} periods ({first}–{last})"),
-    "map_no_snapshot": ("Chưa có kết quả phân loại kỳ {period}: chạy `diaban classify --period {period}`",
-                        "No classification for {period}: run `diaban classify --period {period}`"),
+    "map_no_snapshot": ("Chưa có kết quả phân loại kỳ {period}: chọn kỳ này để xem trạng thái tạm tính, "
+                        "hoặc phân loại tại trang Phân loại (/classify)",
+                        "No classification for {period}: select this period for a provisional status, "
+                        "or classify it on the Classify page (/classify)"),
+    "map_provisional": ("Tạm tính — chưa lưu", "Provisional — not stored"),
+    "map_provisional_note": ("Tính ngay từ dữ liệu hiện có: {ruleset} {version}, dữ liệu đến {as_of}. "
+                             "Lưu kết quả tại trang Phân loại (/classify).",
+                             "Computed now from the data at hand: {ruleset} {version}, data as of {as_of}. "
+                             "Store it on the Classify page (/classify)."),
+    "map_missing_title": ("Thiếu dữ liệu — cần nạp", "Data missing — what to load"),
+    "map_missing_rerun": ("Dữ liệu nay đã đủ: phân loại lại kỳ này tại /classify.",
+                          "The data are now complete: classify this period again on /classify."),
     "map_snapshot": ("Phân loại #{id}: {ruleset} {version}, quy ước {convention}, dữ liệu đến {as_of}",
                      "Classification #{id}: {ruleset} {version}, {convention} periods, data as of {as_of}"),
     "map_table_title": ("Các xã, phường, thị trấn", "Communes"),
