@@ -3,7 +3,8 @@
 Every endpoint takes ``period`` and ``vintage`` (defaults as on the map) and the map's
 filters ``district``, ``kind`` (incident kinds) and ``etype`` (establishment types), comma-
 separated; a bad value gets a 400 naming the accepted ones. Point layers (sites,
-establishments) are for analysts and above: a viewer gets 403.
+establishments) are for analysts and above: a viewer gets 403; tip-offs come to a viewer as
+counts per commune only (below 3 suppressed).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from webapp.i18n import current_language
 from webapp.map_cache import cached
 from webapp.map_data import commune_payload, criteria_rows, map_request, series_payload
 from webapp.map_hotspots import density_payload, hotspot_payload
-from webapp.map_points import commune_sites, establishments_payload, sites_payload
+from webapp.map_points import commune_sites, establishments_payload, sites_payload, tips_payload
 from webapp.maps import feature_collection
 from webapp.period_status import commune_missing, provisional_result
 from webapp.selection import FilterError, current_selection, selection_metadata
@@ -208,6 +209,19 @@ def establishments():
     payload = establishments_payload(map_request(current_selection()))
     audit_request("read.establishments", returned=len(payload["features"]))
     return json_response(payload, "application/geo+json")
+
+
+@bp.route("/tips")
+def tips():
+    """Tip-offs received in the period: points for analysts and above, counts per commune for viewers.
+
+    A viewer gets ``counts`` only, 1 and 2 written ``"<3"``, and never a point.
+    """
+    analyst = has_role(g.user, "analyst")
+    payload = tips_payload(map_request(current_selection()), points=analyst)
+    if analyst:
+        audit_request("read.tips", returned=len(payload["features"]))
+    return json_response(payload, "application/geo+json" if analyst else "application/json")
 
 
 @bp.route("/vintages")

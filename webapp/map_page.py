@@ -55,6 +55,9 @@ STRINGS = {
     "map_layer_density": ("Mật độ vụ việc (KDE)", "Incident density (KDE)"),
     "map_layer_sites": ("Tụ điểm", "Sites"),
     "map_layer_establishments": ("Cơ sở (kết quả kiểm tra gần nhất)", "Establishments (last inspection)"),
+    "map_layer_tips": ("Tin báo, tố giác", "Tip-offs"),
+    "map_tips_counts": ("số tin báo theo xã, dưới 3 ghi \"<3\"",
+                        "tip-offs per commune, below 3 shown as \"<3\""),
     "map_basemap": ("Bản đồ nền", "Basemap"),
     "map_slider": ("Kỳ", "Period"), "map_prev": ("Kỳ trước", "Previous period"),
     "map_next": ("Kỳ sau", "Next period"),
@@ -167,7 +170,7 @@ def _page_geometry(engine, req) -> tuple[str, tuple, str]:
 def page_config(req, series: dict, map_name: str, layer: str, outline_label: str) -> dict:
     """What the page's script needs: data, colours, names, URLs (point URLs for analysts only)."""
     points = has_role(g.user, "analyst")
-    api = {name: url_for(f"api.{name}") for name in ("series", "hotspots", "density", "geometry")}
+    api = {name: url_for(f"api.{name}") for name in ("series", "hotspots", "density", "geometry", "tips")}
     api["commune"] = url_for("api.commune", code="CODE")
     if points:
         api |= {name: url_for(f"api.{name}") for name in ("sites", "establishments")}
