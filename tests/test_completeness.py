@@ -24,23 +24,25 @@ RULES = load_ruleset()
 
 
 def _inputs():
-    """A: an awareness activity and P8 attested; B: a tip report without tips_handled; C: awareness reported."""
+    """A: an activity and P8 attested; B: a tip report without tips_handled; C: awareness reported."""
     base = empty_inputs(["A", "B", "C"])
     reports = pd.DataFrame({"report_id": [1, 2], "unit_code": ["B", "C"], "period": ["2018", "2018-Q2"],
                             "indicator_code": ["tips_received", "awareness_activities"], "value": [3.0, 2.0]})
     attestations = pd.DataFrame({"assessment_id": [9], "unit_code": ["A"], "period": ["2018"],
                                  "criterion_id": ["P8"], "holds": [True], "value": [None],
-                                 "assessed_by": ["officer"], "assessed_at": [datetime(2019, 1, 5)], "note": [None]})
+                                 "assessed_by": ["officer"], "assessed_at": [datetime(2019, 1, 5)],
+                                 "note": [None]})
     activities = pd.DataFrame({"activity_id": [4], "activity_date": [pd.Timestamp("2018-05-02")],
                                "form": ["meeting"], "participants_count": [30], "unit_code": ["A"]})
     return replace(base, reports=reports, attestations=attestations, activities=activities)
 
 
 def test_every_reason_and_its_action():
-    out = data_completeness(_inputs(), RULES, parse_period("2018")).set_index(["commune_code", "criterion_id"])
+    out = data_completeness(_inputs(), RULES, parse_period("2018"))
+    out = out.set_index(["commune_code", "criterion_id"])
     gaps = out[out["missing"]]
-    assert sorted(gaps.index) == [("A", "P7"), ("A", "P9"), ("B", "P6"), ("B", "P7"), ("B", "P8"), ("B", "P9"),
-                                  ("C", "P7"), ("C", "P8"), ("C", "P9")]
+    assert sorted(gaps.index) == [("A", "P7"), ("A", "P9"), ("B", "P6"), ("B", "P7"), ("B", "P8"),
+                                  ("B", "P9"), ("C", "P7"), ("C", "P8"), ("C", "P9")]
     assert out.loc[("B", "P7"), "reason"] == "incomplete_report"
     assert "lacks tips_handled" in out.loc[("B", "P7"), "what_to_load"]
     assert "thiếu tips_handled" in out.loc[("B", "P7"), "what_to_load_vi"]

@@ -156,7 +156,7 @@ export function createPanel(ctx, themes, overlays) {
   function missingBlock(d) {  // what the commune lacks now, and what to load (webapp.period_status)
     const stale = d.classification && d.classification.status === "not_assessed" && !(d.missing || []).length;
     if (stale) return el("p", { className: "small", id: "panel-missing" }, T.map_missing_rerun);
-    if (!(d.missing || []).length) return null;
+    if (!(d.missing || []).length) return "";  // replaceChildren would print null
     return el("div", { className: "missing-list", id: "panel-missing" },
       el("h3", { className: "h6 mt-2" }, T.map_missing_title),
       el("ul", { className: "small" }, d.missing.map((m) => el("li", { "data-criterion": m.criterion_id }, m.what_to_load))));
@@ -172,7 +172,7 @@ export function createPanel(ctx, themes, overlays) {
         d.district_name ? ` · ${T.district}: ${d.district_name}` : "", ` · ${T.period}: ${d.period}`),
       statusBlock(d),
       missingBlock(d),
-      (d.classification || d.provisional) ? criteriaTable((d.classification || d.provisional).criteria) : null,
+      (d.classification || d.provisional) ? criteriaTable((d.classification || d.provisional).criteria) : "",
       el("h3", { className: "h6 mt-2" }, T.map_counts_over_time),
       el("div", { className: "chart-box" }, canvas),
       sitesBlock(d.sites));
