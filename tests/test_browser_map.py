@@ -211,7 +211,7 @@ def test_a_viewer_sees_no_point_and_the_point_api_refuses(watched_page, live_ser
     control = page.locator("#layer-control").inner_text()
     assert "Tụ điểm" not in control and "Cơ sở" not in control
     assert page.locator(".site-icon, .est-icon, .marker-cluster").count() == 0
-    assert page.evaluate("() => Object.keys(diabanMap.state.overlays)") == ["grid", "density"]
+    assert page.evaluate("() => Object.keys(diabanMap.state.overlays)") == ["grid", "density", "tips"]
     statuses = page.evaluate("""async () => Promise.all(
         ['/api/sites?period=2018', '/api/establishments?period=2018']
         .map((u) => fetch(u).then((r) => r.status)))""")

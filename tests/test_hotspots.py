@@ -575,7 +575,8 @@ def test_cli_gi_on_communes_writes_one_gpkg_layer_with_its_parameters(db_url, lo
                           "--method", "gi", "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert set(summary) == {"n_units", "classes", "parameters", "unplaced_records", "out", "layer"}
+    assert set(summary) == {"n_units", "classes", "parameters", "unplaced_records", "out", "layer", "source"}
+    assert summary["source"] == "incidents"  # the default
     assert summary["n_units"] == 171 and sum(summary["classes"].values()) == 171
     assert summary["parameters"]["inference"] == "analytic" and summary["parameters"]["synthetic"] is True
     assert summary["parameters"]["permutations"] is None

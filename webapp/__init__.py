@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         admin,
         api,
         auth,
+        classify_page,
         dashboard,
         health,
         layout,
@@ -70,7 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.errors import register_error_handlers
 
     for blueprint in (auth.bp, health.bp, map_page.bp, api.bp, ogc.bp, review.bp, layout.bp, dashboard.bp,
-                      upload.bp, admin.bp, reports.bp, recognition.bp):
+                      upload.bp, admin.bp, reports.bp, recognition.bp, classify_page.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

@@ -3,7 +3,8 @@
 Every endpoint takes ``period`` and ``vintage`` (defaults as on the map) and the map's
 filters ``district``, ``kind`` (incident kinds) and ``etype`` (establishment types), comma-
 separated; a bad value gets a 400 naming the accepted ones. Point layers (sites,
-establishments) are for analysts and above: a viewer gets 403.
+establishments) are for analysts and above: a viewer gets 403; tip-offs come to a viewer as
+counts per commune only (below 3 suppressed).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from webapp.accounts import has_role
 from webapp.auth import audit_request, role_required
 from webapp.i18n import current_language
 from webapp.map_cache import cached, make_body, send
-from webapp.map_data import commune_payload, map_request, series_payload
+from webapp.map_data import commune_payload, criteria_rows, map_request, series_payload
 from webapp.map_hotspots import density_payload, hotspot_payload
-from webapp.map_points import commune_sites, establishments_payload, sites_payload
+from webapp.map_points import commune_sites, establishments_payload, sites_payload, tips_payload
 from webapp.maps import feature_collection
+from webapp.period_status import commune_missing, provisional_result
 from webapp.recognition import recognition_payload
 from webapp.selection import FilterError, current_selection, selection_metadata
 
@@ -142,18 +144,32 @@ def commune(code: str):
     period's year (``webapp.recognition.recognition_payload``).
 
     Analysts and above also get the evidence records and the commune's sites with their
-    histories; a viewer gets values, pass/fail and evidence counts only.
+    histories; a viewer gets values, pass/fail and evidence counts only. ``missing`` lists the
+    criteria the commune lacks data for now, with what to load; without a snapshot,
+    ``provisional`` is the status computed now and not stored.
     """
     req = map_request(current_selection())
     analyst = has_role(g.user, "analyst")
     payload = commune_payload(req, code, analyst=analyst)
     if payload is None:
         abort(404, f"no commune {code!r} in vintage {req.vintage}; /api/communes lists them")
+    payload["missing"] = commune_missing(req.vintage, req.selection.period, code)
+    payload["provisional"] = None if payload["classification"] else _provisional(req, code, analyst)
     if analyst:
         payload["sites"] = commune_sites(req, code)
     payload["recognition"] = recognition_payload(current_app.extensions["diaban.engine"], req.vintage, code,
                                                  req.selection.period.label)
     return json_response(payload)
+
+
+def _provisional(req, code: str, analyst: bool) -> dict | None:
+    """The commune's unstored status and criteria, shaped as a snapshot's (``"stored": False``)."""
+    found = provisional_result(req.vintage, req.selection.period, code)
+    if found is None:
+        return None
+    meta, result = found
+    return {**meta, "status": result["status"], "score": result["score"],
+            "criteria": criteria_rows(meta, result["criteria"], analyst=analyst)}
 
 
 @bp.route("/hotspots")
@@ -191,6 +207,19 @@ def establishments():
     payload = establishments_payload(map_request(current_selection()))
     audit_request("read.establishments", returned=len(payload["features"]))
     return json_response(payload, "application/geo+json")
+
+
+@bp.route("/tips")
+def tips():
+    """Tip-offs received in the period: points for analysts and above, counts per commune for viewers.
+
+    A viewer gets ``counts`` only, 1 and 2 written ``"<3"``, and never a point.
+    """
+    analyst = has_role(g.user, "analyst")
+    payload = tips_payload(map_request(current_selection()), points=analyst)
+    if analyst:
+        audit_request("read.tips", returned=len(payload["features"]))
+    return json_response(payload, "application/geo+json" if analyst else "application/json")
 
 
 @bp.route("/vintages")

@@ -15,6 +15,7 @@ from webapp.accounts import has_role
 from webapp.commands.targets import NO_PLAN
 from webapp.dashboard_sections import at_risk_section, district_section, healthy_section, targets_section
 from webapp.i18n import current_language, register
+from webapp.period_status import missing_section
 from webapp.selection import current_filters, current_selection, selection_metadata
 
 bp = Blueprint("dashboard", __name__)
@@ -125,7 +126,8 @@ def index():
         "dashboard.html", sel=selection, meta=selection_metadata(selection, unassigned, geometry="none"),
         districts=districts, district=district, lang=lang, num=format_number, targets=targets,
         healthy=healthy, table=district_section(engine, selection, scope, healthy["current"], unassigned),
-        at_risk=at_risk_section(engine, selection, scope, detailed=has_role(g.user, "analyst")))
+        at_risk=at_risk_section(engine, selection, scope, detailed=has_role(g.user, "analyst")),
+        completeness=missing_section(selection.vintage["id"], selection.period, list(scope["commune_code"])))
 
 
 def format_number(value, digits: int = 0, *, percent: bool = False, lang: str = "vi") -> str:

@@ -23,6 +23,7 @@ STRINGS = {
     "nav_upload": ("Tải lên", "Upload"),
     "nav_review": ("Hàng chờ duyệt", "Review queue"),
     "nav_reports": ("Báo cáo", "Reports"),
+    "nav_classify": ("Phân loại", "Classify"),
     "nav_audit": ("Nhật ký", "Audit log"),
     "nav_users": ("Người dùng", "Users"),
     "nav_role": ("Vai trò", "Role"),
@@ -37,6 +38,7 @@ NAV = (
     ("review.queue", "nav_review", "editor"),
     ("reports.index", "nav_reports", "viewer"),  # viewers: the public exports
     ("recognition.index", "nav_recognition", "viewer"),  # editors and admins record, others read
+    ("classify.index", "nav_classify", "analyst"),
     ("admin.audit", "nav_audit", "admin"),
     ("admin.users", "nav_users", "admin"),
 )

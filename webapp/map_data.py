@@ -28,6 +28,7 @@ from webapp.commands import json_ready
 from webapp.i18n import current_language
 from webapp.map_cache import cached
 from webapp.maps import count_breaks
+from webapp.period_status import with_provisional
 from webapp.selection import MapFilters, Selection, current_filters, selection_metadata, slider_periods
 
 #: The kind of record behind each indicator's evidence ids (``geo.classify.indicators``).
@@ -95,7 +96,8 @@ def series_payload(req: MapRequest) -> dict:
         ``incidents`` and ``inspections`` (``{commune_code: [count per period]}``),
         ``incident_breaks`` (upper bounds over every period of the visible communes),
         ``status`` (``{period: {"snapshot": …, "codes": {code: status}}}`` for the periods
-        with a classification snapshot), ``unassigned`` (per family, per period),
+        with a classification snapshot; the selected period without one gets a provisional,
+        unstored status: ``"snapshot": None, "provisional": {…}``), ``unassigned`` (per family, per period),
         ``visible`` (the codes the district filter keeps), ``filters`` and ``metadata``.
     """
     engine = current_app.extensions["diaban.engine"]
@@ -120,7 +122,7 @@ def series_payload(req: MapRequest) -> dict:
         **{family: {code: row.tolist() for code, row in zip(codes, table.to_numpy(), strict=True)}
            for family, table in tables.items()},
         "incident_breaks": count_breaks(tables["incidents"].loc[visible].to_numpy().ravel()),
-        "status": statuses(req.vintage, labels),
+        "status": with_provisional(statuses(req.vintage, labels), req.vintage, req.selection.period),
         "unassigned": unassigned,
         "visible": visible,
         "filters": filters.as_query(),

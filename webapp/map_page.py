@@ -60,13 +60,26 @@ STRINGS = {
     "map_layer_density": ("Mật độ vụ việc (KDE)", "Incident density (KDE)"),
     "map_layer_sites": ("Tụ điểm", "Sites"),
     "map_layer_establishments": ("Cơ sở (kết quả kiểm tra gần nhất)", "Establishments (last inspection)"),
+    "map_layer_tips": ("Tin báo, tố giác", "Tip-offs"),
+    "map_tips_counts": ("số tin báo theo xã, dưới 3 ghi \"<3\"",
+                        "tip-offs per commune, below 3 shown as \"<3\""),
     "map_basemap": ("Bản đồ nền", "Basemap"),
     "map_slider": ("Kỳ", "Period"), "map_prev": ("Kỳ trước", "Previous period"),
     "map_next": ("Kỳ sau", "Next period"),
     "map_breaks_note": ("Ngưỡng phân lớp chung cho cả {n} kỳ ({first}–{last})",
                         "Class breaks shared by all {n} periods ({first}–{last})"),
-    "map_no_snapshot": ("Chưa có kết quả phân loại kỳ {period}: chạy `diaban classify --period {period}`",
-                        "No classification for {period}: run `diaban classify --period {period}`"),
+    "map_no_snapshot": ("Chưa có kết quả phân loại kỳ {period}: chọn kỳ này để xem trạng thái tạm tính, "
+                        "hoặc phân loại tại trang Phân loại (/classify)",
+                        "No classification for {period}: select this period for a provisional status, "
+                        "or classify it on the Classify page (/classify)"),
+    "map_provisional": ("Tạm tính — chưa lưu", "Provisional — not stored"),
+    "map_provisional_note": ("Tính ngay từ dữ liệu hiện có: {ruleset} {version}, dữ liệu đến {as_of}. "
+                             "Lưu kết quả tại trang Phân loại (/classify).",
+                             "Computed now from the data at hand: {ruleset} {version}, data as of {as_of}. "
+                             "Store it on the Classify page (/classify)."),
+    "map_missing_title": ("Thiếu dữ liệu — cần nạp", "Data missing — what to load"),
+    "map_missing_rerun": ("Dữ liệu nay đã đủ: phân loại lại kỳ này tại /classify.",
+                          "The data are now complete: classify this period again on /classify."),
     "map_snapshot": ("Phân loại #{id}: {ruleset} {version}, quy ước {convention}, dữ liệu đến {as_of}",
                      "Classification #{id}: {ruleset} {version}, {convention} periods, data as of {as_of}"),
     "map_table_title": ("Các xã, phường, thị trấn", "Communes"),
@@ -192,7 +205,7 @@ def _page_geometry(engine, req) -> tuple[str, tuple, str]:
 def page_config(req, series: dict, map_name: str, layer: str, outline_label: str) -> dict:
     """What the page's script needs: data, colours, names, URLs (point URLs for analysts only)."""
     points = has_role(g.user, "analyst")
-    api = {name: url_for(f"api.{name}") for name in ("series", "hotspots", "density", "geometry")}
+    api = {name: url_for(f"api.{name}") for name in ("series", "hotspots", "density", "geometry", "tips")}
     api["commune"] = url_for("api.commune", code="CODE")
     if points:
         api |= {name: url_for(f"api.{name}") for name in ("sites", "establishments")}

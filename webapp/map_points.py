@@ -1,4 +1,8 @@
-"""Point layers of the map, for analysts and above only: sites, establishments.
+"""Point layers of the map, for analysts and above only: sites, establishments, tip-offs.
+
+Tip-offs are the one layer a viewer also gets, as counts per commune with counts below
+:data:`SUPPRESS_BELOW` written ``"<3"`` (DOMAIN.md: wider distribution suppresses small counts);
+analysts get the points.
 
 Sites carry their state and history, establishments their last inspection outcome.
 A site's state at the end of the selected period comes from the reactivation engine with
@@ -16,8 +20,9 @@ from flask import current_app
 
 from geo.join import place_records
 from geo.reactivation import track_reactivations
+from geo.store.counts import count_tips
 from geo.store.map_layers import data_version, establishments_with_outcome
-from geo.store.records import read_establishments
+from geo.store.records import read_establishments, read_tips
 from geo.store.units import read_units
 from webapp.commands.reactivation import read_inputs
 from webapp.map_cache import cached
@@ -26,6 +31,11 @@ from webapp.maps import feature_collection
 
 #: The reactivation engine's defaults, as ``diaban reactivation`` uses them.
 REACTIVATION = {"radius_m": 100.0, "window_days": 365}
+#: Counts of tip-offs below this are shown to viewers as "<3", never exactly.
+SUPPRESS_BELOW = 3
+#: What a tip point carries: when, what about, how it was handled; never who told or a reference.
+TIP_PROPERTIES = ["tip_id", "received_date", "category", "channel", "result", "verified_date",
+                  "handled_date", "commune_code"]
 
 
 def as_of_day(req: MapRequest, today: date | None = None) -> date:
@@ -131,3 +141,41 @@ def establishments_payload(req: MapRequest) -> dict:
     counts = frame["outcome"].fillna("none").value_counts()
     collection["metadata"] = {"as_of": day.isoformat(), "counts": {k: int(v) for k, v in counts.items()}}
     return collection
+
+
+def suppressed(count: int) -> int | str:
+    """A count as a viewer may see it: ``"<3"`` for 1 and 2, else the count.
+
+    Examples
+    --------
+    >>> [suppressed(n) for n in (0, 1, 2, 3, 17)]
+    [0, '<3', '<3', 3, 17]
+    """
+    return "<3" if 0 < count < SUPPRESS_BELOW else int(count)
+
+
+def tips_payload(req: MapRequest, *, points: bool) -> dict:
+    """Tip-offs received in the selected period: counts per commune, and the points for analysts.
+
+    Returns
+    -------
+    dict
+        ``counts`` (``{commune_code: n}`` of the visible communes with tips; with ``points``
+        False, 1 and 2 are ``"<3"``), ``metadata`` (period, vintage, total, unassigned,
+        ``suppressed_below``), and with ``points`` a GeoJSON ``type``/``features`` of
+        :data:`TIP_PROPERTIES` (points only: tips placed by commune alone have no geometry).
+    """
+    engine = current_app.extensions["diaban.engine"]
+    period = req.selection.period
+    counts, unassigned = count_tips(engine, req.vintage, period)
+    counts = counts[counts.index.isin(req.visible_codes())]
+    payload = {"counts": {code: int(n) if points else suppressed(int(n)) for code, n in counts.items()},
+               "metadata": {"period": period.label, "vintage": req.vintage,
+                            "total": int(counts.sum()) if points else suppressed(int(counts.sum())),
+                            "unassigned": unassigned if points else suppressed(unassigned),
+                            "suppressed_below": None if points else SUPPRESS_BELOW}}
+    if points:
+        tips = _placed(req, read_tips(engine, start=period.start, end=period.end))
+        tips = tips[tips.geometry.notna()]
+        payload |= feature_collection(tips, TIP_PROPERTIES)
+    return payload

@@ -5,6 +5,7 @@ builds :class:`ClassificationInputs`, classifies, then writes the snapshot.
 """
 
 from geo.classify.compare import compare_results
+from geo.classify.completeness import data_completeness, summarize_missing
 from geo.classify.errors import RulesetError, UnknownRulesetError
 from geo.classify.evaluate import STATUSES, classify_communes, empty_inputs
 from geo.classify.indicators import INDICATORS, compute_indicator, indicator
@@ -28,7 +29,8 @@ from geo.classify.rulesets import (
 __all__ = [
     "DEFAULT_RULESET", "INDICATORS", "STATUSES", "ActCodes", "ClassificationInputs",
     "Criterion", "Ruleset", "RulesetError", "UnknownRulesetError", "available_rulesets",
-    "build_inputs", "classify_communes", "compare_results", "compute_indicator", "empty_inputs",
+    "build_inputs", "classify_communes", "compare_results", "compute_indicator", "data_completeness",
+    "empty_inputs",
     "indicator", "load_ruleset", "parse_ruleset", "place_records", "prostitution_violation",
-    "reactivation_evidence",
+    "reactivation_evidence", "summarize_missing",
 ]

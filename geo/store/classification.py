@@ -133,3 +133,23 @@ def compare_snapshots(conn: Connection | Engine, before: int, after: int) -> tup
     meta_a, res_a = read_snapshot(conn, before)
     meta_b, res_b = read_snapshot(conn, after)
     return meta_a, meta_b, compare_results(res_a, res_b)
+
+
+def list_snapshots(conn: Connection | Engine, *, limit: int = 20) -> list[dict]:
+    """The newest snapshots, newest first, each with its status counts.
+
+    Returns
+    -------
+    list of dict
+        ``id, ruleset_id, ruleset_version, period, convention, vintage_id, data_as_of,
+        created_at, created_by`` and ``counts`` (``{status: communes}``).
+    """
+    sql = text("""
+        SELECT s.id, s.ruleset_id, s.ruleset_version, s.period, s.convention, s.vintage_id,
+               s.data_as_of, s.created_at, s.created_by,
+               (SELECT jsonb_object_agg(status, n) FROM (
+                    SELECT r.status, count(*) AS n FROM classification_result r
+                    WHERE r.snapshot_id = s.id GROUP BY r.status) c) AS counts
+        FROM classification_snapshot s ORDER BY s.created_at DESC, s.id DESC LIMIT :n""")
+    with connection(conn) as c:
+        return [{**row, "counts": row["counts"] or {}} for row in c.execute(sql, {"n": limit}).mappings()]

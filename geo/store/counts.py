@@ -112,3 +112,29 @@ def communes_with_counts(conn: Connection | Engine, vintage_id: str, period: Per
     columns = ["commune_code", "name", "unit_type", "district_code", "district_name",
                *SOURCES, "geometry"]
     return frame[columns], unassigned
+
+
+#: Tip-offs received in the period, with their (approximate) point and commune reference.
+TIP_SOURCE = """SELECT r.geom, r.unit_id FROM tip r
+                WHERE r.received_date >= :start AND r.received_date < :end"""
+
+
+def count_tips(conn: Connection | Engine, vintage_id: str, period: Period) -> tuple[pd.Series, int]:
+    """Count the tip-offs received within ``period`` per commune of ``vintage_id``.
+
+    Placed with the store's one rule (:func:`locate_sql`): the point, else the commune
+    reference of the vintage, else its whole successor.
+
+    Returns
+    -------
+    (Series, int)
+        Counts indexed by ``unit_code`` (only communes with tips, int64) and the number of
+        tips no commune took.
+    """
+    params = {"vintage": vintage_id, "start": period.start, "end": period.end}
+    with connection(conn) as c:
+        counts = {code: n for code, n in c.execute(text(locate_sql(TIP_SOURCE)), params).all()}
+    unassigned = int(counts.pop(None, 0))
+    series = pd.Series(counts, dtype="int64", name="tips")
+    series.index.name = "unit_code"
+    return series, unassigned

@@ -1,14 +1,31 @@
-"""``diaban classify`` and ``diaban classify-compare``: commune status under a rule set."""
+"""``diaban classify`` and ``diaban classify-compare``: commune status under a rule set.
+
+:func:`classify_period` is the one workflow behind every classification: the command, the
+``/classify`` page (which stores it as the analyst) and the map's provisional status (which
+does not store it) all call it.
+"""
 
 from __future__ import annotations
 
 import getpass
+from dataclasses import dataclass
+from datetime import datetime
 
 import click
+import pandas as pd
 
 from etl.vocabulary import act_codes
-from geo.classify import DEFAULT_RULESET, STATUSES, classify_communes, load_ruleset
-from geo.periods import CONVENTIONS, parse_period
+from geo.classify import (
+    DEFAULT_RULESET,
+    STATUSES,
+    ClassificationInputs,
+    Ruleset,
+    classify_communes,
+    data_completeness,
+    load_ruleset,
+    summarize_missing,
+)
+from geo.periods import CONVENTIONS, Period, parse_period
 from geo.store.classification import (
     compare_snapshots,
     read_classification_inputs,
@@ -17,6 +34,46 @@ from geo.store.classification import (
 )
 from geo.store.units import vintage_for_period
 from webapp.commands import engine_for, print_json
+
+
+@dataclass(frozen=True)
+class ClassificationRun:
+    """One classification of a period, not yet stored: what it read and what it decided."""
+
+    period: Period
+    vintage: str
+    ruleset: Ruleset
+    inputs: ClassificationInputs
+    results: pd.DataFrame
+    as_of: datetime
+
+    def completeness(self) -> pd.DataFrame:
+        """:func:`geo.classify.data_completeness` of the same inputs (why a commune is not assessed)."""
+        return data_completeness(self.inputs, self.ruleset, self.period)
+
+
+def read_inputs_for(conn, period: Period, *, vintage: str | None = None) -> tuple[str, ClassificationInputs]:
+    """The vintage (``vintage``, else the one valid on the period's last day) and the inputs read on it."""
+    chosen = vintage or vintage_for_period(conn, period)
+    return chosen, read_classification_inputs(conn, period, vintage=chosen, codes=act_codes())
+
+
+def classify_period(conn, period: Period, *, ruleset: Ruleset,
+                    vintage: str | None = None) -> ClassificationRun:
+    """Read the inputs of ``period`` and classify every commune (nothing is stored).
+
+    :func:`store_run` stores the run; the map shows an unstored run as provisional.
+    """
+    as_of = read_time(conn)
+    chosen, inputs = read_inputs_for(conn, period, vintage=vintage)
+    return ClassificationRun(period=period, vintage=chosen, ruleset=ruleset, inputs=inputs,
+                             results=classify_communes(inputs, ruleset, period), as_of=as_of)
+
+
+def store_run(conn, run: ClassificationRun, *, created_by: str) -> int:
+    """Store ``run`` as an immutable snapshot made by ``created_by``; return the snapshot id."""
+    return write_snapshot(conn, run.results, ruleset=run.ruleset, period=run.period, vintage=run.vintage,
+                          as_of=run.as_of, created_by=created_by)
 
 
 def result_records(results) -> list[dict]:
@@ -29,6 +86,16 @@ def result_records(results) -> list[dict]:
     ]
 
 
+def missing_records(completeness: pd.DataFrame, names: pd.DataFrame) -> list[dict]:
+    """The JSON shape of ``--missing``: one dict per commune and criterion that lacks data."""
+    named = dict(zip(names["unit_code"].astype(str), names["name"], strict=True))
+    gaps = completeness[completeness["missing"].astype(bool)]
+    return [{"commune_code": r.commune_code, "name": named.get(r.commune_code),
+             "criterion_id": r.criterion_id, "reason": r.reason, "what_to_load": r.what_to_load,
+             "what_to_load_vi": r.what_to_load_vi}
+            for r in gaps.itertuples()]
+
+
 @click.command("classify")
 @click.option("--period", required=True, help="2019, 2019-06, 2019-Q2, 2019-H1 or 2019-9M.")
 @click.option("--vintage", default=None,
@@ -37,31 +104,52 @@ def result_records(results) -> list[dict]:
               help="A shipped rule set id or a TOML file.")
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="calendar", show_default=True,
               help="Period windows: calendar, or the 15th-to-14th reporting windows.")
-@click.option("--json", "as_json", is_flag=True, help="Print the classification as JSON.")
+@click.option("--missing", is_flag=True,
+              help="Store nothing: list per commune the criteria without data and what to load to fill them.")
+@click.option("--json", "as_json", is_flag=True, help="Print the classification (or the gaps) as JSON.")
 @click.pass_context
-def classify(ctx, period, vintage, ruleset, convention, as_json):
+def classify(ctx, period, vintage, ruleset, convention, missing, as_json):
     """Classify every commune for a period and store the result as an immutable snapshot."""
     rules = load_ruleset(ruleset)
     window = parse_period(period, convention=convention)
-    engine = engine_for(ctx)
-    with engine.begin() as conn:
-        chosen = vintage or vintage_for_period(conn, window)
-        inputs = read_classification_inputs(conn, window, vintage=chosen, codes=act_codes())
-        results = classify_communes(inputs, rules, window)
-        snapshot = write_snapshot(conn, results, ruleset=rules, period=window, vintage=chosen,
-                                  as_of=read_time(conn), created_by=_actor())
+    if missing:
+        _print_missing(engine_for(ctx), window, rules, vintage, as_json)
+        return
+    with engine_for(ctx).begin() as conn:
+        run = classify_period(conn, window, ruleset=rules, vintage=vintage)
+        snapshot = store_run(conn, run, created_by=_actor())
     click.echo(f"snapshot {snapshot} ({rules.id} {rules.version}, {window.label} {convention}, "
-               f"vintage {chosen})" + (" — PROVISIONAL rule set" if rules.provisional else ""),
+               f"vintage {run.vintage})" + (" — PROVISIONAL rule set" if rules.provisional else ""),
                err=True)
     if as_json:
-        print_json(result_records(results))
+        print_json(result_records(run.results))
         return
-    counts = results["status"].value_counts()
+    counts = run.results["status"].value_counts()
     for status in STATUSES:
         click.echo(f"{status}: {int(counts.get(status, 0))}")
-    unassigned = {k: len(v) for k, v in inputs.unassigned.items() if v}
+    unassigned = {k: len(v) for k, v in run.inputs.unassigned.items() if v}
     if unassigned:
-        click.echo(f"records outside vintage {chosen}: {unassigned}")
+        click.echo(f"records outside vintage {run.vintage}: {unassigned}")
+    if counts.get("not_assessed", 0):
+        click.echo(f"why not assessed: diaban classify --period {window.label} --missing")
+
+
+def _print_missing(engine, window: Period, rules: Ruleset, vintage: str | None, as_json: bool) -> None:
+    """``--missing``: the criteria without data per commune, and what to load (nothing stored)."""
+    with engine.connect() as conn:
+        chosen, inputs = read_inputs_for(conn, window, vintage=vintage)
+    completeness = data_completeness(inputs, rules, window)
+    records = missing_records(completeness, inputs.units)
+    if as_json:
+        print_json(records)
+        return
+    click.echo(f"{window.label} ({window.convention}), vintage {chosen}, {rules.id} {rules.version}: "
+               f"{len({r['commune_code'] for r in records})} of {len(inputs.units)} communes lack data")
+    for row in summarize_missing(completeness).itertuples():
+        click.echo(f"{row.communes} communes — {row.what_to_load}")
+    for code, rows in pd.DataFrame(records, columns=["commune_code", "name", "criterion_id"]).groupby(
+            "commune_code", sort=True):
+        click.echo(f"  {code} {rows['name'].iloc[0]}: {', '.join(rows['criterion_id'])}")
 
 
 @click.command("classify-compare")

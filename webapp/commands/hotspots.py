@@ -1,8 +1,9 @@
 """``diaban hotspots``: hot spots, clusters, density or emerging hot spots for a period.
 
-Reads the incidents of the period and the communes of the vintage from the store, runs one
-method of ``geo.hotspots`` and writes one GeoPackage layer (EPSG:4326) whose layer metadata
-records every parameter, and/or prints a summary.
+Reads the records of the period (incidents, or tip-offs with ``--source tips``) and the
+communes of the vintage from the store, runs one method of ``geo.hotspots`` and writes one
+GeoPackage layer (EPSG:4326) whose layer metadata records every parameter and the source,
+and/or prints a summary.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from webapp.commands import engine_for, print_json
 
 METHODS = {"gi": "gi_star", "lisa": "local_moran", "kde": "kernel_density",
            "emerging": "emerging_hotspots"}
+#: What can be analysed: the records read, and the name of their count column in the result.
+SOURCES = ("incidents", "tips")
 
 
 def parse_window(label: str):
@@ -39,20 +42,34 @@ def parse_window(label: str):
     return Period(label=f"{first.label}/{last.label}", kind=first.kind, start=first.start, end=last.end)
 
 
-def read_inputs(conn, window, vintage):
-    """The communes of the vintage (``commune_code``), the period's incidents, data as-of."""
+def read_inputs(conn, window, vintage, source: str = "incidents"):
+    """The communes of the vintage (``commune_code``), the period's records of ``source``, data as-of.
+
+    Tip-offs are dated by the day they were received (``event_date`` in the frame returned, the
+    column the space-time cube reads); like incidents, they carry a point or a commune reference.
+    """
     from geo.store.counts import data_as_of
-    from geo.store.records import read_incidents
+    from geo.store.records import read_incidents, read_tips
     from geo.store.units import read_units, vintage_for_period
 
+    if source not in SOURCES:
+        raise click.BadParameter(f"{source!r}: use one of {', '.join(SOURCES)}", param_hint="--source")
     vintage = vintage or vintage_for_period(conn, window)
     communes = read_units(conn, vintage).rename(columns={"unit_code": "commune_code"})
-    incidents = read_incidents(conn, start=window.start, end=window.end)
-    return vintage, communes[["commune_code", "name", "geometry"]], incidents, data_as_of(conn)
+    if source == "tips":
+        records = read_tips(conn, start=window.start, end=window.end).rename(
+            columns={"received_date": "event_date"})
+    else:
+        records = read_incidents(conn, start=window.start, end=window.end)
+    return vintage, communes[["commune_code", "name", "geometry"]], records, data_as_of(conn)
 
 
 def analyse(options: dict, window, vintage, communes, incidents, as_of):
-    """Run the chosen method; return the result and the number of records left unplaced."""
+    """Run the chosen method; return the result and the number of records left unplaced.
+
+    ``incidents`` are the records of ``options["source"]`` (default incidents); their count per
+    unit is the result's column of that name.
+    """
     import geo.hotspots as hs
     from geo.settings import WORK_CRS
 
@@ -77,34 +94,35 @@ def analyse(options: dict, window, vintage, communes, incidents, as_of):
         cube, unplaced = hs.count_cube(records, units, steps, unit=unit, vintage=vintage)
         return hs.emerging_hotspots(units, cube, time_lag=options["time_lag"], **tests), unplaced
     units = units.copy()
-    units["incidents"], unplaced = hs.count_records(records, units, unit=unit, vintage=vintage)
+    column = options.get("source") or "incidents"
+    units[column], unplaced = hs.count_records(records, units, unit=unit, vintage=vintage)
     function = hs.gi_star if method == "gi" else hs.local_moran
-    return function(units, value_column="incidents", **tests), unplaced
+    return function(units, value_column=column, **tests), unplaced
 
 
-def write_layer(result, path: Path, unplaced: int) -> str:
-    """Write ``result`` as one layer (EPSG:4326) with its parameters as layer metadata."""
+def write_layer(result, path: Path, unplaced: int, source: str = "incidents") -> str:
+    """Write ``result`` as one layer (EPSG:4326) with its parameters and source as layer metadata."""
     import pyogrio
 
     from geo.settings import STORAGE_CRS
 
     parameters = result.attrs["parameters"]
-    layer = f"{parameters.method}_{parameters.unit}"
-    metadata = {**parameters.to_metadata(), "unplaced_records": str(unplaced)}
+    layer = f"{parameters.method}_{parameters.unit}" + ("" if source == "incidents" else f"_{source}")
+    metadata = {**parameters.to_metadata(), "unplaced_records": str(unplaced), "source": source}
     pyogrio.write_dataframe(
         result.to_crs(STORAGE_CRS), path, layer=layer, driver="GPKG", layer_metadata=metadata,
         dataset_metadata={"generator": "diaban hotspots", "synthetic": metadata["synthetic"]})
     return layer
 
 
-def summary(result, unplaced: int, out: Path | None, layer: str | None) -> dict:
-    """The ``--json`` summary: counts per class, the parameters, what was written."""
+def summary(result, unplaced: int, out: Path | None, layer: str | None, source: str = "incidents") -> dict:
+    """The ``--json`` summary: counts per class, the parameters, the source, what was written."""
     from geo.hotspots import summarize
 
     data = summarize(result)
     if "density" in result:
         data["density_max_per_km2"] = float(result["density"].max())
-    return {**data, "unplaced_records": unplaced,
+    return {**data, "source": source, "unplaced_records": unplaced,
             "out": None if out is None else str(out), "layer": layer}
 
 
@@ -113,6 +131,8 @@ def summary(result, unplaced: int, out: Path | None, layer: str | None) -> dict:
               help="2018, 2018-06, 2018-Q2, 2018-H1, 2018-9M, or START/END such as 2016/2019.")
 @click.option("--vintage", default=None,
               help="Boundary vintage id; default: the vintage valid on the period's last day.")
+@click.option("--source", type=click.Choice(SOURCES), default="incidents", show_default=True,
+              help="The records analysed: incidents, or tip-offs from the public (by received date).")
 @click.option("--unit", type=click.Choice(["commune", "grid"]), default="commune", show_default=True)
 @click.option("--method", type=click.Choice(list(METHODS)), default="gi", show_default=True,
               help="gi: Getis-Ord Gi*; lisa: Local Moran's I; kde: kernel density (grid); "
@@ -144,7 +164,7 @@ def summary(result, unplaced: int, out: Path | None, layer: str | None) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
 @click.pass_context
 def hotspots(ctx, as_json, out, **options):
-    """Find hot spots, clusters, density or emerging hot spots of incidents for a period."""
+    """Find hot spots, clusters, density or emerging hot spots of incidents (or tip-offs) for a period."""
     if options["method"] == "kde" and options["unit"] != "grid":
         raise click.UsageError("--method kde draws a density grid; add --unit grid")
     grid_only = [name for name, given in (("--cell-size", options["cell_size"] is not None),
@@ -156,22 +176,23 @@ def hotspots(ctx, as_json, out, **options):
         window = parse_window(options["period"])
         with click.progressbar(length=4, label="Điểm nóng / hot spots", file=sys.stderr) as bar:
             with engine_for(ctx).connect() as conn:
-                vintage, communes, incidents, as_of = read_inputs(conn, window, options["vintage"])
+                vintage, communes, incidents, as_of = read_inputs(conn, window, options["vintage"],
+                                                                  options["source"])
             bar.update(1)
             result, unplaced = analyse(options, window, vintage, communes, incidents, as_of)
             if "commune_code" in result:
                 result.insert(1, "name", communes["name"])  # both keep the communes' index
             bar.update(2)
-            layer = write_layer(result, out, unplaced) if out is not None else None
+            layer = write_layer(result, out, unplaced, options["source"]) if out is not None else None
             bar.update(1)
     except DiabanError as exc:
         raise click.ClickException(str(exc)) from exc
-    data = summary(result, unplaced, out, layer)
+    data = summary(result, unplaced, out, layer, options["source"])
     if as_json:
         print_json(data)
         return
     p = data["parameters"]
     classes = ", ".join(f"{k}: {v}" for k, v in data["classes"].items()) or "density surface"
-    click.echo(f"{p['method']} on {data['n_units']} {p['unit']} units, {p['period']} (vintage "
-               f"{p['vintage']}): {classes}; {unplaced} records unplaced"
+    click.echo(f"{p['method']} of {data['source']} on {data['n_units']} {p['unit']} units, {p['period']} "
+               f"(vintage {p['vintage']}): {classes}; {unplaced} records unplaced"
                + (f"; written to {out} layer {layer}" if out else ""))

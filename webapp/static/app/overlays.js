@@ -1,4 +1,5 @@
-/* diaban map page: the overlays — Gi* grid, density contours, sites and establishments (analysts only). */
+/* diaban map page: the overlays — Gi* grid, density contours, tip-offs (points for analysts, suppressed
+ * counts per commune for viewers), sites and establishments (analysts only). */
 
 import { el, escapeHtml } from "./util.js";
 
@@ -95,6 +96,36 @@ export function createOverlays(ctx, themes) {
     return payload;
   }
 
+  async function loadTips() {
+    const payload = await ctx.load(`${config.api.tips}?${ctx.params({})}`, T.map_layer_tips);
+    const group = state.overlays.tips.layer;
+    group.clearLayers();
+    if (payload.features) {  // analysts: the points
+      payload.features.filter((f) => f.geometry).forEach((f) => {
+        const p = f.properties;
+        const [lon, lat] = f.geometry.coordinates;
+        group.addLayer(L.circleMarker([lat, lon], { className: "tip-point", radius: 5, color: "#4a1486",
+          weight: 1, fillColor: "#807dba", fillOpacity: 0.85 }).bindPopup(() => el("div", {},
+          el("b", {}, `${T.map_layer_tips} #${p.tip_id}`), el("div", {}, `${p.received_date} · ${p.result || ""}`),
+          p.handled_date ? el("div", {}, `→ ${p.handled_date}`) : null)));
+      });
+    } else {  // viewers: a count per commune at its centre, below 3 written "<3" by the server
+      Object.entries(payload.counts).forEach(([code, n]) => {
+        const layer = ctx.communeLayers[code];
+        if (!layer) return;
+        group.addLayer(L.marker(layer.getBounds().getCenter(), { interactive: false, icon: L.divIcon({
+          className: "tip-count", iconSize: [26, 18], html: `<span data-code="${escapeHtml(code)}">${escapeHtml(String(n))}</span>` }) }));
+      });
+    }
+    return payload;
+  }
+
+  const tipsLegend = (data) => el("div", { className: "legend-block", id: "legend-tips" },
+    el("h3", {}, `${T.map_layer_tips} — ${data.metadata.period}`),
+    el("div", { className: "legend-row" }, ctx.swatch("#807dba"),
+      ` ${typeof data.metadata.total === "number" ? ctx.num(data.metadata.total, 0) : data.metadata.total}`),
+    data.features ? null : el("div", { className: "note" }, T.map_tips_counts));
+
   const gridLegend = (data) => el("div", { className: "legend-block" }, el("h3", {}, T.map_layer_grid),
     ...legendRows(config.order.gi.filter((c) => data.counts[c])
       .map((c) => [COLOURS.gi[c], `${ctx.label("gi", c)} (${data.counts[c]})`])),
@@ -119,6 +150,7 @@ export function createOverlays(ctx, themes) {
 
   overlay("grid", L.layerGroup(), loadGrid, gridLegend);
   overlay("density", L.layerGroup(), loadDensity, densityLegend);
+  overlay("tips", L.layerGroup(), loadTips, tipsLegend);
   if (config.points) {
     overlay("sites", L.markerClusterGroup({ maxClusterRadius: 30 }), loadSites, sitesLegend);
     overlay("establishments", L.markerClusterGroup({ maxClusterRadius: 45, chunkedLoading: true }),

@@ -4,7 +4,7 @@ import { el, fmt } from "./util.js";
 
 export function createPanel(ctx, themes, overlays) {
   const { T, COLOURS, state, config, map } = ctx;
-  const { statusOf, currentHotspots, legendRows, snapshotText } = themes;
+  const { statusOf, currentHotspots, legendRows, snapshotText, provisionalText } = themes;
 
   /* ---------- table ---------- */
 
@@ -141,13 +141,25 @@ export function createPanel(ctx, themes, overlays) {
   }
 
   function statusBlock(d) {
-    const c = d.classification;
+    const c = d.classification || d.provisional;
     if (!c) return el("div", { className: "my-2", id: "panel-status" }, fmt(T.map_no_snapshot, { period: d.period }));
-    return el("div", { className: "my-2", id: "panel-status" },
+    const source = d.classification ? fmt(T.map_snapshot, { id: c.id, ruleset: c.ruleset_id,
+      version: c.ruleset_version, convention: c.convention, as_of: c.data_as_of.slice(0, 16).replace("T", " ") })
+      : provisionalText(c);
+    return el("div", { className: "my-2", id: "panel-status", "data-stored": d.classification ? "1" : "0" },
       el("span", { className: "status-badge", style: { background: COLOURS.status[c.status] } }, ctx.label("status", c.status)),
+      d.classification ? null : el("span", { className: "badge text-bg-warning ms-1" }, T.map_provisional),
       ` ${T.map_score}: ${ctx.num(c.score, 1)}`,
-      el("div", { className: "small text-muted" }, fmt(T.map_snapshot, { id: c.id, ruleset: c.ruleset_id,
-        version: c.ruleset_version, convention: c.convention, as_of: c.data_as_of.slice(0, 16).replace("T", " ") })));
+      el("div", { className: "small text-muted" }, source));
+  }
+
+  function missingBlock(d) {  // what the commune lacks now, and what to load (webapp.period_status)
+    const stale = d.classification && d.classification.status === "not_assessed" && !(d.missing || []).length;
+    if (stale) return el("p", { className: "small", id: "panel-missing" }, T.map_missing_rerun);
+    if (!(d.missing || []).length) return "";  // replaceChildren would print null
+    return el("div", { className: "missing-list", id: "panel-missing" },
+      el("h3", { className: "h6 mt-2" }, T.map_missing_title),
+      el("ul", { className: "small" }, d.missing.map((m) => el("li", { "data-criterion": m.criterion_id }, m.what_to_load))));
   }
 
   /* The proposal (đề xuất, computed) next to the committee's decision (công nhận) of the period's year. */
@@ -175,7 +187,8 @@ export function createPanel(ctx, themes, overlays) {
         d.district_name ? ` · ${T.district}: ${d.district_name}` : "", ` · ${T.period}: ${d.period}`),
       statusBlock(d),
       recognitionBlock(d.recognition),
-      d.classification ? criteriaTable(d.classification.criteria) : null,
+      missingBlock(d),
+      (d.classification || d.provisional) ? criteriaTable((d.classification || d.provisional).criteria) : null,
       el("h3", { className: "h6 mt-2" }, T.map_counts_over_time),
       el("div", { className: "chart-box" }, canvas),
       sitesBlock(d.sites));

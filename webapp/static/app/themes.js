@@ -50,9 +50,15 @@ export function createThemes(ctx) {
     return `${T.map_class}: ${ctx.label(state.mode === "gi" ? "gi" : "emerging", value)}`;
   }
 
+  function provisionalText(p) {  // a status computed now and not stored (webapp.period_status)
+    return `${T.map_provisional}. ${fmt(T.map_provisional_note, { ruleset: p.ruleset_id, version: p.ruleset_version,
+      as_of: p.data_as_of.slice(0, 16).replace("T", " ") })}`;
+  }
+
   function snapshotText() {
     const snap = state.series.status[ctx.period()];
     if (!snap) return fmt(T.map_no_snapshot, { period: ctx.period() });
+    if (!snap.snapshot) return provisionalText(snap.provisional);
     const s = snap.snapshot;
     return fmt(T.map_snapshot, { id: s.id, ruleset: s.ruleset_id, version: s.ruleset_version,
       convention: s.convention, as_of: s.data_as_of.slice(0, 16).replace("T", " ") });
@@ -83,9 +89,15 @@ export function createThemes(ctx) {
       } }), " ", T.map_fdr);
   }
 
+  function provisionalBadge() {
+    const snap = state.series.status[ctx.period()];
+    if (state.mode !== "status" || !snap || snap.snapshot) return null;
+    return el("span", { className: "badge text-bg-warning ms-1", id: "legend-provisional" }, T.map_provisional);
+  }
+
   function modeLegend() {
     const block = el("div", { className: "legend-block", id: "legend-mode" },
-      el("h3", {}, `${T[`map_layer_${state.mode}`]} — ${ctx.period()}`));
+      el("h3", {}, `${T[`map_layer_${state.mode}`]} — ${ctx.period()}`, provisionalBadge()));
     const periods = state.series.periods;
     if (state.mode === "counts") {
       const breaks = state.series.incident_breaks;
@@ -111,6 +123,6 @@ export function createThemes(ctx) {
     return block;
   }
 
-  return { countColour, statusOf, hotspotUrl, currentHotspots, fillOf, describe, snapshotText, paramsText,
-    legendRows, modeLegend };
+  return { countColour, statusOf, hotspotUrl, currentHotspots, fillOf, describe, snapshotText, provisionalText,
+    paramsText, legendRows, modeLegend };
 }

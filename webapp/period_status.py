@@ -1,0 +1,124 @@
+"""A period's status when no snapshot is stored, and what data each commune still lacks.
+
+The map colours a period by its newest classification snapshot. When there is none, it shows
+a provisional status instead: the classification ``diaban classify`` would store, computed
+with the same workflow (:func:`webapp.commands.classify.classify_period`, the shipped
+default rule set, calendar periods) but **not stored**, and marked so on the map ("Tạm tính —
+chưa lưu"). The same computation gives the data completeness (which criteria each commune
+lacks data for, and what to load) for the side panel and the dashboard. Both are kept in the
+map cache keyed by the data revision, so they are recomputed exactly when data change.
+
+Measured on the demo data (2 cores shared): reading and classifying a year of the 2010 layer
+(171 communes) takes 0.3–0.6 s, completeness adds about 0.2 s; cached answers cost nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from flask import current_app
+
+from geo.classify import load_ruleset, summarize_missing
+from geo.periods import Period
+from geo.store.map_layers import data_version
+from webapp.commands.classify import classify_period
+from webapp.i18n import current_language, register
+from webapp.map_cache import cached
+
+STRINGS = {
+    "completeness_title": ("Dữ liệu còn thiếu để phân loại kỳ {period}", "Data missing to classify {period}"),
+    "completeness_note": ("{n} xã thiếu dữ liệu cho ít nhất một tiêu chí (do đó \"chưa đánh giá\"). "
+                          "Danh sách từng xã: {command}",
+                          "{n} communes lack data for at least one criterion (hence \"not assessed\"). "
+                          "Every commune: {command}"),
+    "completeness_criterion": ("Tiêu chí", "Criterion"),
+    "completeness_communes": ("Số xã thiếu", "Communes lacking it"),
+    "completeness_action": ("Cần nạp", "What to load"),
+    "completeness_none": ("Đủ dữ liệu: mọi xã đều đánh giá được mọi tiêu chí.",
+                          "Complete: every commune can be assessed on every criterion."),
+}
+register(STRINGS)
+
+
+@dataclass(frozen=True)
+class PeriodState:
+    """A period classified now on one vintage (not stored), and its data completeness."""
+
+    meta: dict
+    results: pd.DataFrame
+    completeness: pd.DataFrame
+
+
+def period_state(vintage: str, period: Period) -> PeriodState:
+    """The unstored classification of ``period`` on ``vintage`` under the default rule set (cached)."""
+    engine = current_app.extensions["diaban.engine"]
+    ruleset = load_ruleset()
+    key = ("period_state", vintage, period.label, period.convention, ruleset.sha256, data_version(engine))
+
+    def compute() -> PeriodState:
+        with engine.connect() as conn:
+            run = classify_period(conn, period, ruleset=ruleset, vintage=vintage)
+        meta = {"provisional": True, "stored": False, "ruleset_id": ruleset.id,
+                "ruleset_version": ruleset.version, "ruleset_sha256": ruleset.sha256,
+                "period": period.label, "convention": period.convention, "vintage_id": vintage,
+                "data_as_of": run.as_of.isoformat()}
+        return PeriodState(meta=meta, results=run.results, completeness=run.completeness())
+
+    return cached(key, compute)
+
+
+def with_provisional(status: dict, vintage: str, period: Period) -> dict:
+    """``status`` (``{label: {"snapshot", "codes"}}`` from snapshots) with ``period`` filled if absent.
+
+    The added entry has ``"snapshot": None`` and ``"provisional"`` (rule set, data as-of,
+    ``"stored": False``) next to the codes, so the map can say it is not stored.
+    """
+    if period.label in status:
+        return status
+    state = period_state(vintage, period)
+    codes = dict(zip(state.results["unit_code"], state.results["status"], strict=True))
+    return {**status, period.label: {"snapshot": None, "provisional": state.meta, "codes": codes}}
+
+
+def provisional_result(vintage: str, period: Period, code: str) -> tuple[dict, dict] | None:
+    """One commune's unstored result: ``(meta, {"status", "score", "criteria"})``; None if unknown."""
+    state = period_state(vintage, period)
+    rows = state.results[state.results["unit_code"] == code]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return state.meta, {"status": row["status"], "score": float(row["score"]), "criteria": row["criteria"]}
+
+
+def _localised(frame: pd.DataFrame) -> pd.Series:
+    """The action column in the interface language."""
+    return frame["what_to_load" if current_language() == "en" else "what_to_load_vi"]
+
+
+def commune_missing(vintage: str, period: Period, code: str) -> list[dict]:
+    """The criteria ``code`` lacks data for now: ``criterion_id, reason, what_to_load`` (localised)."""
+    frame = period_state(vintage, period).completeness
+    mine = frame[(frame["commune_code"] == code) & frame["missing"].astype(bool)]
+    return [{"criterion_id": c, "reason": r, "what_to_load": w}
+            for c, r, w in zip(mine["criterion_id"], mine["reason"], _localised(mine), strict=True)]
+
+
+def missing_section(vintage: str, period: Period, codes: list[str]) -> dict:
+    """The dashboard's completeness section for the communes ``codes``.
+
+    Returns
+    -------
+    dict
+        ``period, communes`` (how many of ``codes`` lack any data), ``rows`` (per criterion,
+        reason and action: ``criterion_id, reason, communes, what_to_load``, localised) and
+        ``command`` (the CLI listing every commune).
+    """
+    frame = period_state(vintage, period).completeness
+    frame = frame[frame["commune_code"].isin(set(codes))]
+    summary = summarize_missing(frame)
+    rows = [{"criterion_id": r.criterion_id, "reason": r.reason, "communes": int(r.communes),
+             "what_to_load": w} for r, w in zip(summary.itertuples(), _localised(summary), strict=True)]
+    lacking = frame.loc[frame["missing"].astype(bool), "commune_code"].nunique()
+    return {"period": period.label, "communes": int(lacking), "rows": rows,
+            "command": f"diaban classify --period {period.label} --vintage {vintage} --missing"}
