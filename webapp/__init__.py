@@ -53,11 +53,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     _serve_sessions(app)
     app.extensions["diaban.engine"] = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
 
-    from webapp import admin, api, auth, dashboard, health, layout, map_page, ogc, reports, review, upload
+    from webapp import (
+        admin,
+        api,
+        attest,
+        auth,
+        dashboard,
+        health,
+        layout,
+        map_page,
+        ogc,
+        record_forms,
+        reports,
+        review,
+        upload,
+    )
     from webapp.errors import register_error_handlers
 
     for blueprint in (auth.bp, health.bp, map_page.bp, api.bp, ogc.bp, review.bp, layout.bp, dashboard.bp,
-                      upload.bp, admin.bp, reports.bp):
+                      upload.bp, admin.bp, reports.bp, record_forms.bp, attest.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

@@ -28,7 +28,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from etl import reasons
+from etl.fields import period_label
 from etl.pipeline import KINDS, ingest
+from etl.records import PERIOD_KINDS
 from webapp.accounts import has_role
 from webapp.auth import role_required
 from webapp.i18n import register, t
@@ -52,10 +54,10 @@ STRINGS = {
     "upload_kind_inspections": ("Lượt kiểm tra", "Inspections"),
     "upload_kind_tips": ("Tin báo, tố giác", "Tip-offs"),
     "upload_kind_activities": ("Hoạt động tuyên truyền", "Awareness activities"),
-    "upload_kind_commune-reports": ("Báo cáo định kỳ của xã (có cột kỳ báo cáo)",
-                                    "Commune periodic reports (with a period column)"),
-    "upload_kind_attestations": ("Xác nhận tiêu chí (P8, P9; có cột kỳ đánh giá)",
-                                 "Criterion attestations (P8, P9; with a period column)"),
+    "upload_kind_commune-reports": ("Báo cáo định kỳ của xã (có cột kỳ báo cáo, hoặc ghi kỳ bên dưới)",
+                                    "Commune periodic reports (with a period column, or the period below)"),
+    "upload_kind_attestations": ("Xác nhận tiêu chí (P8, P9; có cột kỳ đánh giá, hoặc ghi kỳ bên dưới)",
+                                 "Criterion attestations (P8, P9; a period column, or the period below)"),
     "upload_file": ("Tệp", "File"),
     "upload_formats": ("CSV, Excel (.xlsx), GeoJSON, GeoPackage hoặc Shapefile nén .zip; tối đa {limit}. "
                        "Các cột nhận diện con người (họ tên, ngày sinh, CCCD, số điện thoại, địa chỉ nhà) "
@@ -101,6 +103,12 @@ STRINGS = {
     "upload_bad_suffix": ("{name}: không đọc được loại tệp này; lưu thành {allowed}.",
                           "{name}: this type of file cannot be read; save it as {allowed}."),
     "upload_seconds": ("giây", "seconds"),
+    "upload_period": ("Kỳ báo cáo của cả tệp (khi tệp không có cột kỳ), ví dụ 2018, Quý II/2018",
+                      "Period of the whole file (when it has no period column), e.g. 2018, 2018-Q2"),
+    "upload_bad_period": ("Không đọc được kỳ báo cáo {period!r}; ghi như 2018, 2018-Q2, Quý II/2018, "
+                          "6 tháng 2018.",
+                          "Period {period!r} cannot be read; write it like 2018, 2018-Q2, Quý II/2018, "
+                          "6 tháng 2018."),
 }
 register(STRINGS)
 
@@ -118,7 +126,9 @@ def submit():
     """Save the file and start its ingest; 202 with the job's status URL (a redirect for plain forms)."""
     kind = request.form.get("kind", "")
     upload = request.files.get("file")
-    error = _check(kind, upload)
+    period = (request.form.get("period") or "").strip() or None if kind in PERIOD_KINDS else None
+    error = _check(kind, upload) or (t("upload_bad_period").format(period=period)
+                                     if period and period_label(period) is None else None)
     if error:
         return _refuse(error, 400)
     folder = Path(tempfile.mkdtemp(prefix="diaban-upload-"))
@@ -132,7 +142,7 @@ def submit():
 
     def run(source: Path, job: Job) -> dict:
         return ingest(engine, job.kind, source, dry_run=job.dry_run, actor=job.owner, progress=job.advance,
-                      hmac_key=lambda: app_hmac_key(app), source_name=job.filename)
+                      hmac_key=lambda: app_hmac_key(app), source_name=job.filename, period=period)
     start(job, run, path, folder, engine)
     status_url = url_for("upload.job_status", job_id=job.id)
     if _wants_json():
@@ -228,4 +238,4 @@ def _page_context(*, job_id: str | None = None, error: str | None = None) -> dic
                        "network": t("upload_network").format(limit=_limit())}
     return {"kinds": labels, "max_bytes": current_app.config.get("MAX_CONTENT_LENGTH") or 0,
             "limit": _limit(), "accept": ",".join(ALLOWED_SUFFIXES), "job_id": job_id, "error": error,
-            "strings": script_strings, "stages": STAGES}
+            "strings": script_strings, "stages": STAGES, "period_kinds": PERIOD_KINDS}
