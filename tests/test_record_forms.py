@@ -49,7 +49,8 @@ def test_a_tip_recorded_on_the_form_is_stored_with_its_commune_once(editor, engi
     first = post(editor, "tips", TIP)
     assert first.status_code == 302 and first.location == "/record/tips"
     assert "Đã ghi nhận" in editor.get(first.location).text
-    assert tips_from_form(engine) == [("2018-06-05", "mua_ban_dam", "hotline", "pending", "25996", "2010-02-06")]
+    assert tips_from_form(engine) == [("2018-06-05", "mua_ban_dam", "hotline", "pending", "25996",
+                                       "2010-02-06")]
     again = post(editor, "tips", TIP)
     assert again.status_code == 302
     assert "trùng lặp" in editor.get(again.location).text
@@ -120,7 +121,8 @@ REPORT = "Xã/phường;Huyện;Số buổi tuyên truyền;Số người hoàn 
 
 def test_an_upload_without_a_period_column_loads_with_the_period_field(editor, engine):
     assert 'id="period-field" data-kinds="commune-reports attestations"' in editor.get("/upload").text
-    without = _wait(editor, _send(editor, REPORT, "bao_cao.csv", kind="commune-reports").get_json()["status_url"])
+    started = _send(editor, REPORT, "bao_cao.csv", kind="commune-reports")
+    without = _wait(editor, started.get_json()["status_url"])
     assert without["report"]["loaded"] == 0 and without["report"]["reasons"][0]["code"] == "MISSING_FIELD"
     started = _send(editor, REPORT, "bao_cao.csv", kind="commune-reports", period="Quý II/2018")
     report = _wait(editor, started.get_json()["status_url"])["report"]
