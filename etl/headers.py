@@ -221,6 +221,29 @@ def _shipped() -> Synonyms:
     return _parse_synonyms(SYNONYMS_PATH.read_text(encoding="utf-8"), str(SYNONYMS_PATH))
 
 
+def field_headers(kind: Kind) -> dict[str, tuple[str, ...]]:
+    """The headers the shipped table lists for each field of ``kind``, as written (common place fields too).
+
+    The first header of a field is its Vietnamese name; a form labels the field with it and writes it as
+    the column header of the row it sends through the ingest (it maps back to the field).
+
+    Examples
+    --------
+    >>> field_headers("tips")["received_date"][:2], field_headers("tips")["commune"][0]
+    (('Ngày tiếp nhận', 'Ngày nhận tin'), 'Xã/phường')
+    """
+    if kind not in KINDS:
+        raise HeaderMappingError(f"kind={kind!r} is not one of {', '.join(KINDS)}.")
+    tables = _shipped_headers()
+    return {name: tuple(headers) for part in ("common", kind)
+            for name, headers in tables.get(part, {}).items()}
+
+
+@cache
+def _shipped_headers() -> dict[str, dict[str, list[str]]]:
+    return tomllib.loads(SYNONYMS_PATH.read_text(encoding="utf-8")).get("fields", {})
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8-sig")

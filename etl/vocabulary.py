@@ -41,6 +41,8 @@ class Vocabulary:
     codes: dict[str, str]
     unknown: str | None
     properties: dict[str, frozenset[str]] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
+    """The first label listed for each code, as written (what a form offers)."""
 
     def code(self, label: str | None) -> str | None:
         """The code of ``label``; the ``unknown`` code for a label not listed; None for a blank one.
@@ -77,6 +79,19 @@ class Vocabulary:
             raise VocabularyError(f"[{self.name}] has no property {prop!r}; it has "
                                   f"{', '.join(sorted(self.properties)) or 'none'}")
         return self.properties[prop]
+
+    def choices(self) -> dict[str, str]:
+        """Each listed code with its first label as written, in the file's order: a form's choice list.
+
+        Every label maps back to its code, so a form may send the label through the ingest.
+
+        Examples
+        --------
+        >>> offices = vocabulary("offices").choices()
+        >>> offices["ubnd_xa"], vocabulary("offices").code(offices["cong_an_xa"])
+        ('UBND xã', 'cong_an_xa')
+        """
+        return dict(self.shown)
 
     def knows(self, label: str) -> bool:
         """True when ``label`` is listed (not merely loaded as the ``unknown`` code)."""
@@ -127,9 +142,9 @@ def vocabulary(name: str, path: str | Path | None = None) -> Vocabulary:
     >>> vocabulary("nothing")
     Traceback (most recent call last):
     ...
-    etl.vocabulary.VocabularyError: no vocabulary 'nothing'; the tables are case_types, \
-establishment_types, incident_kinds, incident_outcomes, inspection_outcomes, site_events, site_kinds, \
-team_levels, violation_types, yes_no
+    etl.vocabulary.VocabularyError: no vocabulary 'nothing'; the tables are activity_forms, case_types, \
+establishment_types, holds, incident_kinds, incident_outcomes, inspection_outcomes, offices, site_events, \
+site_kinds, team_levels, tip_categories, tip_channels, tip_results, violation_types, yes_no
     """
     tables = _load(str(Path(path) if path else VOCABULARY_PATH))
     if name not in tables:
@@ -146,6 +161,7 @@ def _load(path: str) -> dict[str, Vocabulary]:
     tables = {}
     for name, table in data.items():
         codes: dict[str, str] = {}
+        shown = {code: labels[0] for code, labels in table.get("labels", {}).items() if labels}
         for code, labels in table.get("labels", {}).items():
             for label in labels:
                 key = label_key(label)
@@ -154,7 +170,7 @@ def _load(path: str) -> dict[str, Vocabulary]:
                                           f"{codes[key]!r} and {code!r}; keep it under one code.")
                 codes[key] = code
         tables[name] = Vocabulary(name, codes, table.get("unknown"),
-                                  _properties(path, name, table, set(codes.values())))
+                                  _properties(path, name, table, set(codes.values())), shown)
     return tables
 
 

@@ -52,7 +52,8 @@ def variables(collections) -> dict[str, list]:
             "filename": ["vendor/jquery/jquery.min.js"],
             "code": sorted({str(fid) for kind, fid in collections.values() if kind == "communes"}),
             "item_id": ["1"], "batch_id": ["1"], "job_id": ["no-such-job"],
-            "username": ["nobody-routes"], "action": ["disable"]}
+            "username": ["nobody-routes"], "action": ["disable"],
+            "kind": ["tips", "activities", "site-events", "inspections"]}
 
 
 def urls(rule, collections) -> list[str]:

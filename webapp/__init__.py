@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp import (
         admin,
         api,
+        attest,
         auth,
         classify_page,
         dashboard,
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         map_page,
         ogc,
         recognition,
+        record_forms,
         reports,
         review,
         upload,
@@ -71,7 +73,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.errors import register_error_handlers
 
     for blueprint in (auth.bp, health.bp, map_page.bp, api.bp, ogc.bp, review.bp, layout.bp, dashboard.bp,
-                      upload.bp, admin.bp, reports.bp, recognition.bp, classify_page.bp):
+                      upload.bp, admin.bp, reports.bp, recognition.bp, classify_page.bp, record_forms.bp,
+                      attest.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

@@ -22,6 +22,8 @@ STRINGS = {
     "nav_dashboard": ("Tổng quan", "Dashboard"),
     "nav_upload": ("Tải lên", "Upload"),
     "nav_review": ("Hàng chờ duyệt", "Review queue"),
+    "nav_record": ("Nhập từng bản ghi", "Record one event"),
+    "nav_attest": ("Xác nhận tiêu chí", "Attestations"),
     "nav_reports": ("Báo cáo", "Reports"),
     "nav_classify": ("Phân loại", "Classify"),
     "nav_audit": ("Nhật ký", "Audit log"),
@@ -36,6 +38,8 @@ NAV = (
     ("dashboard.index", "nav_dashboard", "viewer"),
     ("upload.index", "nav_upload", "editor"),
     ("review.queue", "nav_review", "editor"),
+    ("record_forms.index", "nav_record", "editor"),
+    ("attest.index", "nav_attest", "editor"),
     ("reports.index", "nav_reports", "viewer"),  # viewers: the public exports
     ("recognition.index", "nav_recognition", "viewer"),  # editors and admins record, others read
     ("classify.index", "nav_classify", "analyst"),

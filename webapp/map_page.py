@@ -94,6 +94,7 @@ STRINGS = {
     "map_evidence_establishment": ("cơ sở", "establishments"), "map_evidence_report": ("báo cáo", "reports"),
     "map_evidence_assessment": ("xác nhận của cán bộ", "officer attestations"),
     "map_evidence_none": ("bản ghi", "records"),
+    "map_attest": ("Ghi xác nhận", "Attest"),
     "map_more": ("… và {n} bản ghi khác", "… and {n} more"),
     "map_sites_here": ("Tụ điểm trên địa bàn", "Sites in this commune"),
     "map_no_sites": ("Không có tụ điểm nào được ghi nhận.", "No site recorded."),
@@ -209,6 +210,8 @@ def page_config(req, series: dict, map_name: str, layer: str, outline_label: str
     api["commune"] = url_for("api.commune", code="CODE")
     if points:
         api |= {name: url_for(f"api.{name}") for name in ("sites", "establishments")}
+    if has_role(g.user, "editor") and "attest.commune" in current_app.view_functions:
+        api["attest"] = url_for("attest.commune", code="CODE")
     basemap = current_app.config.get("BASEMAP_URL") or None
     return {
         "map": map_name, "lang": current_language(), "points": points, "layer": layer,

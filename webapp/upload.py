@@ -35,7 +35,9 @@ from flask import (
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from etl import reasons
+from etl.fields import period_label
 from etl.pipeline import KINDS
+from etl.records import PERIOD_KINDS
 from geo.store import jobs
 from webapp import upload_jobs
 from webapp.accounts import has_role
@@ -69,10 +71,10 @@ STRINGS = {
     "upload_kind_inspections": ("Lượt kiểm tra", "Inspections"),
     "upload_kind_tips": ("Tin báo, tố giác", "Tip-offs"),
     "upload_kind_activities": ("Hoạt động tuyên truyền", "Awareness activities"),
-    "upload_kind_commune-reports": ("Báo cáo định kỳ của xã (có cột kỳ báo cáo)",
-                                    "Commune periodic reports (with a period column)"),
-    "upload_kind_attestations": ("Xác nhận tiêu chí (P8, P9; có cột kỳ đánh giá)",
-                                 "Criterion attestations (P8, P9; with a period column)"),
+    "upload_kind_commune-reports": ("Báo cáo định kỳ của xã (có cột kỳ báo cáo, hoặc ghi kỳ bên dưới)",
+                                    "Commune periodic reports (with a period column, or the period below)"),
+    "upload_kind_attestations": ("Xác nhận tiêu chí (P8, P9; có cột kỳ đánh giá, hoặc ghi kỳ bên dưới)",
+                                 "Criterion attestations (P8, P9; a period column, or the period below)"),
     "upload_file": ("Tệp", "File"),
     "upload_formats": ("CSV, Excel (.xlsx), GeoJSON, GeoPackage hoặc Shapefile nén .zip; tối đa {limit}. "
                        "Các cột nhận diện con người (họ tên, ngày sinh, CCCD, số điện thoại, địa chỉ nhà) "
@@ -118,6 +120,12 @@ STRINGS = {
     "upload_bad_suffix": ("{name}: không đọc được loại tệp này; lưu thành {allowed}.",
                           "{name}: this type of file cannot be read; save it as {allowed}."),
     "upload_seconds": ("giây", "seconds"),
+    "upload_period": ("Kỳ báo cáo của cả tệp (khi tệp không có cột kỳ), ví dụ 2018, Quý II/2018",
+                      "Period of the whole file (when it has no period column), e.g. 2018, 2018-Q2"),
+    "upload_bad_period": ("Không đọc được kỳ báo cáo {period!r}; ghi như 2018, 2018-Q2, Quý II/2018, "
+                          "6 tháng 2018.",
+                          "Period {period!r} cannot be read; write it like 2018, 2018-Q2, Quý II/2018, "
+                          "6 tháng 2018."),
 }
 register(STRINGS)
 bp.record_once(lambda state: upload_jobs.recover(state.app))
@@ -136,14 +144,17 @@ def submit():
     """Save the file and start its ingest; 202 with the job's status URL (a redirect for plain forms)."""
     kind = request.form.get("kind", "")
     upload = request.files.get("file")
-    error = _check(kind, upload)
+    period = (request.form.get("period") or "").strip() or None if kind in PERIOD_KINDS else None
+    error = _check(kind, upload) or (t("upload_bad_period").format(period=period)
+                                     if period and period_label(period) is None else None)
     if error:
         return _refuse(error, 400)
     app = current_app._get_current_object()
     job_id, dry_run = secrets.token_urlsafe(12), request.form.get("dry_run") in {"1", "on", "true"}
     try:
         jobs.create_job(app.extensions["diaban.engine"], job_id, owner=g.user["username"], kind=kind,
-                        source=display_name(upload.filename), dry_run=dry_run, host=upload_jobs.HOST,
+                        source=display_name(upload.filename), dry_run=dry_run, period=period,
+                        host=upload_jobs.HOST,
                         pid=os.getpid(), **_caps(app))
     except jobs.QueueFull as exc:
         response = make_response(_refuse(QUEUE_FULL[exc.scope].format(n=exc.cap), 429))
@@ -299,4 +310,4 @@ def _page_context(*, job_id: str | None = None, error: str | None = None) -> dic
                        "network": t("upload_network").format(limit=_limit())}
     return {"kinds": labels, "max_bytes": current_app.config.get("MAX_CONTENT_LENGTH") or 0,
             "limit": _limit(), "accept": ",".join(ALLOWED_SUFFIXES), "job_id": job_id, "error": error,
-            "strings": script_strings, "stages": STAGES}
+            "strings": script_strings, "stages": STAGES, "period_kinds": PERIOD_KINDS}

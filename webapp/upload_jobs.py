@@ -144,7 +144,7 @@ def ingest_file(url: str, job: dict, path: str, hmac_key: bytes, supervisor: int
                 raise SupervisorGoneError(f"server process {supervisor} is gone; the load is rolled back")
             jobs.record_stage(engine, job["id"], stage, n_rows)
         return ingest(engine, job["kind"], path, dry_run=job["dry_run"], actor=job["owner"],
-                      progress=progress, hmac_key=hmac_key, source_name=job["source"])
+                      period=job["period"], progress=progress, hmac_key=hmac_key, source_name=job["source"])
 
 
 def recover(app: Flask) -> None:

@@ -337,5 +337,7 @@ def _who(latest: pd.DataFrame, code: str) -> dict | None:
         return None
     row = latest.loc[code]
     when = row["assessed_at"]
-    return {"assessed_by": row["assessed_by"], "note": row["note"],
+    # an attestation without a note (every ingested one) reads as NaN next to noted ones: JSON has no NaN
+    note = None if pd.isna(row["note"]) else row["note"]
+    return {"assessed_by": row["assessed_by"], "note": note,
             "assessed_at": when.isoformat() if hasattr(when, "isoformat") else str(when)}

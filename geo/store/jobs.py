@@ -29,7 +29,7 @@ class QueueFull(DiabanError, RuntimeError):  # noqa: N818 (the name says what ha
 
 
 def create_job(engine: Engine, job_id: str, *, owner: str, kind: str, source: str, dry_run: bool,
-               host: str, pid: int, max_per_owner: int, max_total: int) -> None:
+               host: str, pid: int, max_per_owner: int, max_total: int, period: str | None = None) -> None:
     """Insert a queued job unless the owner or the whole server has too many jobs running.
 
     Parameters
@@ -40,6 +40,8 @@ def create_job(engine: Engine, job_id: str, *, owner: str, kind: str, source: st
         The staff login, the record kind, the sanitised file name as sent.
     host, pid : str, int
         The server process that supervises the job (see :func:`fail_orphans`).
+    period : str, optional
+        The period given for a whole commune-reports or attestations file (``--period``).
     max_per_owner, max_total : int
         Caps on jobs in state ``running`` (queued ones included), per owner and in all.
 
@@ -56,7 +58,7 @@ def create_job(engine: Engine, job_id: str, *, owner: str, kind: str, source: st
         if session.execute(count).scalar_one() >= max_total:
             raise QueueFull("total", max_total)
         session.execute(_JOB.insert().values(
-            id=job_id, owner=owner, kind=kind, source=source, dry_run=dry_run, state="running",
+            id=job_id, owner=owner, kind=kind, source=source, dry_run=dry_run, period=period, state="running",
             phase="queued", progress={}, host=host, pid=pid))
 
 

@@ -593,6 +593,7 @@ class UploadJob(Base):
     kind: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(Text)
     dry_run: Mapped[bool] = mapped_column(default=False)
+    period: Mapped[str | None] = mapped_column(String(20))  # a whole file's period (reports, attestations)
     state: Mapped[str] = mapped_column(String(10), default="running")
     phase: Mapped[str] = mapped_column(String(20), default="queued")
     progress: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -120,14 +120,21 @@ export function createPanel(ctx, themes, overlays) {
     return c.passed ? `✓ ${T.map_pass}` : `✗ ${T.map_fail}`;
   }
 
-  function criteriaTable(criteria) {
+  function attestLink(d) {
+    if (!config.api.attest) return null;
+    const href = `${config.api.attest.replace("CODE", encodeURIComponent(d.commune_code))}?period=${encodeURIComponent(d.period)}`;
+    return el("a", { href, className: "attest-link small d-block" }, T.map_attest);
+  }
+
+  function criteriaTable(criteria, d) {
     const head = [T.map_criterion, T.map_value, T.map_threshold, T.map_result, T.map_evidence];
     return el("table", { className: "table table-sm criteria", id: "criteria-table" },
       el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))),
       el("tbody", {}, criteria.map((c) => el("tr", { "data-criterion": c.id },
         el("td", {}, el("b", {}, c.id), c.text ? el("div", { className: "small" }, c.text) : null),
         el("td", {}, ctx.num(c.value, 3)),
-        el("td", {}, c.comparison ? `${c.comparison} ${ctx.num(c.threshold, 3)}` : (c.rule_kind || "")),
+        el("td", {}, c.comparison ? `${c.comparison} ${ctx.num(c.threshold, 3)}` : (c.rule_kind || ""),
+          c.rule_kind === "attested" ? attestLink(d) : null),
         el("td", { className: c.value === null ? "" : (c.passed ? "pass" : "fail") }, resultText(c)),
         evidenceCell(c.evidence)))));
   }
@@ -188,7 +195,7 @@ export function createPanel(ctx, themes, overlays) {
       statusBlock(d),
       recognitionBlock(d.recognition),
       missingBlock(d),
-      (d.classification || d.provisional) ? criteriaTable((d.classification || d.provisional).criteria) : null,
+      (d.classification || d.provisional) ? criteriaTable((d.classification || d.provisional).criteria, d) : null,
       el("h3", { className: "h6 mt-2" }, T.map_counts_over_time),
       el("div", { className: "chart-box" }, canvas),
       sitesBlock(d.sites));

@@ -1,12 +1,12 @@
 """recognition decisions: the steering committee's yearly recognition of each commune, with history
 
-Revision ID: 0013
+Revision ID: 0015
 Revises: 0014
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013'
+revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None
