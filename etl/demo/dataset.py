@@ -63,7 +63,8 @@ def generate_demo(
     ...     crs=4326)
     >>> d = generate_demo([Vintage("v", date(2010, 1, 1), None, units)], seed=1, establishments=200,
     ...                   sites=5, incidents=300, tips=20, inspections_per_year=(50, 20))
-    >>> len(d.establishments), len(d.incidents) > 300, d.establishments["name"].str.contains("DEMO-").all()
+    >>> named = bool(d.establishments["name"].str.contains("DEMO-").all())
+    >>> len(d.establishments), len(d.incidents) > 300, named
     (200, True, True)
     """
     rng = np.random.default_rng(seed)
