@@ -53,7 +53,7 @@ ever kept as keyed hashes, in ``ref_hmac``)."""
 def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str] | str | Path | None = None,
            dry_run: bool = False, actor: str = "cli", progress: Callable[[str, int], None] | None = None,
            hmac_key: bytes | Callable[[], bytes] | None = None, source_name: str | None = None,
-           period: str | None = None) -> dict:
+           period: str | None = None, synthetic: bool = False) -> dict:
     """Load one file of records: what is sound is loaded, every other row is quarantined with a reason.
 
     Parameters
@@ -84,6 +84,9 @@ def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str
     period : str, optional
         The reporting period of the whole file (``--period``: ``2018``, ``Quý II/2018``, ``6 tháng
         2018``, ...) for commune reports and attestations; it fills the rows whose period cell is blank.
+    synthetic : bool, default False
+        Flag the import batch as synthetic: every page then carries the "DỮ LIỆU MÔ PHỎNG" banner and
+        the API says ``"synthetic": true``. Only ``diaban demo`` (``etl.demo``) sets it; never for real data.
 
     Returns
     -------
@@ -133,7 +136,8 @@ site-events, incidents, inspections, tips, activities, commune-reports, attestat
     }
     summary["batch_id"], report = write_ingest(
         engine, kind, records, rejected, source=str(path) if source_name is None else source_name,
-        source_sha256=file_sha256(path), actor=actor, report=summary, dry_run=dry_run, progress=progress)
+        source_sha256=file_sha256(path), actor=actor, report=summary, dry_run=dry_run, progress=progress,
+        synthetic=synthetic)
     return {**summary, "loaded": report["loaded"], "duplicates": report["duplicates"]}
 
 

@@ -7,7 +7,21 @@ cd "$(dirname "$0")/.."
 diaban=.venv/bin/diaban
 $diaban db init
 $diaban boundaries load
-$diaban demo --seed "${DEMO_SEED:-2016}"
+demo=$($diaban demo --seed "${DEMO_SEED:-2016}" --json)
+if grep -q '"status": "loaded"' <<<"$demo"; then
+    # A fresh demo set: classify every closed year and half-year it has data for (2016 → 2026-06),
+    # so the first map shows statuses. Each run is a stored snapshot; done once per demo load.
+    last_year=$(( $(date +%Y) - 1 )); (( last_year > 2026 )) && last_year=2026
+    periods=()
+    for year in $(seq 2016 "$last_year"); do periods+=("$year-H1" "$year-H2" "$year"); done
+    if (( $(date +%Y) <= 2026 && 10#$(date +%m) > 6 )); then periods+=("$(date +%Y)-H1"); fi
+    echo "demo data loaded; classifying ${#periods[@]} closed periods (one snapshot each)…"
+    for period in "${periods[@]}"; do
+        $diaban classify --period "$period" >/dev/null
+    done
+else
+    echo "demo data already loaded (diaban demo --replace loads it again)"
+fi
 legacy=instance/admin-password  # where earlier versions kept the password in plain text
 echo
 if ! $diaban users list | grep -q $'^admin\t'; then

@@ -109,29 +109,6 @@ def boundaries_list(ctx, as_json):
         click.echo(f"{v['id']}  {v['valid_from']} → {v['valid_to'] or '…'}  {counts}  {v['label']}")
 
 
-@main.command()
-@click.option("--seed", default=2016, show_default=True, type=int, help="Random seed.")
-@click.option("--replace", is_flag=True, help="Replace a demo set that is loaded already.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.pass_context
-def demo(ctx, seed, replace, as_json):
-    """Load the synthetic demo data set (marked synthetic everywhere)."""
-    from etl.demo import load_demo
-
-    steps = ["reading boundaries", "generating", "establishments", "sites", "incidents",
-             "inspections"]
-    with click.progressbar(steps, label="Dữ liệu mô phỏng / demo data", file=sys.stderr) as bar:
-        result = load_demo(engine_for(ctx), seed=seed, replace=replace,
-                           progress=lambda step: bar.update(1))
-    if as_json:
-        print_json(result)
-    else:
-        counts = ", ".join(f"{v} {k}" for k, v in result.items()
-                           if k not in {"status", "batch", "seed"})
-        click.echo(f"demo data (seed {result['seed']}): {result['status']}, batch "
-                   f"{result['batch']}: {counts}")
-
-
 @main.group(cls=_Group)
 def users():
     """Logins of the platform."""
@@ -260,6 +237,7 @@ def serve(host, port, threads):
 def _register_commands() -> None:
     """Add the analysis commands, each defined in its own module under webapp/commands."""
     from webapp.commands.classify import classify, classify_compare
+    from webapp.commands.demo import demo
     from webapp.commands.export import export
     from webapp.commands.hotspots import hotspots
     from webapp.commands.ingest import ingest
@@ -268,7 +246,7 @@ def _register_commands() -> None:
     from webapp.commands.report import report
     from webapp.commands.targets import targets
 
-    for command in (classify, classify_compare, export, hotspots, ingest, reactivation, history, report,
+    for command in (classify, classify_compare, demo, export, hotspots, ingest, reactivation, history, report,
                     targets, recognition):
         main.add_command(command)
 

@@ -1,22 +1,23 @@
-"""A synthetic but plausible demo data set, deterministic for a seed, marked synthetic.
+"""A synthetic but plausible demo data set, deterministic for a seed: the records, as frames.
 
-It covers 2016-01-01 → 2026-06-30 on the loaded boundary vintages: a few thousand at-risk
-establishments concentrated in urban wards (phường, thị trấn) around a few hot centres each,
-some tens of sites with clearing and reactivation histories, a few thousand incidents (a
-falling trend through the 2016–2020 plan, a dip in 2021) and about 8,000 inspections over
-2016–2020, with two multi-commune clusters around the urban cores so that hot spot analysis
-has something to find. A share of communes in each vintage is kept clean (no site, no
-incident), so every classification status can occur; officer attestations are left out for a
-few communes so ``not_assessed`` occurs too. Communes also report aggregate counts
-(awareness activities, tip-offs received and handled) per period, a few reports missing.
-Names carry ``DEMO`` and the batch is flagged ``synthetic``.
+It covers 2016-01-01 → 2026-06-30 on the loaded boundary vintages: at-risk establishments
+concentrated in urban wards (phường, thị trấn) around a few hot centres each, some tens of sites
+with clearing and reactivation histories, incidents (a falling trend through the 2016–2020 plan, a
+dip in 2021), inspections, tip-offs, awareness activities, commune reports and attestations. Two
+multi-commune zones around the urban cores, three planted dense areas and a planted reactivation
+wave (``etl.demo.planted``) give the analyses something true to find. A share of communes in each
+vintage is kept clean (no site, no incident), so every classification status can occur; officer
+attestations are left out for a few communes so ``not_assessed`` occurs too.
 
-Nothing here knows Đồng Nai: it reads whatever vintages are loaded.
+Every establishment's name carries ``DEMO-``; every case, record, registration and site number too.
+The frames are written as the files a data officer would receive (``etl.demo.files``) and loaded
+through the ingest (``etl.demo.load``). Nothing here knows Đồng Nai: it reads whatever vintages are
+loaded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -69,53 +70,7 @@ class Vintage:
     communes: gpd.GeoDataFrame  # unit_code, unit_type, geometry (EPSG:4326)
 
 
-@dataclass
-class DemoData:
-    """The generated records, as frames keyed by position (``*_key`` columns link them)."""
-
-    establishments: gpd.GeoDataFrame
-    sites: gpd.GeoDataFrame
-    site_events: pd.DataFrame
-    incidents: gpd.GeoDataFrame
-    inspections: pd.DataFrame
-    attestations: pd.DataFrame
-    reports: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-def generate_demo(vintages: list[Vintage], *, seed: int = 2016, establishments: int = 3000,
-                  sites: int = 45, incidents: int = 3000) -> DemoData:
-    """Generate the demo records over the given vintages (oldest first).
-
-    Examples
-    --------
-    >>> from shapely import box
-    >>> units = gpd.GeoDataFrame({"unit_code": ["1", "2", "3", "4"],
-    ...     "unit_type": ["phuong", "xa", "xa", "phuong"]},
-    ...     geometry=[box(106.80, 10.90, 106.85, 10.95), box(106.85, 10.90, 106.90, 10.95),
-    ...               box(106.80, 10.95, 106.85, 11.00), box(106.85, 10.95, 106.90, 11.00)],
-    ...     crs=4326)
-    >>> d = generate_demo([Vintage("v", date(2010, 1, 1), None, units)], seed=1,
-    ...                   establishments=200, sites=5, incidents=300)
-    >>> len(d.establishments), len(d.incidents) == 300
-    (200, True)
-    """
-    rng = np.random.default_rng(seed)
-    clean = {v.id: _clean_units(v.communes, rng) for v in vintages}
-    est = _establishments(vintages, establishments, rng)
-    located = _Locator(vintages, clean)
-    site_frame, events = _sites(est, located, sites, rng)
-    return DemoData(
-        establishments=est,
-        sites=site_frame,
-        site_events=events,
-        incidents=_incidents(est, site_frame, events, located, incidents, rng),
-        inspections=_inspections(est, located, rng),
-        attestations=_attestations(vintages, rng),
-        reports=_reports(vintages, np.random.default_rng([seed, 5]), clean),
-    )
-
-
-class _Locator:
+class Locator:
     """Which vintage and unit a point falls in on a date, and whether that unit is clean."""
 
     def __init__(self, vintages: list[Vintage], clean: dict[str, set[str]]):
@@ -123,6 +78,7 @@ class _Locator:
         self.clean = clean
 
     def vintage_on(self, day: date) -> Vintage:
+        """The latest vintage begun by ``day`` (the oldest before every one), as the ingest picks it."""
         started = [v for v in self.vintages if v.valid_from <= day]
         return started[-1] if started else self.vintages[0]
 
@@ -144,7 +100,7 @@ class _Locator:
         return vids, codes, clean
 
 
-def _clean_units(communes: gpd.GeoDataFrame, rng) -> set[str]:
+def clean_units(communes: gpd.GeoDataFrame, rng) -> set[str]:
     """Pick about a third of the communes, mostly rural xã, to stay clean."""
     weights = communes["unit_type"].map({"xa": 4.0}).fillna(1.0).to_numpy()
     n = round(len(communes) * 0.33)
@@ -170,7 +126,7 @@ def _sample_in(polygon, n: int, rng, centres=None, spread_m: float = 800.0) -> l
     return out
 
 
-def _establishments(vintages: list[Vintage], n: int, rng) -> gpd.GeoDataFrame:
+def establishments(vintages: list[Vintage], n: int, rng) -> gpd.GeoDataFrame:
     """Place establishments over the widest (latest) vintage, dense in urban wards."""
     latest, first = vintages[-1], vintages[0]
     units = latest.communes.to_crs(WORK_CRS)
@@ -192,9 +148,10 @@ def _establishments(vintages: list[Vintage], n: int, rng) -> gpd.GeoDataFrame:
         {
             "establishment_type": np.array(codes)[kinds],
             "name": [f"{labels[k]} DEMO-{i:04d}" for i, k in enumerate(kinds, start=1)],
-            "address": "Địa chỉ mô phỏng (dữ liệu demo)",
+            "type_label": np.array(labels)[kinds],
+            "registration_no": [f"DEMO-ĐKKD-{i:04d}" for i in range(1, n + 1)],
+            "address": [f"Số {int(h)}, đường mô phỏng (dữ liệu demo)" for h in rng.integers(1, 400, n)],
             "commitment_signed": rng.random(n) < 0.88,
-            "status": "active",
             "records_from": np.where(in_first, first.valid_from, latest.valid_from),
             "risk": np.array([ESTABLISHMENT_TYPES[k][3] for k in kinds]),
         },
@@ -217,11 +174,11 @@ def _zone_points(units: gpd.GeoDataFrame, n: int, rng, spread_m: float = 3000.0)
     cores = [urban.geometry.iloc[order[0]]]
     cores += [g for g in urban.geometry.iloc[order[1:]] if g.distance(cores[0]) > 4 * spread_m][:1]
     centres = np.array([[c.representative_point().x, c.representative_point().y] for c in cores])
-    territory = shapely.union_all(units.geometry.values)
+    territory = shapely.coverage_union_all(units.geometry.values)  # a clean coverage: fast
     return _sample_in(territory, n, rng, centres, spread_m)
 
 
-def _random_days(n: int, rng, start: date = START, end: date = END) -> list[date]:
+def random_days(n: int, rng, start: date = START, end: date = END) -> list[date]:
     """Draw ``n`` dates between start and end, weighted by ``YEAR_WEIGHTS``."""
     days = pd.date_range(start, end, freq="D")
     weight = days.year.map(YEAR_WEIGHTS).fillna(1.0).to_numpy(dtype=float)
@@ -229,7 +186,7 @@ def _random_days(n: int, rng, start: date = START, end: date = END) -> list[date
     return [d.date() for d in days[np.sort(picked)]]
 
 
-def _pick_open(est, days, weight, rng) -> np.ndarray:
+def pick_open(est, days, weight, rng) -> np.ndarray:
     """Draw one establishment per day among those whose records have begun by that day."""
     opens = est["records_from"].to_numpy()
     keys = np.empty(len(days), dtype=int)
@@ -249,9 +206,9 @@ def _subset(candidates: np.ndarray, n: int, rng) -> np.ndarray:
     return np.sort(rng.permutation(candidates)[:n])
 
 
-def _sites(est, located: _Locator, n: int, rng) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def sites(est, located: Locator, n: int, rng) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Create sites in non-clean communes, with identified/cleared/reactivated histories."""
-    first_days = _random_days(4 * n, rng, START, date(2024, 12, 31))
+    first_days = random_days(4 * n, rng, START, date(2024, 12, 31))
     public = rng.random(4 * n) < 0.6
     risky = est.index[est["establishment_type"].isin(["karaoke", "massage", "nha_nghi"])]
     est_pick = rng.choice(risky, size=4 * n)
@@ -266,6 +223,7 @@ def _sites(est, located: _Locator, n: int, rng) -> tuple[gpd.GeoDataFrame, pd.Da
         {
             "site_kind": np.where(public[keep], "public", "in_establishment"),
             "descriptor": [f"Tụ điểm mô phỏng DEMO-S{i:03d}" for i in range(1, len(keep) + 1)],
+            "site_ref": [f"DEMO-TĐ-{i:03d}" for i in range(1, len(keep) + 1)],
             "establishment_key": np.where(public[keep], None, est_pick[keep]),
         },
         geometry=geometry.values[keep], crs=STORAGE_CRS,
@@ -291,12 +249,12 @@ def _history(identified: date, rng) -> list[tuple[date, str]]:
     return events
 
 
-def _incidents(est, sites, events, located: _Locator, n: int, rng) -> gpd.GeoDataFrame:
-    """Incidents at risky establishments, at sites and around them, never in clean communes."""
+def incidents(est, sites, located: Locator, n: int, rng) -> gpd.GeoDataFrame:
+    """Background incidents at risky establishments, at sites and around them, never in clean communes."""
     m = 3 * n
-    days = _random_days(m, rng)
+    days = random_days(m, rng)
     source = rng.choice(3, size=m, p=[0.65, 0.2, 0.15])
-    est_key = _pick_open(est, days, est["risk"].to_numpy(), rng)
+    est_key = pick_open(est, days, est["risk"].to_numpy(), rng)
     site_key = rng.integers(0, max(len(sites), 1), m)
     base = np.where(source == 1, sites.geometry.values[site_key % max(len(sites), 1)],
                     est.geometry.values[est_key])
@@ -305,38 +263,49 @@ def _incidents(est, sites, events, located: _Locator, n: int, rng) -> gpd.GeoDat
     geometry = gpd.GeoSeries(shapely.points(shapely.get_x(work) + rng.normal(0, 1, m) * spread,
                                             shapely.get_y(work) + rng.normal(0, 1, m) * spread),
                              crs=WORK_CRS).to_crs(STORAGE_CRS)
-    vids, codes, clean = located.units(geometry, days)
+    _, _, clean = located.units(geometry, days)
     keep = _subset(np.flatnonzero(~clean), n, rng)
-    kinds = rng.choice(len(INCIDENT_KINDS), size=len(keep), p=[k[2] for k in INCIDENT_KINDS])
-    covered = np.array([located.covered(days[i]) for i in keep])
-    ref_only = covered & (rng.random(len(keep)) < 0.12)
-    frame = gpd.GeoDataFrame(
+    return incident_records(np.array(days, dtype=object)[keep], geometry.iloc[keep], located, rng,
+                            ref_share=0.12)
+
+
+def incident_records(days, points: gpd.GeoSeries, located: Locator, rng, *,
+                     ref_share: float = 0.0) -> gpd.GeoDataFrame:
+    """Incidents on the given days and points (EPSG:4326), those in clean communes left out.
+
+    A share ``ref_share`` of those on days a loaded vintage covers is known by its commune only
+    (``ref_vintage``, ``ref_code``; no point), as many reports give it.
+    """
+    days = np.asarray(days, dtype=object)
+    points = points.reset_index(drop=True)
+    vids, codes, clean = located.units(points, days)
+    keep = np.flatnonzero(~clean)
+    n = len(keep)
+    kinds = rng.choice(len(INCIDENT_KINDS), size=n, p=[k[2] for k in INCIDENT_KINDS])
+    covered = np.array([located.covered(d) for d in days[keep]], dtype=bool)
+    ref_only = covered & (rng.random(n) < ref_share)
+    return gpd.GeoDataFrame(
         {
-            "event_date": np.array(days, dtype=object)[keep],
-            "incident_kind": [INCIDENT_KINDS[k][0] for k in kinds],
+            "event_date": days[keep],
             "kind_label": [INCIDENT_KINDS[k][1] for k in kinds],
             "case_type": [INCIDENT_KINDS[k][3] for k in kinds],
-            "outcome": rng.choice(["xu_phat_hanh_chinh", "khoi_to", "dang_xu_ly"], len(keep),
-                                  p=[0.7, 0.15, 0.15]),
-            "establishment_key": np.where(source[keep] == 0, est_key[keep], None),
-            "site_key": np.where(source[keep] == 1, site_key[keep], None),
-            "persons_total": rng.integers(1, 9, len(keep)),
-            "persons_under_18": np.where(rng.random(len(keep)) < 0.04, 1, 0),
+            "outcome": rng.choice(["Xử phạt hành chính", "Khởi tố", "Đang xử lý"], n, p=[0.7, 0.15, 0.15]),
+            "persons_total": rng.integers(1, 9, n),
+            "persons_under_18": np.where(rng.random(n) < 0.04, 1, 0),
             "ref_vintage": np.where(ref_only, vids[keep], None),
             "ref_code": np.where(ref_only, codes[keep], None),
         },
-        geometry=np.where(ref_only, None, geometry.values[keep]), crs=STORAGE_CRS,
+        geometry=np.where(ref_only, None, points.values[keep]), crs=STORAGE_CRS,
     )
-    return frame
 
 
-def _inspections(est, located: _Locator, rng) -> pd.DataFrame:
-    """About 1,600 inspections a year over 2016–2020, 500 a year after, at open establishments."""
-    per_year = {y: (1600 if y <= 2020 else 500) for y in range(START.year, END.year + 1)}
+def inspections(est, located: Locator, rng, *, per_year: tuple[int, int] = (500, 150)) -> pd.DataFrame:
+    """``per_year`` inspections a year (2016–2020, then after), at open establishments."""
+    per_year = {y: (per_year[0] if y <= 2020 else per_year[1]) for y in range(START.year, END.year + 1)}
     per_year[END.year] = per_year[END.year] // 2
     days = [d for y, k in per_year.items()
-            for d in _random_days(k, rng, date(y, 1, 1), min(date(y, 12, 31), END))]
-    keys = _pick_open(est, days, (est["risk"] ** 0.5).to_numpy(), rng)
+            for d in random_days(k, rng, date(y, 1, 1), min(date(y, 12, 31), END))]
+    keys = pick_open(est, days, (est["risk"] ** 0.5).to_numpy(), rng)
     days = np.array(days, dtype=object)
     _, _, clean = located.units(est.geometry.iloc[keys].reset_index(drop=True), days)
     outcome = np.where(
@@ -362,74 +331,35 @@ def _inspections(est, located: _Locator, rng) -> pd.DataFrame:
     })
 
 
-def _attestations(vintages: list[Vintage], rng) -> pd.DataFrame:
-    """Officer attestations of the human criteria (P8, P9) per commune and year; a few missing."""
-    rows = []
-    for v in vintages:
-        last = min(v.valid_to or END, END)
-        for year in range(max(v.valid_from.year, START.year), last.year + 1):
-            for code in v.communes["unit_code"]:
-                if rng.random() < 0.06:
-                    continue  # not attested: the classification must say not_assessed
-                rows += [
-                    {"vintage": v.id, "unit_code": code, "period": str(year), "criterion_id": "P8",
-                     "holds": bool(rng.random() > 0.02)},
-                    {"vintage": v.id, "unit_code": code, "period": str(year), "criterion_id": "P9",
-                     "holds": bool(rng.random() > 0.12)},
-                ]
-    frame = pd.DataFrame(rows)
-    frame["assessed_by"] = "demo-officer"
-    frame["note"] = "Dữ liệu mô phỏng (synthetic demo data)"
-    return frame
+#: (Vietnamese category label, share) of tip-offs; channels and results as reports write them.
+TIP_CATEGORIES = (("Mua bán dâm", 0.4), ("Cơ sở có dấu hiệu mại dâm", 0.3), ("Tụ điểm mại dâm", 0.15),
+                  ("Khiêu dâm, kích dục", 0.1), ("Bảo kê", 0.05))
+TIP_CHANNELS = ("Đường dây nóng", "Hòm thư tố giác", "Trực tiếp", "Trực tuyến")
+TIP_RESULTS = ("Đúng sự thật", "Không đúng sự thật", "Đang xác minh")
 
 
-def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
-    """The periods communes report aggregate counts for, per vintage id.
+def tips(est, n_sites: int, n: int, rng) -> pd.DataFrame:
+    """Tip-offs about risky establishments (some about a site), with verification and handling dates.
 
-    The first vintage reports whole years from the start of the demo to the year its
-    validity ends; each later one, half-years from its start to the end of the demo.
-
-    Examples
-    --------
-    >>> v = [Vintage("a", date(2010, 2, 6), date(2019, 4, 9), None),
-    ...      Vintage("b", date(2025, 7, 1), None, None)]
-    >>> report_periods(v)
-    {'a': ['2016', '2017', '2018', '2019'], 'b': ['2025-H2', '2026-H1']}
+    Returns
+    -------
+    DataFrame
+        ``received_date, category, channel, result, verified_date, handled_date, establishment_key,
+        site_key`` (a tip names its establishment, or a site, never both).
     """
-    first, *later = vintages
-    last_year = min(first.valid_to or END, END).year
-    periods = {first.id: [str(y) for y in range(START.year, last_year + 1)]}
-    for v in later:
-        halves = [(y, h) for y in range(v.valid_from.year, END.year + 1) for h in (1, 2)]
-        periods[v.id] = [f"{y}-H{h}" for y, h in halves
-                         if date(y, 6 * h - 5, 1) >= v.valid_from.replace(day=1)
-                         and date(y, 6 * h - 5, 1) <= END]
-    return periods
-
-
-def _reports(vintages: list[Vintage], rng, clean: dict[str, set[str]]) -> pd.DataFrame:
-    """Aggregate counts per commune and period; a few communes leave one report out."""
-    rows = []
-    periods = report_periods(vintages)
-    for v in vintages:
-        for period in periods[v.id]:
-            for code in v.communes["unit_code"]:
-                rows += _commune_reports(v.id, code, period, code in clean[v.id], rng)
-    frame = pd.DataFrame(rows, columns=["vintage", "unit_code", "period", "indicator_code", "value"])
-    frame["reported_by"] = "demo-officer"
-    return frame
-
-
-def _commune_reports(vintage: str, code: str, period: str, clean: bool, rng) -> list[dict]:
-    """One commune's reports for a period: awareness work, tip-offs, people supported (counts)."""
-    awareness = int(rng.poisson(4)) if rng.random() > (0.04 if clean else 0.15) else 0
-    received = int(rng.poisson(1 if clean else 5))
-    handled = received if rng.random() < (0.9 if clean else 0.7) else int(rng.integers(0, received + 1))
-    values = {"awareness_activities": awareness, "tips_received": received, "tips_handled": handled}
-    if not clean:  # people reached, trained, reintegrated: aggregate counts, never persons
-        values |= {"people_reached": int(rng.poisson(1.5)), "vocational_support": int(rng.poisson(0.4)),
-                   "reintegrated": int(rng.poisson(0.15))}
-    dropped = rng.random() < 0.04  # this commune's awareness or tip report never arrived
-    left_out = ("awareness_activities",) if rng.random() < 0.5 else ("tips_received", "tips_handled")
-    return [{"vintage": vintage, "unit_code": code, "period": period, "indicator_code": k, "value": n}
-            for k, n in values.items() if not (dropped and k in left_out)]
+    days = random_days(n, rng)
+    keys = pick_open(est, days, est["risk"].to_numpy() ** 2, rng)
+    about_site = (rng.random(n) < 0.15) & (n_sites > 0)
+    labels, shares = zip(*TIP_CATEGORIES, strict=True)
+    result = rng.choice(len(TIP_RESULTS), n, p=[0.35, 0.45, 0.2])
+    verified = [d + timedelta(days=int(k)) if r < 2 else None
+                for d, k, r in zip(days, rng.integers(2, 30, n), result, strict=True)]
+    handled = [v + timedelta(days=int(k)) if v is not None else None
+               for v, k in zip(verified, rng.integers(1, 20, n), strict=True)]
+    return pd.DataFrame({
+        "received_date": days, "category": rng.choice(labels, n, p=shares),
+        "channel": rng.choice(TIP_CHANNELS, n, p=[0.5, 0.2, 0.2, 0.1]),
+        "result": np.array(TIP_RESULTS)[result], "verified_date": verified, "handled_date": handled,
+        "establishment_key": np.where(about_site, None, keys).astype(object),
+        "site_key": np.where(about_site, rng.integers(0, max(n_sites, 1), n), None).astype(object),
+    })

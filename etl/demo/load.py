@@ -1,112 +1,160 @@
-"""Write a generated demo set to the store in one transaction, flagged synthetic."""
+"""Load the demo through the front door: write its files, then ingest each exactly as a user would.
+
+Nothing here writes a table: the files go through :func:`etl.ingest` (reading, header mapping,
+parsing, placing, linking, deduplication, quarantine), one import batch per file, each flagged
+``synthetic`` (the ingest option only the demo uses). Removing an earlier demo set is the caller's
+business (``diaban demo --replace`` deletes its batches through ``geo.store.batches``).
+"""
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, delete, select
 
-from etl.demo.generate import DemoData, Vintage, generate_demo
-from geo.store import session_scope
-from geo.store.batches import audit, finish_batch, start_batch
-from geo.store.models import (
-    CommuneReport,
-    CriterionAssessment,
-    Establishment,
-    ImportBatch,
-    Incident,
-    Inspection,
-    Site,
-    SiteEvent,
-)
-from geo.store.records import insert_frame, unit_ids
+from etl.demo.dataset import DemoData, generate_demo
+from etl.demo.files import DemoFile, write_demo_files
+from etl.demo.generate import Vintage
+from etl.pipeline import ingest
 from geo.store.units import list_vintages, read_units
 
-DEMO_KIND = "demo"
-#: Raised whenever the generator changes what it produces: a demo set made by an older
-#: generator is replaced on the next `diaban demo` (it is synthetic, nothing is lost).
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
+"""Raised whenever the generator changes what it produces: a demo set made by another version is
+replaced by the next ``diaban demo`` (it is synthetic, nothing is lost)."""
+
+_SOURCE = re.compile(r"^diaban demo v(\d+) --seed (-?\d+): ")
 
 
-def load_demo(engine: Engine, *, seed: int = 2016, replace: bool = False, actor: str = "cli",
-              progress: Callable[[str], None] | None = None) -> dict:
-    """Generate the demo set for ``seed`` and load it, unless a demo set is already loaded.
+def demo_source(seed: int, name: str) -> str:
+    """The source the demo's import batch of file ``name`` records.
 
-    With ``replace=True``, or when the loaded set came from another ``GENERATOR_VERSION``,
-    every earlier demo batch is deleted first (its rows cascade).
+    Examples
+    --------
+    >>> demo_source(7, "01_co_so_kinh_doanh.csv")
+    'diaban demo v3 --seed 7: 01_co_so_kinh_doanh.csv'
+    >>> parse_demo_source(demo_source(7, "x.csv")), parse_demo_source("upload.csv")
+    ((3, 7), None)
+    """
+    return f"diaban demo v{GENERATOR_VERSION} --seed {seed}: {name}"
+
+
+def parse_demo_source(source: str) -> tuple[int, int] | None:
+    """The (generator version, seed) of a demo batch's source; None for any other source."""
+    found = _SOURCE.match(source or "")
+    return None if found is None else (int(found[1]), int(found[2]))
+
+
+def load_demo(
+    engine,
+    *,
+    seed: int = 2016,
+    out: str | Path | None = None,
+    actor: str = "cli",
+    hmac_key: bytes | Callable[[], bytes] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Generate the demo set for ``seed``, write its files and ingest them, flagged synthetic.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        A database with the boundary vintages loaded.
+    seed : int, default 2016
+        The same seed gives the same files and records.
+    out : path, optional
+        The folder the files are written to and kept in (for a trainer to look at); by default a
+        temporary folder, removed afterwards.
+    actor : str, default "cli"
+        Who loads (import batches and audit log).
+    hmac_key : bytes or callable, optional
+        The pseudonymisation key for the case, record, registration and site numbers (as for
+        :func:`etl.ingest`).
+    progress : callable, optional
+        Called with each file's name before it is loaded.
 
     Returns
     -------
     dict
-        ``status`` (``loaded`` or ``already loaded``), ``batch``, ``seed`` and row counts.
+        ``status`` ("loaded"), ``seed``, ``folder`` (None for a temporary one), ``batches``, ``files``
+        (per file: ``file, kind, batch_id, read, loaded, rejected, duplicates``), the records loaded per
+        kind (``establishments``, ``site_events``, …), ``rejected`` and ``planted`` (the dense areas'
+        centres, lon/lat, and the reactivation wave's sites with their clearing date).
     """
-    step = progress or (lambda _: None)
-    with session_scope(engine) as session:
-        existing = session.scalars(select(ImportBatch).where(ImportBatch.kind == DEMO_KIND)).all()
-        current = all(b.report.get("generator_version") == GENERATOR_VERSION for b in existing)
-        if existing and current and not replace:
-            return {"status": "already loaded", "batch": existing[0].id,
-                    "seed": existing[0].report.get("seed"), **existing[0].report.get("rows", {})}
-        for batch in existing:
-            session.execute(delete(ImportBatch).where(ImportBatch.id == batch.id))
-        step("reading boundaries")
-        vintages = [
-            Vintage(v["id"], v["valid_from"], v["valid_to"],
-                    read_units(session.connection(), v["id"])[["unit_code", "unit_type", "geometry"]])
-            for v in list_vintages(session.connection())
-        ]
-        step("generating")
-        data = generate_demo(vintages, seed=seed)
-        batch = start_batch(session, kind=DEMO_KIND, source=f"diaban demo --seed {seed}",
-                            created_by=actor, synthetic=True)
-        rows = _write(session, data, batch.id, step)
-        finish_batch(batch, rows_loaded=sum(rows.values()), report={"seed": seed, "rows": rows,
-                                                                   "generator_version": GENERATOR_VERSION})
-        audit(session, actor, "demo.load", f"batch {batch.id}", seed=seed, rows=rows)
-        return {"status": "loaded", "batch": batch.id, "seed": seed, **rows}
+    vintages, names = _boundaries(engine)
+    data = generate_demo(vintages, seed=seed)
+    keep = out is not None
+    with nullcontext(str(out)) if keep else tempfile.TemporaryDirectory(prefix="diaban-demo-") as folder:
+        files = write_demo_files(data, folder, names=names)
+        results = [_ingest(engine, f, seed, actor, hmac_key, progress) for f in files]
+    return _summary(data, results, seed=seed, folder=str(Path(out).resolve()) if keep else None)
 
 
-def _write(session, data: DemoData, batch_id: int, step) -> dict[str, int]:
-    """Insert every frame, translating the generator's keys into database ids."""
-    step("establishments")
-    est = data.establishments.rename_geometry("geom")
-    est_ids = insert_frame(session, Establishment, pd.DataFrame(est.drop(
-        columns=["records_from", "risk"])), batch_id=batch_id)
-    step("sites")
-    sites = pd.DataFrame(data.sites.rename_geometry("geom"))
-    sites["establishment_id"] = sites.pop("establishment_key").map(
-        lambda k: None if k is None else est_ids[k])
-    site_ids = insert_frame(session, Site, sites, batch_id=batch_id)
-    events = data.site_events.assign(site_id=lambda f: f.pop("site_key").map(site_ids.__getitem__))
-    insert_frame(session, SiteEvent, events, batch_id=batch_id)
-    step("incidents")
-    inc = pd.DataFrame(data.incidents.rename_geometry("geom"))
-    inc["establishment_id"] = inc.pop("establishment_key").map(
-        lambda k: None if k is None else est_ids[k])
-    inc["site_id"] = inc.pop("site_key").map(lambda k: None if k is None else site_ids[k])
-    inc["unit_id"] = _unit_ids(session, inc.pop("ref_vintage"), inc.pop("ref_code"))
-    insert_frame(session, Incident, inc, batch_id=batch_id)
-    step("inspections")
-    insp = data.inspections.assign(
-        establishment_id=lambda f: f.pop("establishment_key").map(est_ids.__getitem__))
-    insert_frame(session, Inspection, insp, batch_id=batch_id)
-    att = data.attestations.copy()
-    att["unit_id"] = _unit_ids(session, att.pop("vintage"), att.pop("unit_code"))
-    insert_frame(session, CriterionAssessment, att, batch_id=batch_id)
-    rep = data.reports.copy()
-    rep["unit_id"] = _unit_ids(session, rep.pop("vintage"), rep.pop("unit_code"))
-    insert_frame(session, CommuneReport, rep, batch_id=batch_id)
-    return {"establishments": len(est_ids), "sites": len(site_ids), "site_events": len(events),
-            "incidents": len(inc), "inspections": len(insp), "attestations": len(att),
-            "commune_reports": len(rep)}
+def _boundaries(engine) -> tuple[list[Vintage], dict[str, pd.DataFrame]]:
+    """The loaded vintages as the generator takes them, and their commune and district names."""
+    vintages, names = [], {}
+    for v in list_vintages(engine):
+        units = read_units(engine, v["id"])
+        vintages.append(
+            Vintage(v["id"], v["valid_from"], v["valid_to"], units[["unit_code", "unit_type", "geometry"]])
+        )
+        districts = (
+            read_units(engine, v["id"], level="district").set_index("unit_code")["name"]
+            if v["units"].get("district")
+            else pd.Series(dtype=object)
+        )
+        names[v["id"]] = pd.DataFrame(
+            {"name": units["name"].to_numpy(), "district": [districts.get(p) for p in units["parent_code"]]},
+            index=units["unit_code"].to_numpy(),
+        )
+    return vintages, names
 
 
-def _unit_ids(session, vintages: pd.Series, codes: pd.Series) -> list[int | None]:
-    """Resolve (vintage, code) pairs to admin_unit ids; None where there is no reference."""
-    lookup = {}
-    for vintage in vintages.dropna().unique():
-        lookup |= {(vintage, c): i for c, i in
-                   unit_ids(session, vintage, codes[vintages == vintage]).items()}
-    return [lookup.get((v, c)) if v is not None else None
-            for v, c in zip(vintages, codes, strict=True)]
+def _ingest(engine, file: DemoFile, seed: int, actor: str, hmac_key, progress) -> dict:
+    if progress:
+        progress(file.path.name)
+    result = ingest(
+        engine,
+        file.kind,
+        file.path,
+        actor=actor,
+        hmac_key=hmac_key,
+        synthetic=True,
+        source_name=demo_source(seed, file.path.name),
+    )
+    return {
+        "file": file.path.name,
+        **{k: result[k] for k in ("kind", "batch_id", "read", "loaded", "rejected", "duplicates")},
+    }
+
+
+def _summary(data: DemoData, results: list[dict], *, seed: int, folder: str | None) -> dict:
+    loaded: dict[str, int] = {}
+    for r in results:
+        key = r["kind"].replace("-", "_")
+        loaded[key] = loaded.get(key, 0) + r["loaded"]
+    wave = data.planted.wave
+    return {
+        "status": "loaded",
+        "seed": seed,
+        "generator_version": GENERATOR_VERSION,
+        "folder": folder,
+        "batches": [r["batch_id"] for r in results],
+        **loaded,
+        "rejected": sum(r["rejected"] for r in results),
+        "files": results,
+        "planted": {
+            "clusters": [list(c) for c in data.planted.cluster_centres],
+            "reactivation_wave": [
+                {
+                    "site": r.descriptor,
+                    "cleared": r.cleared.isoformat(),
+                    "first_followup": r.first_followup.isoformat(),
+                }
+                for r in wave.itertuples()
+            ],
+        },
+    }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session
 
 from geo.store.models import AuditLog, ImportBatch
@@ -43,3 +45,20 @@ def audit(session: Session, actor: str, action: str, target: str | None = None,
           **detail) -> None:
     """Append an audit-log entry. Never pass a person's identity from a case in ``detail``."""
     session.add(AuditLog(actor=actor, action=action, target=target, detail=detail))
+
+
+def synthetic_batches(conn: Connection | Engine) -> list[dict]:
+    """The synthetic import batches (the demo's), oldest first: ``id, kind, source, rows_loaded``."""
+    query = (select(ImportBatch.id, ImportBatch.kind, ImportBatch.source, ImportBatch.rows_loaded)
+             .where(ImportBatch.synthetic.is_(True)).order_by(ImportBatch.id))
+    with conn.connect() if isinstance(conn, Engine) else nullcontext(conn) as c:
+        return [dict(row._mapping) for row in c.execute(query)]
+
+
+def delete_batches(engine: Engine, ids: list[int], *, actor: str, action: str) -> int:
+    """Delete import batches and, by cascade, every row they loaded; audit it. Return how many went."""
+    with Session(engine) as session, session.begin():
+        gone = session.execute(delete(ImportBatch).where(ImportBatch.id.in_(ids))).rowcount
+        audit(session, actor, action, None, batches=list(ids))
+    return gone
+

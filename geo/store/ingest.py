@@ -131,7 +131,8 @@ def _canonical(value: Any) -> Any:
 
 def write_ingest(engine: Engine, kind: str, records: pd.DataFrame, rejected: list[dict], *,
                  source: str, source_sha256: str, actor: str, report: dict, dry_run: bool = False,
-                 progress: Callable[[str, int], None] | None = None) -> tuple[int | None, dict]:
+                 progress: Callable[[str, int], None] | None = None,
+                 synthetic: bool = False) -> tuple[int | None, dict]:
     """Write one file's records and rejected rows under a new import batch, all or nothing.
 
     Parameters
@@ -154,6 +155,8 @@ def write_ingest(engine: Engine, kind: str, records: pd.DataFrame, rejected: lis
         Write everything, then roll back: the database is left untouched.
     progress : callable, optional
         Called as ``progress(stage, n_rows)`` after each stage is written (inside the transaction).
+    synthetic : bool, default False
+        Flag the batch as synthetic (the demo data).
 
     Returns
     -------
@@ -163,7 +166,7 @@ def write_ingest(engine: Engine, kind: str, records: pd.DataFrame, rejected: lis
     with Session(engine) as session:
         try:
             batch = start_batch(session, kind=kind, source=source, created_by=actor,
-                                source_sha256=source_sha256)
+                                source_sha256=source_sha256, synthetic=synthetic)
             loaded, existing = insert_records(session, kind, records, batch_id=batch.id)
             report = {**report, "loaded": loaded, "duplicates": report.get("duplicates", 0) + existing}
             if progress:
