@@ -24,10 +24,11 @@ from geo.store.map_layers import data_version
 from geo.store.models import CLASSIFICATION_STATUSES
 from geo.store.recognition import read_decisions
 from geo.store.units import read_units
-from webapp.commands import json_ready, json_ready_dict
-from webapp.commands.reactivation import AT_RISK, read_inputs
-from webapp.commands.targets import BASIS_NAMES, plan_progress, recognition_basis
 from webapp.selection import Selection
+from webapp.workflows.defaults import AT_RISK
+from webapp.workflows.jsonable import json_ready, json_ready_dict
+from webapp.workflows.reactivation import read_inputs
+from webapp.workflows.targets import BASIS_NAMES, plan_progress, recognition_basis
 
 _TARGETS_CACHE: dict[tuple, tuple] = {}
 _TARGETS_LOCK = threading.Lock()

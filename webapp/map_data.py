@@ -24,12 +24,12 @@ from geo.store.map_layers import (
     record_options,
     snapshot_statuses,
 )
-from webapp.commands import json_ready
 from webapp.i18n import current_language
 from webapp.map_cache import cached
 from webapp.maps import count_breaks
 from webapp.period_status import with_provisional
 from webapp.selection import MapFilters, Selection, current_filters, selection_metadata, slider_periods
+from webapp.workflows.jsonable import json_ready
 
 #: The kind of record behind each indicator's evidence ids (``geo.classify.indicators``).
 EVIDENCE_KINDS = {
