@@ -49,6 +49,11 @@ def write_vintage(session: Session, vintage: dict, units: gpd.GeoDataFrame,
     return len(rows)
 
 
+def has_vintage(session: Session, vintage_id: str) -> bool:
+    """Whether the vintage ``vintage_id`` is loaded."""
+    return session.scalar(select(Vintage.id).where(Vintage.id == vintage_id)) is not None
+
+
 def delete_vintage(session: Session, vintage_id: str) -> None:
     """Delete a vintage and its units (fails if records still refer to its units)."""
     session.execute(delete(Vintage).where(Vintage.id == vintage_id))

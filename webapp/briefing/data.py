@@ -16,10 +16,10 @@ report)`` when a briefing took it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Engine
 
 from boundaries import Province, loaded_province
 from geo.classify import DEFAULT_RULESET, UnknownRulesetError, load_ruleset
@@ -31,6 +31,9 @@ from geo.store.units import choose_vintage, read_units
 from webapp.briefing.figures import district_table, reactivation_figures, status_changes, target_figures
 from webapp.workflows.classification import classify_period, store_run
 from webapp.workflows.hotspots import analyse, hotspot_options, read_inputs
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass
