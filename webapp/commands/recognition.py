@@ -10,7 +10,7 @@ import click
 
 from geo.periods import parse_period
 from geo.store.recognition import read_decisions, read_proposals, record_decision
-from geo.store.units import read_units, vintage_for_period
+from geo.store.units import choose_vintage, read_units
 from webapp.commands import cli_actor, engine_for, print_json
 from webapp.workflows.jsonable import json_ready_dict
 
@@ -22,7 +22,7 @@ def recognition():
 
 def year_vintage(engine, year: int, vintage: str | None) -> str:
     """The vintage asked for, else the one valid on the year's last day."""
-    return vintage or vintage_for_period(engine, parse_period(str(year)))
+    return choose_vintage(engine, parse_period(str(year)), vintage)["id"]
 
 
 @recognition.command("record")

@@ -17,7 +17,7 @@ from etl.vocabulary import act_codes
 from geo.classify import ClassificationInputs, Ruleset, classify_communes, data_completeness
 from geo.periods import Period
 from geo.store.classification import read_classification_inputs, read_time, write_snapshot
-from geo.store.units import vintage_for_period
+from geo.store.units import choose_vintage
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ClassificationRun:
 
 def read_inputs_for(conn, period: Period, *, vintage: str | None = None) -> tuple[str, ClassificationInputs]:
     """The vintage (``vintage``, else the one valid on the period's last day) and the inputs read on it."""
-    chosen = vintage or vintage_for_period(conn, period)
+    chosen = choose_vintage(conn, period, vintage)["id"]
     return chosen, read_classification_inputs(conn, period, vintage=chosen, codes=act_codes())
 
 

@@ -62,11 +62,11 @@ def read_inputs(conn, window: Period, vintage: str | None, source: str = "incide
     """
     from geo.store.counts import data_as_of
     from geo.store.records import read_incidents, read_tips
-    from geo.store.units import read_units, vintage_for_period
+    from geo.store.units import choose_vintage, read_units
 
     if source not in SOURCES:
         raise HotspotError(f"source {source!r} is not known; use one of: {', '.join(SOURCES)}")
-    vintage = vintage or vintage_for_period(conn, window)
+    vintage = choose_vintage(conn, window, vintage)["id"]
     communes = read_units(conn, vintage).rename(columns={"unit_code": "commune_code"})
     if source == "tips":
         records = read_tips(conn, start=window.start, end=window.end).rename(
