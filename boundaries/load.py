@@ -11,7 +11,8 @@ from boundaries.errors import ProvinceConfigError
 from boundaries.province import Province, VintageSpec, province_record
 from boundaries.units import build_units
 from geo.store import session_scope
-from geo.store.batches import audit, file_sha256, finish_batch, start_batch
+from geo.store.audit import audit
+from geo.store.batches import file_sha256, finish_batch, start_batch
 from geo.store.crosswalk import has_crosswalk, write_crosswalk
 from geo.store.province import loaded_province_codes, write_province
 from geo.store.units import delete_vintage, has_vintage, list_vintages, read_units, write_vintage

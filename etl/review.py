@@ -16,7 +16,7 @@ import pandas as pd
 
 from etl.pipeline import parse_rows, record_frame
 from geo.store import session_scope
-from geo.store.batches import audit
+from geo.store.audit import audit
 from geo.store.ingest import add_to_batch, insert_records, stored_hashes
 from geo.store.review import (
     ReviewError,

@@ -33,7 +33,7 @@ from geo.store.accounts import (
     token_and_user,
     user_named,
 )
-from geo.store.batches import audit
+from geo.store.audit import audit
 from geo.store.models import ROLES
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from geo.exports import write_layers
 from geo.periods import parse_period
 from geo.store import session_scope
-from geo.store.batches import audit
+from geo.store.audit import audit
 from geo.store.counts import data_as_of
 from geo.store.layers import read_layers
 from geo.store.units import choose_vintage
