@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-
-from sqlalchemy import Engine, select
+from typing import TYPE_CHECKING
 
 from boundaries.crosswalk import build_crosswalk, crosswalk_specs
 from boundaries.errors import ProvinceConfigError
 from boundaries.province import Province, VintageSpec, province_record
 from boundaries.units import build_units
 from geo.store import session_scope
-from geo.store.batches import audit, file_sha256, finish_batch, start_batch
+from geo.store.audit import audit
+from geo.store.batches import file_sha256, finish_batch, start_batch
 from geo.store.crosswalk import has_crosswalk, write_crosswalk
-from geo.store.models import Vintage
 from geo.store.province import loaded_province_codes, write_province
-from geo.store.units import delete_vintage, list_vintages, read_units, write_vintage
+from geo.store.units import delete_vintage, has_vintage, list_vintages, read_units, write_vintage
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def load_boundaries(
@@ -67,7 +69,7 @@ def _load_vintage(engine: Engine, province: Province, spec: VintageSpec, *, repl
     """Load one vintage in its own transaction and return its result."""
     started = time.perf_counter()
     with session_scope(engine) as session:
-        exists = session.scalar(select(Vintage.id).where(Vintage.id == spec.id))
+        exists = has_vintage(session, spec.id)
         if exists and not replace:
             return {"vintage": spec.id, "status": "already loaded"}
         if exists:

@@ -10,23 +10,29 @@ other open item with the same text is decided with it.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from etl.pipeline import parse_rows, record_frame
-from geo.store.batches import audit
+from geo.store import session_scope
+from geo.store.audit import audit
 from geo.store.ingest import add_to_batch, insert_records, stored_hashes
-from geo.store.models import ImportBatch, RejectedRow, ReviewItem
 from geo.store.review import (
     ReviewError,
     close_item,
+    column_context,
     get_item,
+    rejected_rows,
     remember_alias,
     same_text_items,
     unit_in_vintage,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from geo.store.models import ReviewItem
 
 
 def resolve_review(engine, item_id: int, *, actor: str, unit_id: int | None = None,
@@ -59,7 +65,7 @@ def resolve_review(engine, item_id: int, *, actor: str, unit_id: int | None = No
     geo.store.review.ReviewError
         For an unknown or closed item, or a unit not in the item's vintage.
     """
-    with Session(engine) as session, session.begin():
+    with session_scope(engine) as session:
         item, _, _ = get_item(session, item_id)
         if item.status != "open":
             raise ReviewError(f"review item {item_id} is {item.status} already (by {item.resolved_by})")
@@ -93,8 +99,7 @@ def _parse_by_batch(engine, session: Session, kind: str, frame: pd.DataFrame, it
     parts = []
     for batch_id, rows in batches.groupby(batches):
         part = frame.loc[rows.index].copy()
-        report = session.get(ImportBatch, batch_id).report or {}
-        part.attrs["column_context"] = report.get("column_context", {})
+        part.attrs["column_context"] = column_context(session, batch_id)
         parts.append(parse_rows(engine, kind, part, forced=dict.fromkeys(part.index, unit_id)))
     return pd.concat(parts).loc[frame.index]
 
@@ -106,8 +111,7 @@ def _load(engine, session: Session, items: list[ReviewItem], unit_id: int, actor
     row already stored, or repeated among the items, counts as a duplicate.
     """
     kind = items[0].kind
-    found = {r.id: r for r in session.scalars(select(RejectedRow).where(
-        RejectedRow.id.in_([i.rejected_row_id for i in items])))}
+    found = rejected_rows(session, [i.rejected_row_id for i in items])
     rows = [found[i.rejected_row_id] for i in items]
     frame = pd.DataFrame([{**r.raw, **(r.ref_hmac or {}), "source_row": r.source_row} for r in rows])
     out = _parse_by_batch(engine, session, kind, frame, items, unit_id)

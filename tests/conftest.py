@@ -9,44 +9,26 @@ missing PostGIS server or browser is a failure, and any skipped test fails the r
 from __future__ import annotations
 
 import os
-import re
-import secrets
 import shutil
 import threading
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import make_url, text
 
 from geo.settings import database_url
 from geo.store import make_engine
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-ADMIN = ("admin-test", "correct-horse-battery")
-VIEWER = ("viewer-test", "viewer-test-password")
-ANALYST = ("analyst-test", "analyst-test-password")
-EDITOR = ("editor-test", "editor-test-password")
-
-
-def artefact_path(name: str) -> Path:
-    """Where a test keeps an artefact (a screenshot, a rendered PDF page) for people to look at.
-
-    ``$DIABAN_ARTEFACTS`` when set, else ``test-artefacts/`` in the checkout (ignored by git).
-    """
-    default = Path(__file__).resolve().parent.parent / "test-artefacts"
-    folder = Path(os.environ.get("DIABAN_ARTEFACTS") or default)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
-
-
-def unavailable(what: str) -> None:
-    """Fail under CI, skip elsewhere."""
-    if IN_CI:
-        pytest.fail(f"{what} is not available, and CI=true forbids skipping", pytrace=False)
-    pytest.skip(f"{what} is not available")
-
+from tests.helpers import (
+    ADMIN,
+    ANALYST,
+    EDITOR,
+    IN_CI,
+    VIEWER,
+    login,
+    new_database,
+    run_cli,
+    unavailable,
+    user_client,
+)
 
 _SKIPPED: list[str] = []
 
@@ -79,36 +61,11 @@ def server_url():
     engine.dispose()
 
 
-@contextmanager
-def new_database(server_url):
-    """Create an empty database on the server, yield its URL string, drop it afterwards."""
-    name = f"diaban_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = make_engine(server_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def db_url(server_url):
     """A fresh, empty database for this test run, dropped afterwards."""
     with new_database(server_url) as url:
         yield url
-
-
-def run_cli(db_url: str, *args: str, input: str | None = None):
-    """Run ``diaban ARGS`` against ``db_url`` and return click's result."""
-    from webapp.cli import main
-
-    return CliRunner().invoke(main, list(args), input=input, env={"DATABASE_URL": db_url},
-                              catch_exceptions=False)
 
 
 @pytest.fixture(scope="session")
@@ -151,28 +108,6 @@ def app(engine, db_url):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def form_token(html: str) -> str:
-    """The CSRF token of the first form of a page."""
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def login(client, username=ADMIN[0], password=ADMIN[1]):
-    """Log ``client`` in through the form and return the response."""
-    token = form_token(client.get("/login").text)
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token})
-
-
-def user_client(app, db_url, user: tuple[str, str], role: str):
-    """A test client logged in as ``user`` (created by ``diaban users add --role ROLE`` if new)."""
-    result = run_cli(db_url, "users", "add", user[0], "--role", role, "--password-stdin",
-                     input=user[1] + "\n")
-    assert result.exit_code == 0 or "exists already" in result.output, result.output
-    client = app.test_client()
-    assert login(client, *user).status_code == 302
-    return client
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, EDITOR, form_token, login
+from tests.helpers import ADMIN, EDITOR, form_token, login
 
 pytestmark = pytest.mark.postgis
 
@@ -83,7 +83,7 @@ def test_admins_list_and_add_users_with_the_formform_token(auth_client, app, eng
 
 
 def test_admins_disable_enable_demote_and_revoke_on_the_web(auth_client, app, editor, engine, db_url):
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     user = ("web-changed-user", "web-changed-password")
     assert run_cli(db_url, "users", "add", user[0], "--role", "editor", "--password-stdin",

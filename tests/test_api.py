@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.periods import parse_period
-from tests.conftest import VIEWER, form_token, run_cli, user_client
+from tests.helpers import VIEWER, form_token, run_cli, user_client
 
 pytestmark = pytest.mark.postgis
 

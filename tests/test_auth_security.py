@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, form_token, login, run_cli
+from tests.helpers import ADMIN, form_token, login, run_cli
 
 pytestmark = pytest.mark.postgis
 

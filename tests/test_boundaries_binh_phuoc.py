@@ -19,7 +19,7 @@ from boundaries import load_province
 from geo.settings import AREA_CRS
 from geo.store import make_engine
 from geo.store.units import read_units
-from tests.conftest import new_database, run_cli
+from tests.helpers import new_database, run_cli
 
 pytestmark = pytest.mark.postgis
 OLD = "2010-02-06"

@@ -102,7 +102,7 @@ def test_units_are_keyed_by_code_and_vintage(conn):
 
 
 def test_reloading_is_a_no_op(db_url, loaded):
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     result = run_cli(db_url, "boundaries", "load", "--json")
     out = json.loads(result.stdout)
@@ -111,7 +111,7 @@ def test_reloading_is_a_no_op(db_url, loaded):
 
 
 def test_list_shows_the_unit_counts(db_url, loaded):
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     listed = {v["id"]: v["units"] for v in json.loads(run_cli(db_url, "boundaries", "list",
                                                               "--json").stdout)}

@@ -14,7 +14,7 @@ import pyogrio
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import artefact_path, run_cli
+from tests.helpers import artefact_path, run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.slow]
 
@@ -32,7 +32,7 @@ DISTRICT = ("742", "Huyện Nhơn Trạch")
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        from tests.conftest import unavailable
+        from tests.helpers import unavailable
         unavailable(f"poppler's {name} (apt-get install poppler-utils)")
     return path
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, artefact_path
+from tests.helpers import ADMIN, artefact_path
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ANALYST, VIEWER, user_client
+from tests.helpers import ANALYST, VIEWER, user_client
 from tests.test_api import OLD, classified, newest_snapshot  # noqa: F401
 from tests.test_browser import communes_of, log_in, screenshot
 from webapp.maps import colour_for

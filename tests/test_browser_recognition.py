@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from tests.test_browser import log_in, screenshot
 from tests.test_browser_map import _inside_point
 from tests.test_recognition import VINTAGE, clean, snapshot  # noqa: F401

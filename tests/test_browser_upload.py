@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.helpers import incidents_csv, run_cli
 from tests.test_browser import screenshot
-from tests.test_upload import incidents_csv
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 

@@ -34,7 +34,7 @@ from geo.errors import PeriodError
 from geo.periods import parse_period
 from geo.reactivation import PROSTITUTION_KINDS, collect_evidence, track_reactivations
 from geo.settings import WORK_CRS
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 RULES = load_ruleset()
 Y2018 = parse_period("2018")

@@ -13,7 +13,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ANALYST, form_token, run_cli
+from tests.helpers import ANALYST, form_token, run_cli
 
 pytestmark = pytest.mark.postgis
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from geo.join import assign_units
 from geo.store.units import read_units
-from tests.conftest import login, run_cli
+from tests.helpers import login, run_cli
 
 pytestmark = pytest.mark.postgis
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from geo.classify import classify_communes, data_completeness, empty_inputs, load_ruleset, summarize_missing
 from geo.periods import parse_period
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 OLD = "2010-02-06"
 RULES = load_ruleset()

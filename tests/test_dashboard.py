@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from webapp.assets import remote_urls
 
 pytestmark = pytest.mark.postgis

@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, ANALYST, VIEWER, form_token
+from tests.helpers import ADMIN, ANALYST, VIEWER, form_token
 
 pytestmark = [pytest.mark.postgis, pytest.mark.gdal]
 

@@ -42,7 +42,7 @@ from etl.errors import EtlError, ValueParseError
 from etl.names import commune_key, district_key, text_key
 from etl.numbers import parse_money, parse_money_vnd, parse_number, parse_numbers
 from etl.text import decode_bytes, encode_legacy, is_blank, repair_column, repair_frame
-from tests.conftest import unavailable
+from tests.helpers import unavailable
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PROFILE = {"deadline": None, "derandomize": IN_CI, "suppress_health_check": [HealthCheck.too_slow]}

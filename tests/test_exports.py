@@ -11,7 +11,7 @@ from pyproj import CRS
 from pyproj.transformer import TransformerGroup
 from sqlalchemy import text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.gdal]
 

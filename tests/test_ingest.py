@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from etl.pipeline import ingest
 from geo.store.units import list_vintages, read_units
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.postgis
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from etl.errors import ParserOptionError
 from etl.names import district_key
 from etl.pipeline import ingest
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.usefixtures("fresh")]  # each test deletes its batches
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.usefixtures("fresh")]  # each case deletes its batches
 

@@ -16,8 +16,17 @@ from sqlalchemy import text
 from werkzeug.test import EnvironBuilder
 
 from geo.store.units import read_units
-from tests.conftest import ANALYST, EDITOR, form_token, login, user_client
-from tests.test_upload import XHR, _send, _wait, incidents_csv
+from tests.helpers import (
+    ANALYST,
+    EDITOR,
+    XHR,
+    form_token,
+    incidents_csv,
+    login,
+    send_upload,
+    user_client,
+    wait_for_job,
+)
 from webapp import upload_jobs
 from webapp.errors import BUSY, DATABASE_DOWN
 
@@ -94,8 +103,8 @@ def _new_app(db_url: str, **config):
 
 
 def test_a_job_and_its_report_survive_a_restart(editor, engine, db_url, fresh):
-    url = _send(editor, incidents_csv(engine, 2012), "sau khởi động.csv").get_json()["status_url"]
-    assert _wait(editor, url)["state"] == "done"
+    url = send_upload(editor, incidents_csv(engine, 2012), "sau khởi động.csv").get_json()["status_url"]
+    assert wait_for_job(editor, url)["state"] == "done"
     restarted = _new_app(db_url)
     try:
         client = restarted.test_client()
@@ -136,7 +145,7 @@ def test_an_ingest_over_its_memory_limit_fails_clearly_and_leaves_nothing(editor
     data = incidents_file(engine, tmp_path / "lon.csv", 40_000).read_bytes()
     batches = _count(engine, "SELECT count(*) FROM import_batch")
     url = send_large(client, data, "lớn.csv")
-    status = _wait(client, url, seconds=120)
+    status = wait_for_job(client, url, seconds=120)
     assert status["state"] == "failed" and status["report"] is None
     assert status["error"] == upload_jobs.limit_message(upload_jobs.LimitExceeded("memory", 16))
     assert "the file needs more than 16 MB of memory; split it or ask an administrator" in status["error"]
@@ -151,7 +160,7 @@ def test_a_time_limit_ends_the_child_and_the_job(editor, engine, db_url, fresh, 
     assert login(client, *EDITOR).status_code == 302
     data = incidents_file(engine, tmp_path / "cham.csv", 20_000).read_bytes()
     batches = _count(engine, "SELECT count(*) FROM import_batch")
-    status = _wait(client, send_large(client, data, "chậm.csv"), seconds=60)
+    status = wait_for_job(client, send_large(client, data, "chậm.csv"), seconds=60)
     assert status["state"] == "failed"
     assert status["error"].endswith("the file needs more than 0.5 s to load; split it or ask an "
                                     "administrator")
@@ -161,7 +170,7 @@ def test_a_time_limit_ends_the_child_and_the_job(editor, engine, db_url, fresh, 
 def test_a_user_with_three_jobs_waiting_gets_429(editor, fake_jobs, engine):
     for _ in range(3):
         fake_jobs(EDITOR[0])
-    refused = _send(editor, incidents_csv(engine, 2012), "x.csv")
+    refused = send_upload(editor, incidents_csv(engine, 2012), "x.csv")
     assert refused.status_code == 429 and refused.headers["Retry-After"]
     message = refused.get_json()["error"]
     assert "Bạn đã có 3 tệp đang chờ hoặc đang nạp" in message and "at most 3" in message
@@ -173,21 +182,21 @@ def test_a_user_with_three_jobs_waiting_gets_429(editor, fake_jobs, engine):
 def test_the_server_wide_cap_gives_429_too(editor, fake_jobs, engine):
     for owner in ("someone-1", "someone-2", "someone-3", "someone-4") * 5:
         fake_jobs(owner)
-    refused = _send(editor, incidents_csv(engine, 2012), "x.csv")
+    refused = send_upload(editor, incidents_csv(engine, 2012), "x.csv")
     assert refused.status_code == 429 and "try again in a few minutes" in refused.get_json()["error"]
 
 
 def test_a_vietnamese_file_name_keeps_its_extension_and_loads(editor, engine, fresh):
-    response = _send(editor, incidents_csv(engine, 2011), "đ.csv")
-    status = _wait(editor, response.get_json()["status_url"])
+    response = send_upload(editor, incidents_csv(engine, 2011), "đ.csv")
+    status = wait_for_job(editor, response.get_json()["status_url"])
     assert status["state"] == "done", status
     assert status["filename"] == "đ.csv" and status["report"]["loaded"] == 2
     assert _count(engine, "SELECT count(*) FROM import_batch WHERE source = 'đ.csv'") == 1
 
 
 def test_a_file_name_is_kept_only_sanitised(editor, engine, fresh):
-    status = _wait(editor, _send(editor, incidents_csv(engine, 2011), "..\\tmp/x\x07y.CSV", dry_run="1")
-                   .get_json()["status_url"])
+    sent = send_upload(editor, incidents_csv(engine, 2011), "..\\tmp/x\x07y.CSV", dry_run="1")
+    status = wait_for_job(editor, sent.get_json()["status_url"])
     assert status["state"] == "done" and status["filename"] == "xy.CSV"
 
 

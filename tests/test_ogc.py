@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, run_cli, unavailable
+from tests.helpers import ADMIN, run_cli, unavailable
 from webapp.accounts import add_user, issue_token, revoke_token
 
 pytestmark = [pytest.mark.postgis, pytest.mark.gdal]

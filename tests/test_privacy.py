@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import time
 
 import pytest
 from sqlalchemy import bindparam, inspect, text
@@ -12,7 +11,7 @@ from etl.pipeline import ingest
 from geo.exports import write_layers
 from geo.store.models import Base
 from geo.store.quarantine import quarantine_csv
-from tests.conftest import form_token, run_cli
+from tests.helpers import run_cli, send_upload, wait_for_job
 
 #: Column-name fragments that would hold a person's identity (English and Vietnamese).
 FORBIDDEN = re.compile(
@@ -72,7 +71,6 @@ PERSON_HEADERS = ["Nghi phạm", "Nạn nhân", "Biệt danh", "Tên gái", "Ch�
                   "Khách", "Ghi chú", "SĐT", "Facebook", "Zalo", "Địa chỉ", "Cột X"]
 MARK = "ZQMARK"
 KEY = b"privacy-test-key-0123456789abcdef"
-XHR = {"X-Requested-With": "XMLHttpRequest"}
 ROWS = [("15/06/2018", "Mua bán dâm", "P. Tân Phong", "TP Biên Hòa"),   # loads
         ("31/02/2018", "Mua bán dâm", "P. Tân Phong", "TP Biên Hòa"),   # BAD_DATE: rejected
         ("20/07/2018", "Chứa mại dâm", "Xuân Hòa", "")]                 # AMBIGUOUS_UNIT: review
@@ -115,22 +113,10 @@ def stored_hits(engine, needle: str) -> list[str]:
     return found
 
 
-def _wait(client, url: str, seconds: float = 90) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        status = client.get(url).get_json()
-        if status["state"] != "running":
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"the upload job did not end within {seconds} s")
-
-
 def upload(client, data: bytes, name: str) -> dict:
-    token = form_token(client.get("/upload").text)
-    response = client.post("/upload", headers=XHR, data={
-        "csrf_token": token, "kind": "incidents", "file": (io.BytesIO(data), name)})
+    response = send_upload(client, data, name)
     assert response.status_code == 202, response.text
-    status = _wait(client, response.get_json()["status_url"])
+    status = wait_for_job(client, response.get_json()["status_url"], seconds=90)
     assert status["state"] == "done", status
     return status["report"]
 

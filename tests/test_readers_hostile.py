@@ -8,7 +8,6 @@ zip bombs and zips with members outside themselves.
 
 from __future__ import annotations
 
-import io
 import re
 import socket
 import subprocess
@@ -29,6 +28,7 @@ from sqlalchemy import text
 from etl import filetypes
 from etl.errors import FileContentError, FileTooLargeError, SourceFileError
 from etl.readers import _name_columns, read_table
+from tests.helpers import send_upload, wait_for_job
 
 SECRET = "SECRET-7f3a9c-KHOA-BI-MAT"
 
@@ -172,17 +172,9 @@ def test_ingesting_a_vrt_writes_no_secret_to_the_database(engine, fresh, tmp_pat
 
 @pytest.mark.postgis
 def test_a_vrt_uploaded_as_geojson_leaks_nothing_through_the_web(editor, engine, fresh, tmp_path, secret):
-    from tests.conftest import form_token
-
-    token = form_token(editor.get("/upload").text)
-    response = editor.post("/upload", headers={"X-Requested-With": "XMLHttpRequest"}, data={
-        "csrf_token": token, "kind": "incidents",
-        "file": (io.BytesIO(vrt(f"CSV:{secret}").encode()), "diem_nong.geojson")})
+    response = send_upload(editor, vrt(f"CSV:{secret}").encode(), "diem_nong.geojson")
     assert response.status_code == 202, response.text
-    url = response.get_json()["status_url"]
-    deadline = time.monotonic() + 60
-    while (status := editor.get(url).get_json())["state"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    status = wait_for_job(editor, response.get_json()["status_url"])
     assert status["state"] == "failed" and status["report"] is None, status
     assert status["error"].startswith(
         "diem_nong.geojson: not a readable vector file (it holds XML, a GDAL VRT")

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.store import make_engine
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.postgis
 

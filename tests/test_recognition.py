@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.store.map_layers import data_version
 from geo.store.recognition import RecognitionError, read_decisions, record_decision, year_snapshots
-from tests.conftest import form_token, run_cli
-from webapp.commands.targets import plan_progress, with_decisions
+from tests.helpers import form_token, run_cli
+from webapp.workflows.targets import plan_progress, with_decisions
 
 pytestmark = pytest.mark.postgis
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from etl import resolve_review
 from etl.pipeline import ingest
-from tests.conftest import form_token, login, run_cli
+from tests.helpers import form_token, login, run_cli
 
 pytestmark = pytest.mark.postgis
 

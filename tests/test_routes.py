@@ -12,7 +12,7 @@ from itertools import product
 
 import pytest
 
-from tests.conftest import login, run_cli
+from tests.helpers import login, run_cli
 from webapp.auth import PUBLIC_ENDPOINTS
 
 pytestmark = pytest.mark.postgis
@@ -33,7 +33,7 @@ def rules(app):
 @pytest.fixture(scope="module")
 def collections(app):
     """``{collection id: (kind, a real feature id)}`` as the admin sees them."""
-    from tests.conftest import ADMIN
+    from tests.helpers import ADMIN
     client = app.test_client()
     assert login(client, *ADMIN).status_code == 302
     from geo.store.features import list_layers
@@ -147,7 +147,7 @@ def test_an_admin_sees_what_the_viewer_may_not(app, rules, collections, engine):
         names = conn.execute(text("SELECT name FROM establishment")).scalars().all()
     assert names and all(DEMO_NAME in name for name in names)
 
-    from tests.conftest import ADMIN
+    from tests.helpers import ADMIN
     client = app.test_client()
     assert login(client, *ADMIN).status_code == 302
     seen = set()

@@ -21,7 +21,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, ANALYST, EDITOR, VIEWER, form_token, run_cli
+from tests.helpers import ADMIN, ANALYST, EDITOR, VIEWER, form_token, run_cli
 from tests.test_jobs import incidents_file
 
 pytestmark = [pytest.mark.postgis, pytest.mark.slow]

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from webapp.map_points import TIP_PROPERTIES
 
 pytestmark = pytest.mark.postgis

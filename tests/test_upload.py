@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import io
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from geo.store.units import read_units
-from tests.conftest import EDITOR, form_token, login, user_client
+from tests.helpers import (
+    CASE_NUMBER,
+    EDITOR,
+    XHR,
+    form_token,
+    incidents_csv,
+    login,
+    send_upload,
+    user_client,
+    wait_for_job,
+)
 
 pytestmark = pytest.mark.postgis
 
 OTHER_EDITOR = ("editor-other", "editor-other-password")
-XHR = {"X-Requested-With": "XMLHttpRequest"}
-CASE_NUMBER = "1234/QĐ-XPVPHC"
 
 
 @pytest.fixture(scope="module")
@@ -27,38 +33,6 @@ def other_editor(app, db_url, loaded):
 
 def _token(client) -> str:
     return form_token(client.get("/upload").text)
-
-
-def incidents_csv(engine, year: int) -> bytes:
-    """Six rows: two load, two are rejected (outside the province, no date), one waits for review (a
-    commune name two districts share), one repeats the first. Case numbers are pseudonymised."""
-    units = read_units(engine, "2010-02-06")
-    point = units.loc[units["unit_code"] == "25996", "geometry"].iloc[0].representative_point()
-    lat, lon = (f"{v:.6f}".replace(".", ",") for v in (point.y, point.x))
-    rows = ["STT;Ngày xảy ra;Hành vi;Vĩ độ;Kinh độ;Xã/phường;Huyện;Họ tên;Số hồ sơ",
-            f"1;15/06/{year};Mua bán dâm;{lat};{lon};;;Nguyễn Văn Bí;{CASE_NUMBER}",
-            f"2;16/06/{year};Chứa mại dâm;21,028500;105,854200;;;Trần Thị C;",
-            "3;;Mua bán dâm;;;P. Tân Phong;TP Biên Hòa;Lê Văn D;",
-            f"4;03/04/{year};Môi giới mại dâm;;;P. Tân Phong;TP Biên Hòa;Phạm E;",
-            f"5;20/07/{year};Mua bán dâm;;;Xuân Hòa;;Võ F;",
-            f"1;15/06/{year};Mua bán dâm;{lat};{lon};;;Nguyễn Văn Bí;{CASE_NUMBER}"]
-    return ("\n".join(rows) + "\n").encode()
-
-
-def _send(client, data: bytes, name: str, kind: str = "incidents", **form):
-    return client.post("/upload", headers=XHR, data={
-        "csrf_token": _token(client), "kind": kind, "file": (io.BytesIO(data), name), **form})
-
-
-def _wait(client, url: str, seconds: float = 60) -> dict:
-    """Poll the job until it ends; return its last status."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        status = client.get(url).get_json()
-        if status["state"] != "running":
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"the upload job did not end within {seconds} s: {status}")
 
 
 def _upload_dirs() -> set[Path]:
@@ -79,9 +53,9 @@ def test_only_editors_and_admins_may_upload(analyst, editor, auth_client):
 
 def test_an_upload_runs_in_the_background_and_reports_what_it_loaded(editor, engine, fresh):
     before = _upload_dirs()
-    response = _send(editor, incidents_csv(engine, 2017), "vụ việc tháng 6.csv")
+    response = send_upload(editor, incidents_csv(engine, 2017), "vụ việc tháng 6.csv")
     assert response.status_code == 202, response.text
-    status = _wait(editor, response.get_json()["status_url"])
+    status = wait_for_job(editor, response.get_json()["status_url"])
     assert status["state"] == "done" and status["stage"] == "done", status
     assert status["rows"]["read"] == 6 and status["filename"] == "vụ việc tháng 6.csv"
     report = status["report"]
@@ -122,8 +96,8 @@ def test_a_dry_run_writes_nothing(editor, engine, fresh):
             return c.execute(text("SELECT (SELECT count(*) FROM import_batch), (SELECT count(*) "
                                   "FROM incident), (SELECT count(*) FROM rejected_row)")).one()
     start = counts()
-    response = _send(editor, incidents_csv(engine, 2016), "thu.csv", dry_run="1")
-    status = _wait(editor, response.get_json()["status_url"])
+    response = send_upload(editor, incidents_csv(engine, 2016), "thu.csv", dry_run="1")
+    status = wait_for_job(editor, response.get_json()["status_url"])
     assert status["state"] == "done" and status["dry_run"] is True
     assert status["report"]["batch_id"] is None and status["report"]["loaded"] == 2
     assert status["report"]["rejected"] == 3
@@ -133,8 +107,8 @@ def test_a_dry_run_writes_nothing(editor, engine, fresh):
 
 def test_a_file_that_cannot_be_read_fails_with_its_name_and_the_fix(editor, engine, fresh):
     before = _upload_dirs()
-    response = _send(editor, b"this is not a workbook", "bao_cao.xlsx")
-    status = _wait(editor, response.get_json()["status_url"])
+    response = send_upload(editor, b"this is not a workbook", "bao_cao.xlsx")
+    status = wait_for_job(editor, response.get_json()["status_url"])
     assert status["state"] == "failed" and status["report"] is None
     assert status["error"].startswith("bao_cao.xlsx: not a readable .xlsx workbook")
     assert "save it again as .xlsx" in status["error"] and "diaban-upload-" not in status["error"]
@@ -146,10 +120,10 @@ def test_a_file_that_cannot_be_read_fails_with_its_name_and_the_fix(editor, engi
 
 
 def test_bad_submissions_are_refused_before_any_job(editor):
-    wrong = _send(editor, b"a;b\n1;2\n", "notes.txt")
+    wrong = send_upload(editor, b"a;b\n1;2\n", "notes.txt")
     assert wrong.status_code == 400 and "notes.txt" in wrong.get_json()["error"]
     assert ".csv, .xlsx, .geojson, .json, .gpkg, .zip" in wrong.get_json()["error"]
-    kind = _send(editor, b"a;b\n1;2\n", "a.csv", kind="people")
+    kind = send_upload(editor, b"a;b\n1;2\n", "a.csv", kind="people")
     assert kind.status_code == 400 and "'people'" in kind.get_json()["error"]
     page = editor.post("/upload", data={"csrf_token": _token(editor), "kind": "incidents"})
     assert page.status_code == 400 and 'id="upload-refused"' in page.text and "Chưa chọn tệp" in page.text
@@ -162,13 +136,13 @@ def test_a_plain_form_post_redirects_to_the_page_that_follows_the_job(editor, en
     job = response.location.split("job=")[1]
     page = editor.get(response.location).text
     assert f'data-job-url="/upload/jobs/{job}"' in page
-    assert _wait(editor, f"/upload/jobs/{job}")["state"] == "done"
+    assert wait_for_job(editor, f"/upload/jobs/{job}")["state"] == "done"
 
 
 def test_a_job_is_visible_to_its_owner_and_admins_only(editor, other_editor, auth_client, engine,
                                                          fresh):
-    url = _send(editor, incidents_csv(engine, 2014), "b.csv", dry_run="1").get_json()["status_url"]
-    _wait(editor, url)
+    url = send_upload(editor, incidents_csv(engine, 2014), "b.csv", dry_run="1").get_json()["status_url"]
+    wait_for_job(editor, url)
     assert other_editor.get(url).status_code == 404
     assert auth_client.get(url).status_code == 200
     assert editor.get("/upload/jobs/no-such-job").status_code == 404

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ADMIN, form_token, login, run_cli
+from tests.helpers import ADMIN, form_token, login, run_cli
 from webapp.assets import remote_urls
 
 pytestmark = pytest.mark.postgis

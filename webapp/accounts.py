@@ -13,15 +13,34 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, delete, func, select, update
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.errors import DiabanError
 from geo.store import session_scope
-from geo.store.batches import audit
-from geo.store.models import ROLES, ApiToken, LoginSession, User
+from geo.store.accounts import (
+    add_token,
+    add_user_row,
+    all_users,
+    delete_login_session,
+    delete_login_sessions,
+    other_active_admins,
+    revoke_token_hash,
+    revoke_user_tokens,
+    session_user,
+    start_login_session,
+    token_and_user,
+    user_named,
+)
+from geo.store.audit import audit
+from geo.store.models import ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from geo.store.models import User
 
 #: Roles in increasing order of rights.
 ROLE_ORDER = {role: rank for rank, role in enumerate(ROLES)}
@@ -72,17 +91,16 @@ def add_user(engine: Engine, username: str, password: str, role: str, *, actor: 
     _check_role(role)
     _check_password(password)
     with session_scope(engine) as session:
-        if session.scalar(select(User.id).where(User.username == username)):
+        if user_named(session, username) is not None:
             raise AccountError(f"user {username!r} exists already; choose another name")
-        session.add(User(username=username, password_hash=generate_password_hash(password),
-                         role=role, active=True))
+        add_user_row(session, username, password_hash=generate_password_hash(password), role=role)
         audit(session, actor, "users.add", username, role=role)
 
 
 def list_users(engine: Engine) -> list[dict]:
     """Return every login's name, role, state and creation time."""
     with session_scope(engine) as session:
-        users = session.scalars(select(User).order_by(User.username)).all()
+        users = all_users(session)
         return [{"username": u.username, "role": u.role, "active": u.active,
                  "created_at": u.created_at.isoformat()} for u in users]
 
@@ -94,7 +112,7 @@ def authenticate(engine: Engine, username: str, password: str) -> dict | None:
     disabled user, so the answer takes as long whether the name exists or not.
     """
     with session_scope(engine) as session:
-        user = session.scalar(select(User).where(User.username == username))
+        user = user_named(session, username)
         matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
         ok = bool(user and user.active and matches)
         return {"username": user.username, "role": user.role} if ok else None
@@ -112,28 +130,23 @@ def open_session(engine: Engine, username: str, *, lifetime: timedelta) -> str:
     """
     token = secrets.token_urlsafe(32)
     with session_scope(engine) as session:
-        user_id = session.scalar(select(User.id).where(User.username == username))
-        session.execute(delete(LoginSession).where(LoginSession.user_id == user_id,
-                                                   LoginSession.expires_at <= func.now()))
-        session.add(LoginSession(user_id=user_id, token_sha256=_digest(token),
-                                 expires_at=datetime.now(UTC) + lifetime))
+        user = user_named(session, username)
+        start_login_session(session, user.id if user else None, token_sha256=_digest(token),
+                            expires_at=datetime.now(UTC) + lifetime)
     return token
 
 
 def user_for_session(engine: Engine, token: str) -> dict | None:
     """Return ``{"username", "role"}`` of a live session of an active user, else None."""
     with engine.connect() as conn:
-        row = conn.execute(
-            select(User.username, User.role).join(LoginSession, LoginSession.user_id == User.id)
-            .where(LoginSession.token_sha256 == _digest(token), LoginSession.expires_at > func.now(),
-                   User.active)).first()
+        row = session_user(conn, _digest(token))
     return {"username": row.username, "role": row.role} if row else None
 
 
 def end_session(engine: Engine, token: str, *, actor: str, **detail) -> None:
     """End the web session of ``token`` (logout), audited as ``logout``."""
     with session_scope(engine) as session:
-        session.execute(delete(LoginSession).where(LoginSession.token_sha256 == _digest(token)))
+        delete_login_session(session, _digest(token))
         audit(session, actor, "logout", **detail)
 
 
@@ -192,10 +205,7 @@ def revoke_access(engine: Engine, username: str, *, actor: str = "cli") -> dict:
     """
     with session_scope(engine) as session:
         user = _user(session, username)
-        tokens = session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                                        ApiToken.revoked.is_(False))
-                                 .values(revoked=True).returning(ApiToken.id)).all()
-        counts = {"tokens": len(tokens), "sessions": _end_sessions(session, user)}
+        counts = {"tokens": revoke_user_tokens(session, user.id), "sessions": _end_sessions(session, user)}
         audit(session, actor, "users.revoke", username, **counts)
         return counts
 
@@ -215,11 +225,11 @@ def issue_token(engine: Engine, username: str, *, days: int = TOKEN_DAYS, actor:
         raise AccountError(f"a token lives 1 to {MAX_TOKEN_DAYS} days, not {days}; e.g. --days 90")
     token = secrets.token_urlsafe(32)
     with session_scope(engine) as session:
-        user = session.scalar(select(User).where(User.username == username))
+        user = user_named(session, username)
         if user is None or not user.active:
             raise AccountError(f"no active user {username!r}; create one with `diaban users add`")
         expires = datetime.now(UTC) + timedelta(days=days)
-        session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), revoked=False, expires_at=expires))
+        add_token(session, user.id, token_sha256=_digest(token), expires_at=expires)
         audit(session, actor, "users.token", username, days=days)
     return token
 
@@ -233,9 +243,7 @@ def user_for_token(engine: Engine, token: str) -> dict | None:
     if not token:
         return None
     with session_scope(engine) as session:
-        row = session.execute(
-            select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_sha256 == _digest(token))).first()
+        row = token_and_user(session, _digest(token))
         now = datetime.now(UTC)
         if row is None or row.ApiToken.revoked or not row.User.active or row.ApiToken.expires_at <= now:
             return None
@@ -248,10 +256,7 @@ def user_for_token(engine: Engine, token: str) -> dict | None:
 def revoke_token(engine: Engine, token: str, *, actor: str = "cli") -> bool:
     """Revoke ``token``; True when it existed and was still valid."""
     with session_scope(engine) as session:
-        result = session.execute(
-            update(ApiToken).where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked.is_(False))
-            .values(revoked=True).returning(ApiToken.user_id))
-        revoked = result.first() is not None
+        revoked = revoke_token_hash(session, _digest(token))
         if revoked:
             audit(session, actor, "users.token.revoke")
         return revoked
@@ -259,7 +264,7 @@ def revoke_token(engine: Engine, token: str, *, actor: str = "cli") -> bool:
 
 def _user(session: Session, username: str) -> User:
     """The user ``username``, locked for the change; AccountError when there is none."""
-    user = session.scalar(select(User).where(User.username == username).with_for_update())
+    user = user_named(session, username, lock=True)
     if user is None:
         raise AccountError(f"no user {username!r}; `diaban users list` lists them")
     return user
@@ -267,16 +272,14 @@ def _user(session: Session, username: str) -> User:
 
 def _keep_an_admin(session: Session, user: User) -> None:
     """Refuse a change that would leave no active admin."""
-    others = session.scalar(select(func.count()).select_from(User).where(
-        User.role == "admin", User.active, User.id != user.id))
+    others = other_active_admins(session, user.id)
     if user.role == "admin" and user.active and not others:
         raise AccountError(f"{user.username!r} is the last active admin; make another admin first")
 
 
 def _end_sessions(session: Session, user: User) -> int:
     """End every web session of ``user``; return how many there were."""
-    return len(session.execute(delete(LoginSession).where(LoginSession.user_id == user.id)
-                               .returning(LoginSession.id)).all())
+    return delete_login_sessions(session, user.id)
 
 
 def _check_role(role: str) -> None:

@@ -1,8 +1,8 @@
 """GET/POST /classify: analysts classify the communes of a period from the web and store the snapshot.
 
 The form takes a period, a convention and a rule set (and optionally a vintage); a POST runs
-the same workflow as ``diaban classify`` (:func:`webapp.commands.classify.classify_period`
-then :func:`~webapp.commands.classify.store_run`), stores an immutable snapshot made by the
+the same workflow as ``diaban classify`` (:func:`webapp.workflows.classification.classify_period`
+then :func:`~webapp.workflows.classification.store_run`), stores an immutable snapshot made by the
 analyst (``created_by`` = their login), writes ``classify`` to the audit log, and shows the
 status counts, the data still missing (what to load) and a link to the map.
 
@@ -24,8 +24,8 @@ from geo.periods import CONVENTIONS, last_closed_half, parse_period
 from geo.store.classification import list_snapshots
 from geo.store.units import list_vintages
 from webapp.auth import audit_request, role_required
-from webapp.commands.classify import classify_period, store_run
 from webapp.i18n import current_language, register
+from webapp.workflows.classification import classify_period, store_run
 
 bp = Blueprint("classify", __name__)
 

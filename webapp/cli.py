@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy import make_url
-from sqlalchemy.exc import OperationalError
 
 from boundaries.province import DEFAULT_PROVINCE
 from geo.errors import DiabanError
 from geo.settings import database_url
 from geo.store import init_db
+from geo.store.engine import NO_SERVER_ERROR, display_url
 from geo.store.models import ROLES
 from geo.store.units import list_vintages
 from webapp.commands import engine_for, print_json
@@ -25,8 +24,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except DiabanError as exc:
             raise click.ClickException(str(exc)) from exc
-        except OperationalError as exc:
-            url = make_url(database_url()).render_as_string(hide_password=True)
+        except NO_SERVER_ERROR as exc:
+            url = display_url(database_url())
             raise click.ClickException(
                 f"cannot reach the database at {url}: {exc.orig}. Start PostgreSQL "
                 "(make run does) or set DATABASE_URL.") from exc

@@ -12,11 +12,11 @@ from flask import Blueprint, current_app, g, render_template
 
 from geo.store.counts import communes_with_counts
 from webapp.accounts import has_role
-from webapp.commands.targets import NO_PLAN
 from webapp.dashboard_sections import at_risk_section, district_section, healthy_section, targets_section
 from webapp.i18n import current_language, register
 from webapp.period_status import missing_section
 from webapp.selection import current_filters, current_selection, selection_metadata
+from webapp.workflows.targets import NO_PLAN
 
 bp = Blueprint("dashboard", __name__)
 

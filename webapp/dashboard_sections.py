@@ -16,18 +16,19 @@ from geo.errors import PeriodError
 from geo.join import place_records
 from geo.periods import parse_period
 from geo.reactivation import rank_at_risk, track_reactivations
-from geo.store.classification import read_snapshot
+from geo.store.classification import last_snapshot_id, read_snapshot
 from geo.store.counts import data_as_of
 from geo.store.crosswalk import read_crosswalk
-from geo.store.dashboard import establishments_by_unit, healthy_share_series, newest_snapshot_id
+from geo.store.dashboard import establishments_by_unit, healthy_share_series
 from geo.store.map_layers import data_version
 from geo.store.models import CLASSIFICATION_STATUSES
 from geo.store.recognition import read_decisions
 from geo.store.units import read_units
-from webapp.commands import json_ready, json_ready_dict
-from webapp.commands.reactivation import AT_RISK, read_inputs
-from webapp.commands.targets import BASIS_NAMES, plan_progress, recognition_basis
 from webapp.selection import Selection
+from webapp.workflows.defaults import AT_RISK
+from webapp.workflows.jsonable import json_ready, json_ready_dict
+from webapp.workflows.reactivation import read_inputs
+from webapp.workflows.targets import BASIS_NAMES, plan_progress, recognition_basis
 
 _TARGETS_CACHE: dict[tuple, tuple] = {}
 _TARGETS_LOCK = threading.Lock()
@@ -40,10 +41,10 @@ def _tracked_targets(engine, period) -> tuple[dict, pd.DataFrame, pd.DataFrame] 
     An empty tuple when the loaded province configures no plan.
 
     Reading the measures takes about a second; the key (period and convention, data as-of
-    time, newest snapshot) changes with every load and every classification, so a cached
+    time, last snapshot taken) changes with every load and every classification, so a cached
     answer is never stale.
     """
-    key = (period.label, period.convention, data_as_of(engine)["as_of"], newest_snapshot_id(engine),
+    key = (period.label, period.convention, data_as_of(engine)["as_of"], last_snapshot_id(engine),
            data_version(engine))  # recognition decisions change the healthy share too
     with _TARGETS_LOCK:
         hit = _TARGETS_CACHE.get(key)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from geo.errors import DiabanError, StoreError
+from geo.store.engine import UNREACHABLE_ERRORS
 from webapp.workers import Busy, LimitExceeded
 
 #: The answer when the database cannot be reached, in Vietnamese then English.
@@ -47,11 +47,12 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         return _answer(exc.code or 500, exc.description or exc.name)
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
     def database_down(exc):
         _log.warning("database unreachable on %s: %s", request.path, exc.__class__.__name__)
         return _answer(503, DATABASE_DOWN, retry_after=30)
+
+    for unreachable in UNREACHABLE_ERRORS:
+        app.register_error_handler(unreachable, database_down)
 
     @app.errorhandler(Busy)
     def busy(exc: Busy):

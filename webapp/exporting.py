@@ -8,16 +8,18 @@ records the request in the audit log. ``webapp.reports`` and ``diaban export`` b
 from __future__ import annotations
 
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from geo.exports import write_layers
 from geo.periods import parse_period
 from geo.store import session_scope
-from geo.store.batches import audit
+from geo.store.audit import audit
 from geo.store.counts import data_as_of
 from geo.store.layers import read_layers
 from geo.store.units import choose_vintage
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def export_layers(engine: Engine, layers: tuple[str, ...], out: Path, *, options: dict, actor: str,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import StoreError
 from geo.store import check_reachable, current_revision
+from geo.store.engine import DATABASE_ERROR
 from webapp.errors import DATABASE_DOWN
 
 bp = Blueprint("health", __name__)
@@ -25,6 +25,6 @@ def healthz():
         engine = current_app.extensions["diaban.engine"]
         check_reachable(engine)
         return jsonify({"status": "ok", "database": "ok", "schema": current_revision(engine)})
-    except (StoreError, SQLAlchemyError) as exc:
+    except (StoreError, DATABASE_ERROR) as exc:
         return jsonify({"status": "degraded", "database": str(exc), "message": DATABASE_DOWN}), 503, \
             {"Retry-After": "30"}

@@ -14,22 +14,22 @@ import pandas as pd
 from flask import current_app
 
 from geo.classify import available_rulesets, load_ruleset
+from geo.store.classification import newest_snapshot, newest_snapshots
 from geo.store.map_layers import (
     commune_index,
     commune_result,
     count_series,
     data_version,
     evidence_records,
-    newest_snapshots,
     record_options,
     snapshot_statuses,
 )
-from webapp.commands import json_ready
 from webapp.i18n import current_language
 from webapp.map_cache import cached
 from webapp.maps import count_breaks
 from webapp.period_status import with_provisional
 from webapp.selection import MapFilters, Selection, current_filters, selection_metadata, slider_periods
+from webapp.workflows.jsonable import json_ready
 
 #: The kind of record behind each indicator's evidence ids (``geo.classify.indicators``).
 EVIDENCE_KINDS = {
@@ -134,7 +134,8 @@ def series_payload(req: MapRequest) -> dict:
 def statuses(vintage: str, labels: list[str]) -> dict:
     """``{period: {"snapshot": metadata, "codes": {code: status}}}`` from each newest snapshot."""
     engine = current_app.extensions["diaban.engine"]
-    snapshots = newest_snapshots(engine, vintage, labels)
+    snapshots = {meta["period"]: meta
+                 for meta in newest_snapshots(engine, vintage=vintage, periods=labels, convention="calendar")}
     rows = snapshot_statuses(engine, [m["id"] for m in snapshots.values()])
     out = {}
     for label, meta in snapshots.items():
@@ -163,7 +164,7 @@ def commune_payload(req: MapRequest, code: str, *, analyst: bool) -> dict | None
         return None
     engine = current_app.extensions["diaban.engine"]
     label = req.selection.period.label
-    snapshot = newest_snapshots(engine, req.vintage, [label]).get(label)
+    snapshot = newest_snapshot(engine, period=label, vintage=req.vintage, convention="calendar")
     result = commune_result(engine, snapshot["id"], code) if snapshot else None
     unit = {k: json_ready(v) for k, v in rows.iloc[0].items()}
     return {

@@ -1,6 +1,6 @@
 """Hot spot layers of the map: Gi* classes (communes, grid), emerging categories, density contours.
 
-Each is computed by the same code as ``diaban hotspots`` (:mod:`webapp.commands.hotspots`:
+Each is computed by the same code as ``diaban hotspots`` (:mod:`webapp.workflows.hotspots`:
 ``read_inputs`` then ``analyse``) with its defaults, on the incidents the filters keep. A
 result is kept in memory per process, keyed by its parameters and a fingerprint of the
 incidents it was computed from, so a repeated request (the time slider going back and forth)
@@ -13,14 +13,13 @@ import pandas as pd
 from flask import current_app
 
 from geo.hotspots import class_order, default_bandwidth, density_contours, kernel_density
-from geo.hotspots.options import DEFAULT_ALPHA, DEFAULT_INFERENCE, DEFAULT_SEED
 from geo.periods import Period
 from geo.settings import WORK_CRS
-from webapp.commands.hotspots import analyse, read_inputs
 from webapp.map_cache import cached
 from webapp.map_data import MapRequest
 from webapp.maps import feature_collection
 from webapp.selection import FilterError, slider_periods
+from webapp.workflows.hotspots import analyse, hotspot_options, read_inputs
 
 METHODS = ("gi", "emerging")
 UNITS = ("commune", "grid")
@@ -85,9 +84,7 @@ def hotspot_payload(req: MapRequest, *, method: str, unit: str, fdr: bool) -> di
     window = _window(req, method)
     vintage, communes, incidents, as_of = _inputs(req, window)
     step = "month" if window.kind == "month" else "quarter"
-    options = {"method": method, "unit": unit, "inference": DEFAULT_INFERENCE, "permutations": None,
-               "seed": DEFAULT_SEED, "alpha": DEFAULT_ALPHA, "fdr": fdr, "distance_band": None,
-               "cell_size": None, "shape": "square", "step": step, "time_lag": 1}
+    options = hotspot_options(method=method, unit=unit, fdr=fdr, step=step)
     key = ("hotspots", method, unit, window.label, vintage, req.selection.vintage["import_batch_id"], fdr,
            req.filters.incident_kinds, fingerprint(incidents))
     result, unplaced = cached(key, lambda: analyse(options, window, vintage, communes, incidents, as_of))
@@ -96,7 +93,7 @@ def hotspot_payload(req: MapRequest, *, method: str, unit: str, fdr: bool) -> di
     payload = {"method": method, "unit": unit, "window": window.label,
                "parameters": result.attrs["parameters"].to_dict(), "unplaced": int(unplaced),
                "counts": {str(k): int(v) for k, v in counts.items()},
-               "order": class_order(DEFAULT_ALPHA) if method == "gi" else None}
+               "order": class_order(options["alpha"]) if method == "gi" else None}
     if unit == "commune":
         payload["classes"] = dict(zip(result["commune_code"], result[column], strict=True))
         payload["values"] = {c: float(v)

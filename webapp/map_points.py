@@ -24,13 +24,14 @@ from geo.store.counts import count_tips
 from geo.store.map_layers import data_version, establishments_with_outcome
 from geo.store.records import read_establishments, read_tips
 from geo.store.units import read_units
-from webapp.commands.reactivation import read_inputs
 from webapp.map_cache import cached
 from webapp.map_data import MapRequest
 from webapp.maps import feature_collection
+from webapp.workflows.defaults import REACTIVATION_RADIUS_M, REACTIVATION_WINDOW_DAYS
+from webapp.workflows.reactivation import read_inputs
 
 #: The reactivation engine's defaults, as ``diaban reactivation`` uses them.
-REACTIVATION = {"radius_m": 100.0, "window_days": 365}
+REACTIVATION = {"radius_m": REACTIVATION_RADIUS_M, "window_days": REACTIVATION_WINDOW_DAYS}
 #: Counts of tip-offs below this are shown to viewers as "<3", never exactly.
 SUPPRESS_BELOW = 3
 #: What a tip point carries: when, what about, how it was handled; never who told or a reference.

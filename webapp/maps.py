@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from webapp.commands import json_ready
+from webapp.workflows.jsonable import json_ready
 
 #: ColorBrewer YlOrRd, 5 classes: sequential and colour-blind safe.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -85,7 +85,7 @@ def feature_collection(frame: gpd.GeoDataFrame, properties: list[str]) -> dict:
 
 
 def _plain(value):
-    """A JSON-ready scalar (``webapp.commands.json_ready``), dates as ISO strings."""
+    """A JSON-ready scalar (``webapp.workflows.jsonable.json_ready``), dates as ISO strings."""
     value = json_ready(value)
     return value.isoformat() if isinstance(value, date) else value
 

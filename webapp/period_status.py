@@ -2,7 +2,7 @@
 
 The map colours a period by its newest classification snapshot. When there is none, it shows
 a provisional status instead: the classification ``diaban classify`` would store, computed
-with the same workflow (:func:`webapp.commands.classify.classify_period`, the shipped
+with the same workflow (:func:`webapp.workflows.classification.classify_period`, the shipped
 default rule set, calendar periods) but **not stored**, and marked so on the map ("Tạm tính —
 chưa lưu"). The same computation gives the data completeness (which criteria each commune
 lacks data for, and what to load) for the side panel and the dashboard. Both are kept in the
@@ -22,9 +22,9 @@ from flask import current_app
 from geo.classify import load_ruleset, summarize_missing
 from geo.periods import Period
 from geo.store.map_layers import data_version
-from webapp.commands.classify import classify_period
 from webapp.i18n import current_language, register
 from webapp.map_cache import cached
+from webapp.workflows.classification import classify_period
 
 STRINGS = {
     "completeness_title": ("Dữ liệu còn thiếu để phân loại kỳ {period}", "Data missing to classify {period}"),

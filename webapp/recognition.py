@@ -30,8 +30,8 @@ from geo.store.recognition import (
 from geo.store.units import choose_vintage, list_vintages
 from webapp.accounts import has_role
 from webapp.auth import role_required
-from webapp.commands import json_ready_dict
 from webapp.i18n import current_language, register, t
+from webapp.workflows.jsonable import json_ready_dict
 
 bp = Blueprint("recognition", __name__)
 

@@ -164,7 +164,7 @@ def _briefing_child(url: str, period: str, vintage: str | None, lang: str, publi
                     actor: str) -> tuple[bytes, str]:
     """In a child process: the briefing PDF, audited; its bytes and the period's label."""
     from webapp.briefing import briefing_pdf
-    from webapp.commands.report import audit_report
+    from webapp.workflows.reports import audit_report
 
     with child_engine(url) as engine:
         pdf, made = briefing_pdf(engine, period, vintage=vintage, lang=lang, public=public, actor=actor)

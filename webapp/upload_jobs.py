@@ -25,11 +25,11 @@ import threading
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy.exc import SQLAlchemyError
 
 from geo.errors import DiabanError
 from geo.store import jobs
 from geo.store.audit import record
+from geo.store.engine import DATABASE_ERROR
 from webapp.keys import app_hmac_key
 from webapp.workers import LimitExceeded, child_engine, database_url, run_limited
 
@@ -159,7 +159,7 @@ def recover(app: Flask) -> None:
     try:
         failed = jobs.fail_orphans(engine, host=HOST, alive=pid_alive, error=RESTARTED)
         running = jobs.running_job_ids(engine)
-    except SQLAlchemyError as exc:
+    except DATABASE_ERROR as exc:
         _log.warning("upload jobs not recovered: %s", exc.__class__.__name__)
         return
     for folder in folders:

@@ -23,12 +23,14 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine
-from sqlalchemy.pool import NullPool
 
 from geo.store import make_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 #: Memory a child may use beyond what it had on start, in MB (config ``HEAVY_MEMORY_MB``).
 MEMORY_MB = 2048
@@ -221,7 +223,7 @@ def database_url(app: Flask | None = None) -> str:
 @contextmanager
 def child_engine(url: str) -> Iterator[Engine]:
     """An engine for the life of a child: no pool (one process, a few connections), disposed at the end."""
-    engine = make_engine(url, poolclass=NullPool)
+    engine = make_engine(url, pooled=False)
     try:
         yield engine
     finally:

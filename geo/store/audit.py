@@ -1,5 +1,8 @@
 """The audit log: appending entries, and reading it.
 
+:func:`audit` appends an entry inside the caller's transaction (it commits or rolls back with
+the change it records); :func:`record` appends one in a transaction of its own.
+
 Failed logins in a recent window serve the login rate limit (:func:`claim_login_attempt`);
 pages of entries, newest first, serve the administrators' view.
 """
@@ -7,8 +10,8 @@ pages of entries, newest first, serve the administrators' view.
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, func, or_, select, text, update
+from sqlalchemy.orm import Session
 
-from geo.store.batches import audit
 from geo.store.engine import connection, session_scope
 from geo.store.models import AuditLog
 
@@ -72,8 +75,17 @@ def mark_login_succeeded(engine: Engine, entry_id: int) -> None:
         session.execute(update(AuditLog).where(AuditLog.id == entry_id).values(action="login"))
 
 
+def audit(session: Session, actor: str, action: str, target: str | None = None,
+          **detail) -> None:
+    """Append an audit-log entry in ``session``'s transaction.
+
+    Never pass a person's identity from a case in ``detail``.
+    """
+    session.add(AuditLog(actor=actor, action=action, target=target, detail=detail))
+
+
 def record(engine: Engine, actor: str, action: str, target: str | None = None, **detail) -> None:
-    """Append one audit-log entry in its own transaction."""
+    """Append one audit-log entry in its own transaction (:func:`audit` in a new session)."""
     with session_scope(engine) as session:
         audit(session, actor, action, target, **detail)
 

@@ -128,6 +128,60 @@ def read_snapshot(conn: Connection | Engine, snapshot_id: int) -> tuple[dict, pd
     return meta, results
 
 
+_NEWEST_SNAPSHOTS = text("""
+    SELECT DISTINCT ON (period, convention)
+           id, ruleset_id, ruleset_version, ruleset_sha256, period, convention, vintage_id, data_as_of,
+           created_at, created_by
+    FROM classification_snapshot
+    WHERE vintage_id = :vintage
+      AND (CAST(:periods AS text[]) IS NULL OR period = ANY(CAST(:periods AS text[])))
+      AND (CAST(:convention AS text) IS NULL OR convention = CAST(:convention AS text))
+    ORDER BY period, convention, created_at DESC, id DESC""")
+
+
+def newest_snapshots(conn: Connection | Engine, *, vintage: str, periods: list[str] | None = None,
+                     convention: str | None = None) -> list[dict]:
+    """The newest classification snapshot of each period label and convention on ``vintage``.
+
+    The newest is the last taken (``created_at``, then ``id``); the ones before it stay in the
+    store, immutable, for comparison.
+
+    Parameters
+    ----------
+    vintage : str
+        Boundary vintage the snapshots were taken on.
+    periods : list of str, optional
+        Only these period labels; default every period.
+    convention : str, optional
+        Only this period convention (``calendar`` or ``reporting``); default both.
+
+    Returns
+    -------
+    list of dict
+        Ordered by period label then convention: ``id, ruleset_id, ruleset_version,
+        ruleset_sha256, period, convention, vintage_id, data_as_of, created_at, created_by``.
+    """
+    params = {"vintage": vintage, "periods": None if periods is None else list(periods),
+              "convention": convention}
+    with connection(conn) as c:
+        return [dict(row) for row in c.execute(_NEWEST_SNAPSHOTS, params).mappings()]
+
+
+def newest_snapshot(conn: Connection | Engine, *, period: str, vintage: str, convention: str) -> dict | None:
+    """The newest classification snapshot of one period label and convention on ``vintage``, or None.
+
+    The metadata of :func:`newest_snapshots`.
+    """
+    found = newest_snapshots(conn, vintage=vintage, periods=[period], convention=convention)
+    return found[0] if found else None
+
+
+def last_snapshot_id(conn: Connection | Engine) -> int | None:
+    """The id of the last snapshot taken of any period and vintage (tells when cached figures went stale)."""
+    with connection(conn) as c:
+        return c.execute(text("SELECT max(id) FROM classification_snapshot")).scalar_one()
+
+
 def compare_snapshots(conn: Connection | Engine, before: int, after: int) -> tuple[dict, dict, pd.DataFrame]:
     """Compare two snapshots: the metadata of both and the communes that changed (and why)."""
     meta_a, res_a = read_snapshot(conn, before)

@@ -11,20 +11,14 @@ from sqlalchemy import Connection, Engine, text
 
 from geo.errors import PeriodError
 from geo.periods import parse_period
+from geo.store.classification import newest_snapshots
 from geo.store.counts import locate_sql
 from geo.store.engine import connection
 from geo.store.models import CLASSIFICATION_STATUSES
 
+_SNAPSHOT_COLUMNS = ["period", "convention", "ruleset_id", "ruleset_version", "data_as_of", "created_at"]
 SERIES_COLUMNS = ["snapshot_id", "period", "convention", "ruleset_id", "ruleset_version", "data_as_of",
                   "created_at", "communes", *CLASSIFICATION_STATUSES, "healthy_share"]
-
-_NEWEST_SNAPSHOTS = """
-SELECT DISTINCT ON (s.period, s.convention)
-       s.id AS snapshot_id, s.period, s.convention, s.ruleset_id, s.ruleset_version, s.data_as_of,
-       s.created_at
-FROM classification_snapshot s
-WHERE s.vintage_id = :vintage
-ORDER BY s.period, s.convention, s.created_at DESC, s.id DESC"""
 
 _STATUS_COUNTS = """
 SELECT r.snapshot_id, r.status, count(*) AS n
@@ -54,7 +48,8 @@ def healthy_share_series(conn: Connection | Engine, vintage: str, *,
         NaN when no commune of ``unit_codes`` was classified.
     """
     with connection(conn) as c:
-        snaps = pd.read_sql(text(_NEWEST_SNAPSHOTS), c, params={"vintage": vintage})
+        snaps = pd.DataFrame(newest_snapshots(c, vintage=vintage),
+                             columns=["id", *_SNAPSHOT_COLUMNS]).rename(columns={"id": "snapshot_id"})
         counts = pd.read_sql(text(_STATUS_COUNTS), c, params={
             "ids": [int(i) for i in snaps["snapshot_id"]], "codes": unit_codes})
     table = (counts.pivot_table(index="snapshot_id", columns="status", values="n", aggfunc="sum")
@@ -93,9 +88,3 @@ def establishments_by_unit(conn: Connection | Engine, vintage: str) -> tuple[pd.
     series = pd.Series(counts, dtype="int64", name="establishments")
     series.index.name = "unit_code"
     return series, unassigned
-
-
-def newest_snapshot_id(conn: Connection | Engine) -> int | None:
-    """The id of the newest classification snapshot (to tell when cached figures went stale)."""
-    with connection(conn) as c:
-        return c.execute(text("SELECT max(id) FROM classification_snapshot")).scalar_one()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from geo.join import place_records
 from geo.periods import Period
 from geo.settings import STORAGE_CRS
-from geo.store.classification import read_snapshot
+from geo.store.classification import newest_snapshot, read_snapshot
 from geo.store.counts import communes_with_counts
 from geo.store.engine import connection
 from geo.store.recognition import read_decisions
@@ -27,14 +27,6 @@ from geo.store.units import read_units
 LAYER_NAMES = ("communes", "districts", "sites", "establishments", "incidents", "inspections")
 #: Layers that need a period.
 PERIOD_LAYERS = ("communes", "incidents", "inspections")
-
-
-def _latest_snapshot_id(conn, period: Period, vintage: str) -> int | None:
-    """The newest classification snapshot id of ``period`` (label and convention) on ``vintage``, or None."""
-    sql = text("SELECT id FROM classification_snapshot WHERE period = :p AND convention = :c "
-               "AND vintage_id = :v ORDER BY created_at DESC, id DESC LIMIT 1")
-    with connection(conn) as c:
-        return c.execute(sql, {"p": period.label, "c": period.convention, "v": vintage}).scalar_one_or_none()
 
 
 def _points(frame: gpd.GeoDataFrame, columns: list[str], communes, vintage: str) -> gpd.GeoDataFrame:
@@ -57,7 +49,8 @@ def communes_layer(conn: Connection | Engine, period: Period, *, vintage: str) -
     """
     with connection(conn) as c:
         frame, _ = communes_with_counts(c, vintage, period, display=False)
-        snapshot_id = _latest_snapshot_id(c, period, vintage)
+        snapshot = newest_snapshot(c, period=period.label, vintage=vintage, convention=period.convention)
+        snapshot_id = snapshot["id"] if snapshot else None
         results = read_snapshot(c, snapshot_id)[1] if snapshot_id is not None else None
         decisions = read_decisions(c, year=int(period.label[:4]), vintage=vintage)
     frame = _with_status(frame.copy(), results, snapshot_id)

@@ -104,28 +104,6 @@ def record_options(conn: Connection | Engine) -> dict:
                 "establishment_types": list(types), "first_day": span[0], "last_day": span[1]}
 
 
-def newest_snapshots(conn: Connection | Engine, vintage_id: str, labels: list[str], *,
-                     convention: str = "calendar") -> dict[str, dict]:
-    """The newest classification snapshot of each period label on ``vintage_id``, of ``convention`` only.
-
-    Returns
-    -------
-    dict
-        ``{label: metadata}`` for the labels that have one (``id, ruleset_id,
-        ruleset_version, ruleset_sha256, period, convention, vintage_id, data_as_of,
-        created_at, created_by``).
-    """
-    sql = text("""
-        SELECT DISTINCT ON (period) id, ruleset_id, ruleset_version, ruleset_sha256, period,
-               convention, vintage_id, data_as_of, created_at, created_by
-        FROM classification_snapshot WHERE vintage_id = :v AND period = ANY(CAST(:p AS text[]))
-          AND convention = :c
-        ORDER BY period, created_at DESC, id DESC""")
-    with connection(conn) as c:
-        return {row["period"]: dict(row) for row in c.execute(sql, {"v": vintage_id, "p": labels,
-                                                                    "c": convention}).mappings()}
-
-
 def snapshot_statuses(conn: Connection | Engine, snapshot_ids: list[int]) -> pd.DataFrame:
     """``snapshot_id, unit_code, status, score`` of every result of the given snapshots."""
     sql = text("SELECT snapshot_id, unit_code, status, score FROM classification_result "

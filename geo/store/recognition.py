@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select, text, update
 
 from geo.errors import DiabanError
-from geo.store.batches import audit
+from geo.store.audit import audit
 from geo.store.engine import connection, session_scope
 from geo.store.models import AdminUnit, ClassificationSnapshot, RecognitionDecision
 

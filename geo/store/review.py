@@ -69,6 +69,17 @@ def get_item(session: Session, item_id: int) -> tuple[ReviewItem, RejectedRow, I
     return item, row, session.get(ImportBatch, item.import_batch_id)
 
 
+def rejected_rows(session: Session, ids: list[int]) -> dict[int, RejectedRow]:
+    """The quarantined rows with these ids, by id."""
+    return {r.id: r for r in session.scalars(select(RejectedRow).where(RejectedRow.id.in_(ids)))}
+
+
+def column_context(session: Session, batch_id: int) -> dict:
+    """The column context (date order, decimal mark per column) the ingest kept on a batch's report."""
+    report = session.get(ImportBatch, batch_id).report or {}
+    return report.get("column_context", {})
+
+
 def unit_in_vintage(session: Session, vintage_id: str, *, unit_id: int | None = None,
                     code: str | None = None) -> AdminUnit:
     """The commune of ``vintage_id`` with this id or GSO code; raise :class:`ReviewError` if none."""

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, text
 from geo.classify import ActCodes
 from geo.errors import PeriodError
 from geo.periods import Period, parse_period
+from geo.store.classification import newest_snapshots
 from geo.store.counts import count_by_unit, locate_sql
 from geo.store.engine import connection
 from geo.store.models import REPORT_INDICATORS
@@ -42,12 +43,6 @@ ORDER BY r.unit_id, r.period, r.indicator_code, r.id DESC"""
 
 _ACTIVITIES = locate_sql("""SELECT a.geom, a.unit_id FROM activity a
                             WHERE a.activity_date >= :start AND a.activity_date < :end""")
-
-_SNAPSHOTS = """
-SELECT DISTINCT ON (s.period) s.id, s.period
-FROM classification_snapshot s
-WHERE s.vintage_id = :vintage AND s.period = ANY(:periods) AND s.convention = :convention
-ORDER BY s.period, s.created_at DESC, s.id DESC"""
 
 #: Cases of buying and selling sex dealt with, once per case number (its keyed hash; a row
 #: without one is its own case), in the window of the case's first record.
@@ -281,8 +276,8 @@ def _healthy(c: Connection, vintage: str, windows: dict[int, Period], gaps: list
     """Per commune of the newest snapshot of each window (same convention): 1 when healthy, out of 1."""
     labels = {w.label: y for y, w in windows.items()}
     convention = next(iter(windows.values())).convention if windows else "calendar"
-    snaps = dict(c.execute(text(_SNAPSHOTS), {"vintage": vintage, "periods": list(labels),
-                                              "convention": convention}).all())
+    snaps = {s["id"]: s["period"]
+             for s in newest_snapshots(c, vintage=vintage, periods=list(labels), convention=convention)}
     results = pd.read_sql(text("SELECT snapshot_id, unit_code, status FROM classification_result "
                                "WHERE snapshot_id = ANY(:ids)"), c, params={"ids": list(snaps)})
     flag = "" if convention == "calendar" else f" --convention {convention}"

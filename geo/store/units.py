@@ -49,6 +49,11 @@ def write_vintage(session: Session, vintage: dict, units: gpd.GeoDataFrame,
     return len(rows)
 
 
+def has_vintage(session: Session, vintage_id: str) -> bool:
+    """Whether the vintage ``vintage_id`` is loaded."""
+    return session.scalar(select(Vintage.id).where(Vintage.id == vintage_id)) is not None
+
+
 def delete_vintage(session: Session, vintage_id: str) -> None:
     """Delete a vintage and its units (fails if records still refer to its units)."""
     session.execute(delete(Vintage).where(Vintage.id == vintage_id))
@@ -72,11 +77,6 @@ def list_vintages(conn: Connection | Engine) -> list[dict]:
                 "import_batch_id")} | {"units": {}})
             item["units"][row["level"]] = row["n"]
     return list(out.values())
-
-
-def vintage_for_date(conn: Connection | Engine, day: date) -> str:
-    """Return the id of the loaded vintage valid on ``day`` (the rule of :func:`pick_vintage`)."""
-    return pick_vintage(list_vintages(conn), day)
 
 
 def pick_vintage(vintages: list[dict], day: date) -> str:
@@ -113,18 +113,14 @@ def pick_vintage(vintages: list[dict], day: date) -> str:
     return chosen[-1]["id"]
 
 
-def vintage_for_period(conn: Connection | Engine, period) -> str:
-    """Return the vintage a period is drawn and classified on: the one valid on its last day.
-
-    The last day, not the first: a 2025 report or a 15th-to-14th window starting in June
-    2025 describes the units in force at its close (from 2025-07-01, the 95 new units).
-    """
-    return choose_vintage(conn, period)["id"]
-
-
 def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None = None, *,
                    vintages: list[dict] | None = None) -> dict:
     """Return the row of the vintage asked for, else the one valid on ``period``'s last day, else the newest.
+
+    The one answer to "which vintage": a period is drawn and classified on the vintage valid on
+    its last day, not its first (a 2025 report or a 15th-to-14th window starting in June 2025
+    describes the units in force at its close: from 2025-07-01, the 95 new units); the rule
+    itself is :func:`pick_vintage`.
 
     ``vintages`` (rows of :func:`list_vintages`) saves reading them again when the caller has them.
 

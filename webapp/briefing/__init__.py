@@ -17,10 +17,13 @@ parameter.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from webapp.briefing.data import Briefing, gather_briefing
 from webapp.i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["Briefing", "briefing_pdf", "gather_briefing", "render_briefing"]
 

@@ -7,33 +7,33 @@ defaults of ``diaban hotspots``, targets as ``diaban targets``, changes as
 ``diaban classify-compare``, reactivations with the defaults of ``diaban reactivation``.
 
 A period without a classification snapshot on the vintage gets one, taken exactly as
-``diaban classify`` takes it and stored (snapshots are immutable, so the next briefing of
-the same inputs reads the same one); the cover names the snapshot used, when it was taken and
-by whom (``NAME (diaban report)`` when a briefing took it).
+``diaban classify`` takes it (:func:`webapp.workflows.classification.classify_period`) and
+stored (snapshots are immutable, so the next briefing of the same inputs reads the same
+one); the cover names the snapshot used, when it was taken and by whom (``NAME (diaban
+report)`` when a briefing took it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Engine
 
 from boundaries import Province, loaded_province
-from etl.vocabulary import act_codes
-from geo.classify import DEFAULT_RULESET, UnknownRulesetError, classify_communes, load_ruleset
+from geo.classify import DEFAULT_RULESET, UnknownRulesetError, load_ruleset
 from geo.periods import Period, parse_period
-from geo.store.classification import (
-    read_classification_inputs,
-    read_snapshot,
-    read_time,
-    write_snapshot,
-)
+from geo.store.classification import read_snapshot
 from geo.store.counts import count_by_unit, data_as_of
 from geo.store.layers import communes_layer
 from geo.store.units import choose_vintage, read_units
 from webapp.briefing.figures import district_table, reactivation_figures, status_changes, target_figures
+from webapp.workflows.classification import classify_period, store_run
+from webapp.workflows.hotspots import analyse, hotspot_options, read_inputs
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -139,9 +139,8 @@ def _classified(engine: Engine, period: Period, vintage: str, actor: str,
     if created:
         rules = load_ruleset(ruleset_id)
         with engine.begin() as conn:
-            inputs = read_classification_inputs(conn, period, vintage=vintage, codes=act_codes())
-            write_snapshot(conn, classify_communes(inputs, rules, period), ruleset=rules, period=period,
-                           vintage=vintage, as_of=read_time(conn), created_by=f"{actor} (diaban report)")
+            run = classify_period(conn, period, ruleset=rules, vintage=vintage)
+            store_run(conn, run, created_by=f"{actor} (diaban report)")
         with engine.connect() as conn:
             layer = communes_layer(conn, period, vintage=vintage)
     with engine.connect() as conn:
@@ -175,10 +174,7 @@ def _map_layers(conn, current: gpd.GeoDataFrame, earlier: gpd.GeoDataFrame, vint
 
 def _hotspots(conn, period: Period, vintage: str, communes: gpd.GeoDataFrame) -> dict:
     """Gi* on communes with every default of ``diaban hotspots``; classes joined to ``communes``."""
-    from webapp.commands.hotspots import analyse, hotspots, read_inputs
-
-    options = {p.name: p.default for p in hotspots.params if p.name not in ("as_json", "out")}
-    options["period"] = period.label
+    options = hotspot_options()
     _, units, incidents, as_of = read_inputs(conn, period, vintage)
     result, unplaced = analyse(options, period, vintage, units, incidents, as_of)
     by_code = result.set_index("commune_code")

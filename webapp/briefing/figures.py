@@ -19,7 +19,8 @@ from geo.reactivation import collect_evidence, track_reactivations
 from geo.store.crosswalk import read_crosswalk
 from geo.store.records import read_incidents, read_inspections, read_sites
 from geo.store.units import read_units
-from webapp.commands.targets import plan_progress
+from webapp.workflows.defaults import REACTIVATION_RADIUS_M, REACTIVATION_WINDOW_DAYS
+from webapp.workflows.targets import plan_progress
 
 #: Count columns of the district table (summed over its communes).
 DISTRICT_COUNTS = ("incidents", "incidents_prev", "inspections", "reactivated")
@@ -139,14 +140,11 @@ def reactivation_figures(conn, period: Period, vintage: str, communes: pd.DataFr
         ``still_active`` (sites still reactivated at the period's end)), ``sites`` (the
         points of the sites reactivated in the period, EPSG:4326) and the totals.
     """
-    from webapp.commands.reactivation import reactivation
-
-    defaults = {p.name: p.default for p in reactivation.params}
     last_day = period.end - timedelta(days=1)
     sites, events = read_sites(conn)
     evidence = collect_evidence(read_incidents(conn, end=period.end), read_inspections(conn, end=period.end))
-    result = track_reactivations(sites, events, evidence, as_of=last_day, radius_m=defaults["radius"],
-                                 window_days=defaults["window"] or None)
+    result = track_reactivations(sites, events, evidence, as_of=last_day,
+                                 radius_m=REACTIVATION_RADIUS_M, window_days=REACTIVATION_WINDOW_DAYS or None)
     units = read_units(conn, vintage)
     sites = sites.assign(commune_code=place_records(sites, units, vintage=vintage,
                                                     crosswalk=read_crosswalk(conn)))
@@ -166,8 +164,8 @@ def reactivation_figures(conn, period: Period, vintage: str, communes: pd.DataFr
     per.insert(1, "name", per["commune_code"].map(names["name"]))
     per.insert(2, "district_name", per["commune_code"].map(names["district_name"]))
     points = sites[sites["site_id"].isin(spells["site_id"]) & sites.geometry.notna()]
-    return {"params": {"as_of": last_day, "radius_m": float(defaults["radius"]),
-                       "window_days": defaults["window"]},
+    return {"params": {"as_of": last_day, "radius_m": float(REACTIVATION_RADIUS_M),
+                       "window_days": REACTIVATION_WINDOW_DAYS},
             "per_commune": per.sort_values(["reactivated", "commune_code"], ascending=[False, True],
                                            kind="stable").reset_index(drop=True),
             "sites": gpd.GeoDataFrame(points[["site_id", "site_kind", "geometry"]], crs=sites.crs),

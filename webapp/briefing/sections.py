@@ -19,8 +19,8 @@ from geo.exports import suppress_counts
 from webapp.briefing import maps
 from webapp.briefing.pdf import WIDTH, para, table, timestamp
 from webapp.briefing.text import class_name, period_name, province_title, tr
-from webapp.commands.targets import BASIS_NAMES
 from webapp.dashboard import format_number
+from webapp.workflows.targets import BASIS_NAMES
 
 MAP_HEIGHT_FRACTION = maps.SIZE_IN[1] / maps.SIZE_IN[0]
 
@@ -184,7 +184,7 @@ def targets_section(b, lang: str, public: bool) -> list:
 
 
 def _basis_name(basis: str, lang: str) -> str:
-    """The name of a row's basis (``webapp.commands.targets.BASIS_NAMES``) in ``lang``."""
+    """The name of a row's basis (``webapp.workflows.targets.BASIS_NAMES``) in ``lang``."""
     return BASIS_NAMES[basis][0 if lang == "vi" else 1]
 
 

@@ -1,99 +1,34 @@
 """``diaban classify`` and ``diaban classify-compare``: commune status under a rule set.
 
-:func:`classify_period` is the one workflow behind every classification: the command, the
-``/classify`` page (which stores it as the analyst) and the map's provisional status (which
-does not store it) all call it.
+Click shells over :mod:`webapp.workflows.classification` (:func:`classify_period` then
+:func:`store_run`), the same workflow as the ``/classify`` page, the map's provisional
+status and the briefing.
 """
 
 from __future__ import annotations
 
-import getpass
-from dataclasses import dataclass
-from datetime import datetime
-
 import click
 import pandas as pd
 
-from etl.vocabulary import act_codes
 from geo.classify import (
     DEFAULT_RULESET,
     STATUSES,
-    ClassificationInputs,
     Ruleset,
-    classify_communes,
     data_completeness,
     load_ruleset,
     summarize_missing,
 )
 from geo.periods import CONVENTIONS, Period, parse_period
-from geo.store.classification import (
-    compare_snapshots,
-    read_classification_inputs,
-    read_time,
-    write_snapshot,
+from geo.store.classification import compare_snapshots
+from webapp.commands import cli_actor, engine_for, print_json
+from webapp.workflows.classification import (
+    classify_period,
+    missing_records,
+    read_inputs_for,
+    result_records,
+    store_run,
 )
-from geo.store.units import vintage_for_period
-from webapp.commands import engine_for, print_json
-
-
-@dataclass(frozen=True)
-class ClassificationRun:
-    """One classification of a period, not yet stored: what it read and what it decided."""
-
-    period: Period
-    vintage: str
-    ruleset: Ruleset
-    inputs: ClassificationInputs
-    results: pd.DataFrame
-    as_of: datetime
-
-    def completeness(self) -> pd.DataFrame:
-        """:func:`geo.classify.data_completeness` of the same inputs (why a commune is not assessed)."""
-        return data_completeness(self.inputs, self.ruleset, self.period)
-
-
-def read_inputs_for(conn, period: Period, *, vintage: str | None = None) -> tuple[str, ClassificationInputs]:
-    """The vintage (``vintage``, else the one valid on the period's last day) and the inputs read on it."""
-    chosen = vintage or vintage_for_period(conn, period)
-    return chosen, read_classification_inputs(conn, period, vintage=chosen, codes=act_codes())
-
-
-def classify_period(conn, period: Period, *, ruleset: Ruleset,
-                    vintage: str | None = None) -> ClassificationRun:
-    """Read the inputs of ``period`` and classify every commune (nothing is stored).
-
-    :func:`store_run` stores the run; the map shows an unstored run as provisional.
-    """
-    as_of = read_time(conn)
-    chosen, inputs = read_inputs_for(conn, period, vintage=vintage)
-    return ClassificationRun(period=period, vintage=chosen, ruleset=ruleset, inputs=inputs,
-                             results=classify_communes(inputs, ruleset, period), as_of=as_of)
-
-
-def store_run(conn, run: ClassificationRun, *, created_by: str) -> int:
-    """Store ``run`` as an immutable snapshot made by ``created_by``; return the snapshot id."""
-    return write_snapshot(conn, run.results, ruleset=run.ruleset, period=run.period, vintage=run.vintage,
-                          as_of=run.as_of, created_by=created_by)
-
-
-def result_records(results) -> list[dict]:
-    """The JSON shape of a classification: one dict per commune."""
-    return [
-        {"commune_code": r.unit_code, "name": r.name, "status": r.status, "score": float(r.score),
-         "criteria": [{"id": c["id"], "passed": c["passed"], "value": c["value"],
-                       "evidence": c["evidence"], "detail": c.get("detail")} for c in r.criteria]}
-        for r in results.itertuples()
-    ]
-
-
-def missing_records(completeness: pd.DataFrame, names: pd.DataFrame) -> list[dict]:
-    """The JSON shape of ``--missing``: one dict per commune and criterion that lacks data."""
-    named = dict(zip(names["unit_code"].astype(str), names["name"], strict=True))
-    gaps = completeness[completeness["missing"].astype(bool)]
-    return [{"commune_code": r.commune_code, "name": named.get(r.commune_code),
-             "criterion_id": r.criterion_id, "reason": r.reason, "what_to_load": r.what_to_load,
-             "what_to_load_vi": r.what_to_load_vi}
-            for r in gaps.itertuples()]
+from webapp.workflows.defaults import CONVENTION
 
 
 @click.command("classify")
@@ -102,7 +37,7 @@ def missing_records(completeness: pd.DataFrame, names: pd.DataFrame) -> list[dic
               help="Boundary vintage id; default: the vintage valid on the period's last day.")
 @click.option("--ruleset", default=DEFAULT_RULESET, show_default=True,
               help="A shipped rule set id or a TOML file.")
-@click.option("--convention", type=click.Choice(CONVENTIONS), default="calendar", show_default=True,
+@click.option("--convention", type=click.Choice(CONVENTIONS), default=CONVENTION, show_default=True,
               help="Period windows: calendar, or the 15th-to-14th reporting windows.")
 @click.option("--missing", is_flag=True,
               help="Store nothing: list per commune the criteria without data and what to load to fill them.")
@@ -117,7 +52,7 @@ def classify(ctx, period, vintage, ruleset, convention, missing, as_json):
         return
     with engine_for(ctx).begin() as conn:
         run = classify_period(conn, window, ruleset=rules, vintage=vintage)
-        snapshot = store_run(conn, run, created_by=_actor())
+        snapshot = store_run(conn, run, created_by=cli_actor())
     click.echo(f"snapshot {snapshot} ({rules.id} {rules.version}, {window.label} {convention}, "
                f"vintage {run.vintage})" + (" — PROVISIONAL rule set" if rules.provisional else ""),
                err=True)
@@ -172,10 +107,3 @@ def classify_compare(ctx, snapshot_a, snapshot_b, as_json):
         click.echo(f"{row['unit_code']}: {row['status_before']} → {row['status_after']} "
                    f"(criteria {', '.join(row['changed_criteria']) or '-'})")
 
-
-def _actor() -> str:
-    """The login running the command (recorded on the snapshot)."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"

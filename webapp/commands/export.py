@@ -13,7 +13,7 @@ import click
 
 from boundaries import loaded_province
 from geo.errors import DiabanError
-from webapp.commands import engine_for, print_json
+from webapp.commands import cli_actor, engine_for, print_json
 from webapp.province import check_export_crs, crs_choices
 
 LAYERS = ("communes", "districts", "sites", "establishments", "incidents", "inspections")
@@ -39,7 +39,6 @@ FORMATS = ("gpkg", "shp", "geojson", "kml", "csv", "fgb")
 @click.pass_context
 def export(ctx, layers, out, as_json, **options):
     """Export LAYERS (communes, districts, sites, establishments, incidents, inspections) to a file."""
-    from webapp.commands.classify import _actor
     from webapp.exporting import export_layers
 
     layers = tuple(dict.fromkeys(layers))
@@ -50,7 +49,7 @@ def export(ctx, layers, out, as_json, **options):
         raise click.UsageError("--public outputs carry no establishment names; drop --with-names")
     options["crs"] = _crs(engine_for(ctx), options["crs"])
     try:
-        written, counts = export_layers(engine_for(ctx), layers, out, options=options, actor=_actor())
+        written, counts = export_layers(engine_for(ctx), layers, out, options=options, actor=cli_actor())
     except (DiabanError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     data = {"out": str(written), "format": options["fmt"], "crs": options["crs"],

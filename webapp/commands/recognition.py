@@ -10,8 +10,9 @@ import click
 
 from geo.periods import parse_period
 from geo.store.recognition import read_decisions, read_proposals, record_decision
-from geo.store.units import read_units, vintage_for_period
-from webapp.commands import engine_for, json_ready_dict, print_json
+from geo.store.units import choose_vintage, read_units
+from webapp.commands import cli_actor, engine_for, print_json
+from webapp.workflows.jsonable import json_ready_dict
 
 
 @click.group("recognition")
@@ -21,7 +22,7 @@ def recognition():
 
 def year_vintage(engine, year: int, vintage: str | None) -> str:
     """The vintage asked for, else the one valid on the year's last day."""
-    return vintage or vintage_for_period(engine, parse_period(str(year)))
+    return choose_vintage(engine, parse_period(str(year)), vintage)["id"]
 
 
 @recognition.command("record")
@@ -41,14 +42,12 @@ def year_vintage(engine, year: int, vintage: str | None) -> str:
 @click.pass_context
 def record(ctx, year, code, recognised, number, day, office, snapshot_id, vintage, as_json):
     """Record a decision; the commune's current decision for the year is kept as superseded."""
-    from webapp.commands.classify import _actor
-
     if recognised is None:
         raise click.UsageError("say --recognised or --not-recognised")
     engine = engine_for(ctx)
     row = record_decision(engine, vintage=year_vintage(engine, year, vintage), commune_code=code, year=year,
                           recognised=recognised, decision_number=number, decision_date=day.date(),
-                          decided_by=office, snapshot_id=snapshot_id, recorded_by=_actor())
+                          decided_by=office, snapshot_id=snapshot_id, recorded_by=cli_actor())
     if as_json:
         print_json(json_ready_dict(row))
         return

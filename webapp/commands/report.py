@@ -13,16 +13,8 @@ from pathlib import Path
 import click
 
 from geo.errors import DiabanError
-from webapp.commands import engine_for, print_json
-
-
-def audit_report(engine, actor: str, briefing, *, lang: str, public: bool, via: str) -> None:
-    """Record a generated briefing in the audit log (what was asked for, not the figures)."""
-    from geo.store.audit import record
-
-    record(engine, actor, "report", briefing.period.label, vintage=briefing.vintage["id"], lang=lang,
-           public=public, snapshot=briefing.snapshot["id"], previous_snapshot=briefing.previous["id"],
-           via=via)
+from webapp.commands import cli_actor, engine_for, print_json
+from webapp.workflows.reports import audit_report
 
 
 @click.command("report")
@@ -40,16 +32,15 @@ def audit_report(engine, actor: str, briefing, *, lang: str, public: bool, via: 
 def report(ctx, period, vintage, lang, public, out, as_json):
     """Write the briefing pack of PERIOD (maps, targets, districts, changes, reactivations, methods)."""
     from webapp.briefing import briefing_pdf
-    from webapp.commands.classify import _actor
 
     engine = engine_for(ctx)
     try:
         pdf, briefing = briefing_pdf(engine, period, vintage=vintage, lang=lang, public=public,
-                                     actor=_actor())
+                                     actor=cli_actor())
     except DiabanError as exc:
         raise click.ClickException(str(exc)) from exc
     out.write_bytes(pdf)
-    audit_report(engine, _actor(), briefing, lang=lang, public=public, via="cli")
+    audit_report(engine, cli_actor(), briefing, lang=lang, public=public, via="cli")
     data = {"out": str(out), "bytes": len(pdf), "period": briefing.period.label,
             "vintage": briefing.vintage["id"], "lang": lang, "public": public,
             "snapshot": briefing.snapshot["id"], "previous_snapshot": briefing.previous["id"],

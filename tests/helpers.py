@@ -1,0 +1,130 @@
+"""Builders the test modules share: the CLI runner, logins, form tokens, uploads, a scratch database.
+
+Test modules import these from here; ``conftest.py`` holds the fixtures only.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from geo.store import make_engine
+from geo.store.units import read_units
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+ADMIN = ("admin-test", "correct-horse-battery")
+VIEWER = ("viewer-test", "viewer-test-password")
+ANALYST = ("analyst-test", "analyst-test-password")
+EDITOR = ("editor-test", "editor-test-password")
+#: The header that makes the upload answer with JSON (202 and the job's status URL).
+XHR = {"X-Requested-With": "XMLHttpRequest"}
+#: The case number of :func:`incidents_csv`, never to be stored in clear.
+CASE_NUMBER = "1234/QĐ-XPVPHC"
+
+
+def artefact_path(name: str) -> Path:
+    """Where a test keeps an artefact (a screenshot, a rendered PDF page) for people to look at.
+
+    ``$DIABAN_ARTEFACTS`` when set, else ``test-artefacts/`` in the checkout (ignored by git).
+    """
+    default = Path(__file__).resolve().parent.parent / "test-artefacts"
+    folder = Path(os.environ.get("DIABAN_ARTEFACTS") or default)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def unavailable(what: str) -> None:
+    """Fail under CI, skip elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{what} is not available, and CI=true forbids skipping", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
+@contextmanager
+def new_database(server_url):
+    """Create an empty database on the server, yield its URL string, drop it afterwards."""
+    name = f"diaban_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = make_engine(server_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def run_cli(db_url: str, *args: str, input: str | None = None):
+    """Run ``diaban ARGS`` against ``db_url`` and return click's result."""
+    from webapp.cli import main
+
+    return CliRunner().invoke(main, list(args), input=input, env={"DATABASE_URL": db_url},
+                              catch_exceptions=False)
+
+
+def form_token(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login(client, username=ADMIN[0], password=ADMIN[1]):
+    """Log ``client`` in through the form and return the response."""
+    token = form_token(client.get("/login").text)
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token})
+
+
+def user_client(app, db_url, user: tuple[str, str], role: str):
+    """A test client logged in as ``user`` (created by ``diaban users add --role ROLE`` if new)."""
+    result = run_cli(db_url, "users", "add", user[0], "--role", role, "--password-stdin",
+                     input=user[1] + "\n")
+    assert result.exit_code == 0 or "exists already" in result.output, result.output
+    client = app.test_client()
+    assert login(client, *user).status_code == 302
+    return client
+
+
+def send_upload(client, data: bytes, name: str, kind: str = "incidents", **form):
+    """Post ``data`` as file ``name`` to ``/upload`` the way the page's script does; return the response."""
+    token = form_token(client.get("/upload").text)
+    return client.post("/upload", headers=XHR, data={
+        "csrf_token": token, "kind": kind, "file": (io.BytesIO(data), name), **form})
+
+
+def wait_for_job(client, url: str, seconds: float = 60) -> dict:
+    """Poll the upload job at ``url`` until it ends; return its last status."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = client.get(url).get_json()
+        if status["state"] != "running":
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"the upload job did not end within {seconds} s: {status}")
+
+
+def incidents_csv(engine, year: int) -> bytes:
+    """Six rows: two load, two are rejected (outside the province, no date), one waits for review (a
+    commune name two districts share), one repeats the first. Case numbers are pseudonymised."""
+    units = read_units(engine, "2010-02-06")
+    point = units.loc[units["unit_code"] == "25996", "geometry"].iloc[0].representative_point()
+    lat, lon = (f"{v:.6f}".replace(".", ",") for v in (point.y, point.x))
+    rows = ["STT;Ngày xảy ra;Hành vi;Vĩ độ;Kinh độ;Xã/phường;Huyện;Họ tên;Số hồ sơ",
+            f"1;15/06/{year};Mua bán dâm;{lat};{lon};;;Nguyễn Văn Bí;{CASE_NUMBER}",
+            f"2;16/06/{year};Chứa mại dâm;21,028500;105,854200;;;Trần Thị C;",
+            "3;;Mua bán dâm;;;P. Tân Phong;TP Biên Hòa;Lê Văn D;",
+            f"4;03/04/{year};Môi giới mại dâm;;;P. Tân Phong;TP Biên Hòa;Phạm E;",
+            f"5;20/07/{year};Mua bán dâm;;;Xuân Hòa;;Võ F;",
+            f"1;15/06/{year};Mua bán dâm;{lat};{lon};;;Nguyễn Văn Bí;{CASE_NUMBER}"]
+    return ("\n".join(rows) + "\n").encode()
