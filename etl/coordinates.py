@@ -310,23 +310,12 @@ def _plain_pairs(lon: pd.Series, lat: pd.Series) -> tuple[np.ndarray, np.ndarray
 
     The vectorised form of the first branch of :func:`_raw_pair`, with the same values.
     """
-    values = [_plain_values(cells) for cells in (lon, lat)]
+    values = [
+        np.array([float(m[1].replace(",", ".")) if isinstance(v, str) and (m := _PLAIN.fullmatch(v))
+                  else np.nan for v in cells], dtype=float) + 0.0
+        for cells in (lon, lat)
+    ]
     return ~np.isnan(values[0]) & ~np.isnan(values[1]), values[0], values[1]
-
-
-def _plain_values(cells: pd.Series) -> np.ndarray:
-    """Each cell's value when it is a plain decimal (:data:`_PLAIN`), NaN elsewhere; numpy string ops."""
-    items = cells.to_numpy(dtype=object)
-    if not len(items) or pd.api.types.infer_dtype(items, skipna=True) not in ("string", "empty"):
-        return np.array([float(m[1].replace(",", ".")) if isinstance(v, str) and (m := _PLAIN.fullmatch(v))
-                         else np.nan for v in items], dtype=float) + 0.0
-    text = np.strings.replace(np.strings.strip(np.where(pd.isna(items), "", items).astype(str)), ",", ".")
-    body = np.where(np.strings.startswith(text, "-"), np.strings.slice(text, 1, None), text)
-    digits = np.strings.replace(body, ".", "", count=1)
-    plain = (np.strings.isdecimal(digits) & (np.strings.str_len(digits) > 0)
-             & (np.strings.str_len(np.strings.encode(digits, "utf-8")) == np.strings.str_len(digits))  # ASCII
-             & ~np.strings.startswith(body, ".") & ~np.strings.endswith(body, "."))
-    return np.where(plain, text, "nan").astype(float) + 0.0
 
 
 def _raw_rows(
