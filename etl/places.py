@@ -173,7 +173,10 @@ def place(frame: pd.DataFrame, out: pd.DataFrame, places: Places, *, rows: pd.Se
         codes = assign_units_xy(lon, lat, units[["unit_code", "geometry"]], crs=STORAGE_CRS)["unit_code"]
         ids = dict(zip(units["unit_code"], units["unit_id"], strict=True))
         out.loc[group.index, "geom"] = pd.Series(geoms, index=group.index, dtype=object)
-        out.loc[group.index, "unit_id"] = [None if pd.isna(c) else ids[c] for c in codes]
+        placed = codes.notna().to_numpy()
+        unit = np.full(len(codes), None, dtype=object)  # None where no unit covers the point
+        unit[placed] = codes[placed].map(ids).to_numpy(dtype="int64").astype(object)
+        out.loc[group.index, "unit_id"] = unit
         reject(out, out.index.isin(group.index) & out["unit_id"].isna(), reasons.UNKNOWN_UNIT,
                detail(f"point (vintage {vintage})", None, reasons.UNKNOWN_UNIT))
     pending = out.index[rows & ~has_point & out["reason"].isna()]

@@ -31,7 +31,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -179,12 +179,18 @@ def distinct_cells(values: Iterable[Any]) -> tuple[np.ndarray, list[Any]]:
     >>> codes, distinct = distinct_cells(["a", None, "a", 1, 1.0, " "])
     >>> codes.tolist(), distinct
     ([0, -1, 0, 1, 2, -1], ['a', 1, 1.0])
+    >>> codes, distinct = distinct_cells([" ", "b", None, "a", "b", ""])
+    >>> codes.tolist(), distinct
+    ([-1, 0, -1, 1, 0, -1], ['b', 'a'])
     """
+    cells = _as_cells(values)
+    if _only_text(cells):  # text cells: a hash table in C
+        return _distinct_texts(cells)
     codes: list[int] = []
     strings: dict[str, int] = {}  # the common case, looked up without building a key
     others: dict[tuple[type, Any], int] = {}
     distinct: list[Any] = []
-    for value in values:
+    for value in cells:
         if type(value) is str:
             code = strings.get(value)
             if code is None:
@@ -202,6 +208,18 @@ def distinct_cells(values: Iterable[Any]) -> tuple[np.ndarray, list[Any]]:
                 distinct.append(value)
         codes.append(code)
     return np.array(codes, dtype=np.intp), distinct
+
+
+def _distinct_texts(cells: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """:func:`distinct_cells` of a column holding only text and missing cells, by ``pandas.factorize``."""
+    codes, uniques = pd.factorize(cells)
+    if not len(uniques):
+        return np.full(len(cells), -1, dtype=np.intp), []
+    uniques = np.asarray(uniques, dtype=object)
+    kept = np.fromiter((bool(u.strip()) for u in uniques), dtype=bool, count=len(uniques))
+    renumbered = np.where(kept, np.cumsum(kept) - 1, -1)
+    codes = np.where(codes >= 0, renumbered[np.maximum(codes, 0)], -1).astype(np.intp)
+    return codes, uniques[kept].tolist()
 
 
 def to_nfc(text: str) -> str:
@@ -424,42 +442,70 @@ def _share(texts: list[str | None], originals: list[str], weights: list[int]) ->
 Candidate = tuple[str, bytes]  # a candidate cell's text (NFC) and the legacy bytes it stands for
 
 
+class _Texts(NamedTuple):
+    """A column's cells, the positions of its text cells, and those cells as distinct texts."""
+
+    cells: np.ndarray  # every cell of the column, as given
+    where: np.ndarray  # positions of the non-empty string cells
+    codes: np.ndarray  # each such cell's position in ``distinct``
+    distinct: np.ndarray  # the distinct texts (object array)
+    counts: np.ndarray  # cells holding each distinct text
+
+
+def _texts(values: Iterable[Any]) -> _Texts:
+    """The distinct non-empty texts of a column (found by a hash table, not a Python loop per cell)."""
+    cells = _as_cells(values)
+    if _only_text(cells):
+        present = np.flatnonzero(~pd.isna(cells))
+        where = present[cells[present] != ""]
+    else:
+        where = np.flatnonzero(np.fromiter((isinstance(v, str) and v != "" for v in cells), dtype=bool,
+                                           count=len(cells)))
+    codes, distinct = pd.factorize(cells[where])
+    return _Texts(cells, where, codes, np.asarray(distinct, dtype=object),
+                  np.bincount(codes, minlength=len(distinct)))
+
+
+def _as_cells(values: Iterable[Any]) -> np.ndarray:
+    """The cells of a column as a one-dimensional object array (a cell holding a list stays one cell)."""
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy(dtype=object)
+    listed = values if isinstance(values, list) else list(values)
+    return np.fromiter(listed, dtype=object, count=len(listed))
+
+
+def _only_text(cells: np.ndarray) -> bool:
+    """True when every cell is a string or missing (None, NaN, NA)."""
+    return pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty")
+
+
 def _cells(
-    values: Iterable[Any], source_codec: SourceCodec | None = None
-) -> tuple[list[Any], dict[Candidate, list[int]], int, int]:
-    """Listed values, candidates with their cells' positions, counts of text and Unicode cells.
+    texts: _Texts, source_codec: SourceCodec | None = None
+) -> tuple[dict[Candidate, list[int]], int]:
+    """The candidates, each with the distinct texts it stands for, and the count of Unicode cells.
 
     Without ``source_codec`` the bytes are read from the NFC text (Latin-1/cp1252); with it, from the
     cell as decoded (not normalised), so a combining mark or a letter of the code page keeps its byte.
     """
-    listed = list(values)
     candidates: dict[Candidate, list[int]] = {}
-    seen: dict[str, Candidate | None] = {}  # a cell's candidate, or None when it is certainly Unicode
-    n_cells = n_unicode = 0
-    for i, value in enumerate(listed):
-        if not isinstance(value, str) or not value:
-            continue
-        n_cells += 1
+    n_unicode = 0
+    for j, value in enumerate(texts.distinct):
         if value.isascii():  # NFC leaves ASCII as it is, and no reading changes it
             continue
-        if value not in seen:
-            text = to_nfc(value)
-            raw = _legacy_bytes(value if source_codec else text, source_codec)
-            seen[value] = None if raw is None else (text, raw)
-        candidate = seen[value]
-        if candidate is None:
-            n_unicode += 1
+        text = to_nfc(value)
+        raw = _legacy_bytes(value if source_codec else text, source_codec)
+        if raw is None:  # certainly Unicode
+            n_unicode += int(texts.counts[j])
         else:
-            candidates.setdefault(candidate, []).append(i)
-    return listed, candidates, n_cells, n_unicode
+            candidates.setdefault((text, raw), []).append(j)
+    return candidates, n_unicode
 
 
 def _decide(
-    candidates: dict[Candidate, list[int]],
+    candidates: dict[Candidate, list[int]], weights: list[int]
 ) -> tuple[Encoding, dict[str, float], int, dict[int, str]]:
-    """Score every reading over all candidate cells and pick one with the rules of the module."""
+    """Score every reading over all candidate cells (``weights``: cells per candidate) and pick one."""
     originals = [text for text, _ in candidates]
-    weights = [len(positions) for positions in candidates.values()]
     shares: dict[str, float] = {}
     shares["unchanged"], n_words = _share(originals, originals, weights)
     converted: dict[str, list[str | None]] = {}
@@ -472,8 +518,8 @@ def _decide(
     best = max(_READINGS, key=shares.__getitem__)
     rivals = [shares[r] for r in ("unchanged", *_READINGS) if r != best]
     if shares[best] >= MIN_SHARE and all(shares[best] - rival >= MARGIN for rival in rivals):
-        fixed = {i: new for positions, new in zip(candidates.values(), converted[best], strict=True)
-                 if new is not None for i in positions}
+        fixed = {j: new for distinct, new in zip(candidates.values(), converted[best], strict=True)
+                 if new is not None for j in distinct}
         return best, shares, n_words, fixed  # type: ignore[return-value]
     # The text reads well as it is, and no reading reads better: Unicode. A reading that reads better
     # without a clear lead (TCVN3 "Hè Tóc" is valid Vietnamese too) leaves the column undecided.
@@ -483,14 +529,16 @@ def _decide(
 
 def _examine(
     values: Iterable[Any], source_codec: SourceCodec | None = None
-) -> tuple[list[Any], ColumnEvidence, dict[int, str]]:
+) -> tuple[_Texts, ColumnEvidence, dict[int, str]]:
+    """The column's texts, the evidence and decision, and the repaired text of each distinct text changed."""
     if source_codec not in (None, "cp1258"):
         raise TextEncodingError(f"source_codec={source_codec!r} is not one of None, 'cp1258'.")
-    listed, candidates, n_cells, n_unicode = _cells(values, source_codec)
-    encoding, shares, n_words, fixed = _decide(candidates)
-    n_candidates = sum(len(positions) for positions in candidates.values())
-    evidence = ColumnEvidence(encoding, n_cells, n_unicode, n_candidates, n_words, shares)
-    return listed, evidence, fixed
+    texts = _texts(values)
+    candidates, n_unicode = _cells(texts, source_codec)
+    weights = [int(texts.counts[distinct].sum()) for distinct in candidates.values()]
+    encoding, shares, n_words, fixed = _decide(candidates, weights)
+    evidence = ColumnEvidence(encoding, len(texts.where), n_unicode, sum(weights), n_words, shares)
+    return texts, evidence, fixed
 
 
 def detect_column_encoding(values: Iterable[Any], *, source_codec: SourceCodec | None = None) -> Encoding:
@@ -556,11 +604,15 @@ def repair_column(
     >>> repair_column([raw, "Chøa m¹i d©m"], source_codec="cp1258")[0]
     ['Khiêu dâm, kích dục', 'Chứa mại dâm']
     """
-    listed, evidence, fixed = _examine(values, source_codec)
-    out = [fixed.get(i, v if not isinstance(v, str) or v.isascii() else to_nfc(v))
-           for i, v in enumerate(listed)]
-    n_changed = sum(isinstance(old, str) and old != new for old, new in zip(listed, out, strict=True))
-    evidence = replace(evidence, n_changed=n_changed)
+    texts, evidence, fixed = _examine(values, source_codec)
+    repaired = [fixed.get(j, v if v.isascii() else to_nfc(v)) for j, v in enumerate(texts.distinct)]
+    changed = np.fromiter((old != new for old, new in zip(texts.distinct, repaired, strict=True)),
+                          dtype=bool, count=len(repaired))
+    cells = texts.cells.copy()
+    if changed.any():  # each distinct text repaired once, spread to its cells
+        cells[texts.where] = np.fromiter(repaired, dtype=object, count=len(repaired))[texts.codes]
+    out = cells.tolist()
+    evidence = replace(evidence, n_changed=int(texts.counts[changed].sum()))
     if isinstance(values, pd.Series):
         out = pd.Series(out, index=values.index, name=values.name, dtype=values.dtype)
     return out, evidence.encoding, evidence

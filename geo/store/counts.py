@@ -6,6 +6,12 @@ only a commune reference is counted there when the reference belongs to the vint
 for, or in its successor when the crosswalk says the unit went there whole. Records of a
 split unit, and any other record no commune takes, are reported as unassigned, never
 dropped silently or guessed.
+
+Points are placed once: the ingest stores, for each record with a point, the commune of the
+vintage valid on its date that covers it (``geo.join.assign_units``, the same rule). Counting
+on that vintage reads the stored commune; only a point whose stored commune is of another
+vintage (or that has none, e.g. a demo record) is placed again here, by ``ST_Covers`` on the
+vintage asked for, so records re-aggregate across vintages exactly by their points.
 """
 
 from __future__ import annotations
@@ -28,20 +34,24 @@ SOURCES = {
 
 _LOCATE = """
 WITH rec AS ({source})
-SELECT COALESCE(pt.code, CASE WHEN ref.vintage_id = :vintage THEN ref.code END, cw.code)
-       AS unit_code, {aggregates}
+SELECT COALESCE(CASE WHEN stored THEN ref.code END, pt.code, cw.code) AS unit_code, {aggregates}
 FROM rec
+LEFT JOIN admin_unit ref ON ref.id = rec.unit_id
+CROSS JOIN LATERAL (
+    SELECT COALESCE(ref.vintage_id = :vintage AND (rec.geom IS NULL OR ref.level = 'commune'), FALSE)
+           AS stored
+) own
 LEFT JOIN LATERAL (
     SELECT u.code FROM admin_unit u
-    WHERE rec.geom IS NOT NULL AND u.vintage_id = :vintage AND u.level = 'commune'
-      AND ST_Covers(u.geom, rec.geom)
+    WHERE rec.geom IS NOT NULL AND NOT own.stored
+      AND u.vintage_id = :vintage AND u.level = 'commune' AND ST_Covers(u.geom, rec.geom)
     ORDER BY u.code LIMIT 1
 ) pt ON TRUE
-LEFT JOIN admin_unit ref ON rec.geom IS NULL AND ref.id = rec.unit_id
 LEFT JOIN LATERAL (
     SELECT t.code FROM unit_crosswalk x JOIN admin_unit t ON t.id = x.to_unit_id
-    WHERE x.from_unit_id = ref.id AND x.kind = 'whole' AND t.vintage_id = :vintage
-) cw ON ref.vintage_id <> :vintage
+    WHERE rec.geom IS NULL AND NOT own.stored AND x.from_unit_id = ref.id AND x.kind = 'whole'
+      AND t.vintage_id = :vintage
+) cw ON TRUE
 GROUP BY 1
 """
 
@@ -51,8 +61,9 @@ def locate_sql(source: str, aggregates: str = "count(*) AS n") -> str:
 
     ``source`` selects at least ``geom`` and ``unit_id`` and is aliased ``rec``; the result
     has ``unit_code`` (NULL for rows no commune takes) and the ``aggregates`` over ``rec``.
-    The one placement rule of the store: point in polygon, else the same-vintage reference,
-    else a whole succession of the crosswalk.
+    The one placement rule of the store: point in polygon (read from the stored commune when it
+    is of ``:vintage``, placed by PostGIS otherwise), else the same-vintage reference, else a whole
+    succession of the crosswalk.
     """
     return _LOCATE.format(source=source, aggregates=aggregates)
 

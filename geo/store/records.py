@@ -61,12 +61,15 @@ def _values(series: pd.Series, column) -> list:
     """A column's values as the driver writes them: None for missing, EWKB hex for geometries."""
     if isinstance(column.type, Geometry):
         return _ewkb(series)
-    values, missing = series.astype(object).tolist(), series.isna().tolist()  # a list cell is not missing
+    missing = series.isna().to_numpy()  # a list cell is not missing
     if isinstance(column.type, JSONB):
-        return [None if m else Jsonb(v) for v, m in zip(values, missing, strict=True)]
+        return [None if m else Jsonb(v) for v, m in zip(series.tolist(), missing, strict=True)]
     if isinstance(column.type, Integer | BigInteger) and series.dtype.kind == "f":
-        return [None if m else int(v) for v, m in zip(values, missing, strict=True)]
-    return [None if m else v for v, m in zip(values, missing, strict=True)]
+        values = series.fillna(0).to_numpy(dtype="int64").astype(object)  # Python ints
+    else:
+        values = series.to_numpy(dtype=object, copy=True)
+    values[missing] = None
+    return values.tolist()
 
 
 _EWKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("x", "<f8"), ("y", "<f8")])
