@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from etl.vocabulary import vocabulary
-from tests.conftest import form_token, run_cli
+from tests.helpers import form_token, run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.usefixtures("fresh")]
 

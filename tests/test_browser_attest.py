@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from tests.test_browser import screenshot
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser, pytest.mark.usefixtures("fresh")]

@@ -23,7 +23,7 @@ from geo.reactivation import collect_evidence, track_reactivations
 from geo.settings import WORK_CRS
 from geo.store.records import read_incidents, read_inspections, read_sites
 from geo.store.units import list_vintages, read_units
-from tests.conftest import new_database, run_cli
+from tests.helpers import new_database, run_cli
 
 pytestmark = pytest.mark.postgis
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from etl.headers import field_headers, map_headers
 from etl.vocabulary import vocabulary
-from tests.conftest import form_token
+from tests.helpers import form_token
 from tests.test_upload import _send, _wait
 
 pytestmark = [pytest.mark.postgis, pytest.mark.usefixtures("fresh")]
