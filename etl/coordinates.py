@@ -311,10 +311,15 @@ def _resolve_proj(
 
 
 def _metres_apart(lons: np.ndarray, lats: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Approximate distance in metres (equirectangular) of each candidate's point from the chosen one."""
-    dy = (lats - lat) * 111_320.0
-    dx = (lons - lon) * 111_320.0 * np.cos(np.radians(lat))
-    return np.hypot(dx, dy)
+    """Approximate distance in metres (equirectangular) of each candidate's point from the chosen one.
+
+    A projection that failed gives inf or NaN; such a pair is infinitely far apart, never a warning.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        dy = (lats - lat) * 111_320.0
+        dx = (lons - lon) * 111_320.0 * np.cos(np.radians(lat))
+        distance = np.hypot(dx, dy)
+    return np.where(np.isnan(distance), np.inf, distance)
 
 
 def _plain_pairs(lon: pd.Series, lat: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

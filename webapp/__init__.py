@@ -29,7 +29,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     the absolute lifetime of a login (default 12), ``DIABAN_COOKIE_SECURE=1`` to mark the cookie
     ``Secure`` always (it is whenever the request is HTTPS), and ``DIABAN_PROXY_FIX=N`` behind N
     reverse proxies (default 0: trust no ``X-Forwarded-*`` header; with N the client address, scheme
-    and host come from the headers the N proxies set).
+    and host come from the headers the N proxies set), ``THREADS`` (set by ``diaban serve
+    --threads``) for the size of the database connection pool (one connection per server thread).
     """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
@@ -51,7 +52,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or session_key(app.instance_path)
     app.json.ensure_ascii = False
     _serve_sessions(app)
-    app.extensions["diaban.engine"] = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
+    # One pooled connection per server thread, so no request waits for (or times out on) the pool.
+    threads = int(app.config.get("THREADS", 8))
+    app.extensions["diaban.engine"] = app.config.get("ENGINE") or make_engine(
+        app.config["DATABASE_URL"], pool_size=threads, max_overflow=threads)
 
     from webapp import (
         admin,

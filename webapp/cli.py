@@ -228,7 +228,7 @@ def serve(host, port, threads):
 
     from webapp import create_app
 
-    app = create_app()
+    app = create_app({"THREADS": threads})
     click.echo(f"diaban on http://{host}:{port}/  (Ctrl+C to stop)")
     waitress_serve(app, host=host, port=port, threads=threads)
 
