@@ -13,7 +13,8 @@ from sqlalchemy import text
 from etl.headers import field_headers, map_headers
 from etl.vocabulary import vocabulary
 from tests.helpers import form_token
-from tests.test_upload import _send, _wait
+from tests.helpers import send_upload as _send
+from tests.helpers import wait_for_job as _wait
 
 pytestmark = [pytest.mark.postgis, pytest.mark.usefixtures("fresh")]
 

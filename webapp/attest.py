@@ -24,7 +24,7 @@ from geo.periods import Period, last_closed_half, parse_period
 from geo.store.attestations import latest_attestations
 from geo.store.audit import record
 from geo.store.map_layers import commune_index
-from geo.store.units import vintage_for_period
+from geo.store.units import choose_vintage
 from webapp.auth import role_required
 from webapp.i18n import current_language, register, t
 from webapp.record_forms import ingest_rows
@@ -142,7 +142,7 @@ def _period_and_vintage() -> tuple[Period, str]:
     shows the same communes.
     """
     period = parse_period(request.args.get("period") or last_closed_half(date.today()).label)
-    return period, vintage_for_period(current_app.extensions["diaban.engine"], period)
+    return period, choose_vintage(current_app.extensions["diaban.engine"], period)["id"]
 
 
 def _states(latest) -> dict[str, dict[str, dict]]:
