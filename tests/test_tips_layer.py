@@ -1,8 +1,8 @@
 """Tip-offs as a map layer (points for analysts, counts below 3 suppressed for viewers) and as hot spot input.
 
-Seven tip-offs of 2019-Q3 are loaded through ``diaban ingest tips`` (the demo has none): four
+Seven tip-offs of 2015-Q3 are loaded through ``diaban ingest tips`` (the demo has none before 2016): four
 with a point in Phường Tam Hiệp (26017), one with a point in Phường Trảng Dài (25993), one
-naming 25993 by code only (no point), and one of 2019-Q4 outside the period. Expected, read off
+naming 25993 by code only (no point), and one of 2015-Q4 outside the period. Expected, read off
 the file: 26017 → 4, 25993 → 2 (a viewer sees "<3"), five points for an analyst.
 """
 
@@ -20,13 +20,13 @@ from webapp.map_points import TIP_PROPERTIES
 pytestmark = pytest.mark.postgis
 
 OLD = "2010-02-06"
-PERIOD = "2019-Q3"
+PERIOD = "2015-Q3"
 TAM_HIEP = (106.85773, 10.94999)   # a point inside 26017 (ST_PointOnSurface, rounded)
 TRANG_DAI = (106.86608, 10.98733)  # a point inside 25993
-ROWS = [("05/07/2019", "", TAM_HIEP, "TB-T1"), ("06/07/2019", "", TAM_HIEP, "TB-T2"),
-        ("07/08/2019", "", TAM_HIEP, "TB-T3"), ("08/09/2019", "", TAM_HIEP, "TB-T4"),
-        ("09/09/2019", "", TRANG_DAI, "TB-T5"), ("10/09/2019", "25993", None, "TB-T6"),
-        ("02/10/2019", "", TAM_HIEP, "TB-T7")]  # Q4: not in the period
+ROWS = [("05/07/2015", "", TAM_HIEP, "TB-T1"), ("06/07/2015", "", TAM_HIEP, "TB-T2"),
+        ("07/08/2015", "", TAM_HIEP, "TB-T3"), ("08/09/2015", "", TAM_HIEP, "TB-T4"),
+        ("09/09/2015", "", TRANG_DAI, "TB-T5"), ("10/09/2015", "25993", None, "TB-T6"),
+        ("02/10/2015", "", TAM_HIEP, "TB-T7")]  # Q4: not in the period
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_an_analyst_gets_exact_counts_and_the_points_without_any_reference(analy
     assert len(body["features"]) == 5 and {f["geometry"]["type"] for f in body["features"]} == {"Point"}
     assert all(list(f["properties"]) == TIP_PROPERTIES for f in body["features"])
     assert sorted(f["properties"]["received_date"] for f in body["features"]) == [
-        "2019-07-05", "2019-07-06", "2019-08-07", "2019-09-08", "2019-09-09"]
+        "2015-07-05", "2015-07-06", "2015-08-07", "2015-09-08", "2015-09-09"]
     assert "hmac" not in response.text and "TB-T" not in response.text
     with engine.connect() as c:
         audited = c.execute(text("SELECT detail->>'returned' FROM audit_log WHERE action = 'read.tips' "
@@ -88,7 +88,7 @@ def test_store_counts_match_sql_written_here(engine, tips):
                       AND t.geom IS NOT NULL AND ST_Covers(u.geom, t.geom) ORDER BY u.code LIMIT 1),
                      (SELECT r.code FROM admin_unit r WHERE t.geom IS NULL AND r.id = t.unit_id
                       AND r.vintage_id = :v)) AS code, count(*)
-            FROM tip t WHERE t.received_date >= '2019-07-01' AND t.received_date < '2019-10-01'
+            FROM tip t WHERE t.received_date >= '2015-07-01' AND t.received_date < '2015-10-01'
             GROUP BY 1"""), {"v": OLD}).all())
     assert counts.to_dict() == {k: v for k, v in by_sql.items() if k} == {"26017": 4, "25993": 2}
     assert unassigned == by_sql.get(None, 0) == 0
@@ -104,7 +104,7 @@ def test_hotspots_of_tips_count_the_tips(db_url, tips, tmp_path):
     assert summary["source"] == "tips" and summary["layer"] == "gi_star_commune_tips"
     layer = gpd.read_file(out, layer="gi_star_commune_tips").set_index("commune_code")
     assert layer["value"].sum() == 6 and layer.loc["26017", "value"] == 4 and layer.loc["25993", "value"] == 2
-    incidents = json.loads(run_cli(db_url, "hotspots", "--period", PERIOD, "--vintage", OLD, "--json").stdout)
+    incidents = json.loads(run_cli(db_url, "hotspots", "--period", "2019-Q3", "--vintage", OLD, "--json").stdout)
     assert incidents["source"] == "incidents" and incidents["unplaced_records"] >= 0
     bad = run_cli(db_url, "hotspots", "--period", PERIOD, "--source", "rumours")
     assert bad.exit_code == 2 and "'rumours' is not one of 'incidents', 'tips'" in bad.output

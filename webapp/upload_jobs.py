@@ -107,7 +107,7 @@ def start(app: Flask, job_id: str, path: Path) -> threading.Thread:
 def _supervise(engine, job_id: str, path: Path, settings: dict) -> None:
     """Wait for a slot, run the ingest in a child under the limits, record the outcome, delete the file."""
     row = jobs.read_job(engine, job_id)
-    job = {key: row[key] for key in ("id", "kind", "dry_run", "owner", "source")}
+    job = {key: row[key] for key in ("id", "kind", "dry_run", "owner", "source", "period")}
     report, error = None, None
     try:
         with _SLOTS:
