@@ -104,7 +104,8 @@ def test_hotspots_of_tips_count_the_tips(db_url, tips, tmp_path):
     assert summary["source"] == "tips" and summary["layer"] == "gi_star_commune_tips"
     layer = gpd.read_file(out, layer="gi_star_commune_tips").set_index("commune_code")
     assert layer["value"].sum() == 6 and layer.loc["26017", "value"] == 4 and layer.loc["25993", "value"] == 2
-    incidents = json.loads(run_cli(db_url, "hotspots", "--period", "2019-Q3", "--vintage", OLD, "--json").stdout)
+    incidents = json.loads(run_cli(db_url, "hotspots", "--period", "2019-Q3", "--vintage", OLD,
+                                   "--json").stdout)
     assert incidents["source"] == "incidents" and incidents["unplaced_records"] >= 0
     bad = run_cli(db_url, "hotspots", "--period", PERIOD, "--source", "rumours")
     assert bad.exit_code == 2 and "'rumours' is not one of 'incidents', 'tips'" in bad.output
