@@ -86,11 +86,20 @@ def login(client, username=ADMIN[0], password=ADMIN[1]):
                                        "csrf_token": token})
 
 
-def user_client(app, db_url, user: tuple[str, str], role: str):
-    """A test client logged in as ``user`` (created by ``diaban users add --role ROLE`` if new)."""
+def add_user(db_url: str, user: tuple[str, str], role: str, *, exist_ok: bool = False) -> tuple[str, str]:
+    """Create ``user`` (name, password) with ``role`` through ``diaban users add``; return it.
+
+    With ``exist_ok`` a user created earlier in the run is accepted as it is.
+    """
     result = run_cli(db_url, "users", "add", user[0], "--role", role, "--password-stdin",
                      input=user[1] + "\n")
-    assert result.exit_code == 0 or "exists already" in result.output, result.output
+    assert result.exit_code == 0 or (exist_ok and "exists already" in result.output), result.output
+    return user
+
+
+def user_client(app, db_url, user: tuple[str, str], role: str):
+    """A test client logged in as ``user`` (created by ``diaban users add --role ROLE`` if new)."""
+    add_user(db_url, user, role, exist_ok=True)
     client = app.test_client()
     assert login(client, *user).status_code == 302
     return client

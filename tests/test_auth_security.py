@@ -21,18 +21,14 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import ADMIN, form_token, login, run_cli
+from tests.helpers import ADMIN, add_user, form_token, login, run_cli
 
 pytestmark = pytest.mark.postgis
 
 
 def new_user(db_url, role: str) -> tuple[str, str]:
     """A fresh login with ``role``, created through ``diaban users add``."""
-    user = (f"sec-{role}-{secrets.token_hex(3)}", f"pw-{secrets.token_hex(8)}")
-    result = run_cli(db_url, "users", "add", user[0], "--role", role, "--password-stdin",
-                     input=user[1] + "\n")
-    assert result.exit_code == 0, result.output
-    return user
+    return add_user(db_url, (f"sec-{role}-{secrets.token_hex(3)}", f"pw-{secrets.token_hex(8)}"), role)
 
 
 def logged_in(app, user):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import run_cli
+from tests.helpers import add_user
 from tests.test_browser import screenshot
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser, pytest.mark.usefixtures("fresh")]
@@ -15,10 +15,7 @@ EDITOR = ("editor-browser-attest", "editor-browser-attest-password")
 
 @pytest.fixture(scope="module")
 def editor(db_url, loaded):
-    result = run_cli(db_url, "users", "add", EDITOR[0], "--role", "editor", "--password-stdin",
-                     input=EDITOR[1] + "\n")
-    assert result.exit_code == 0, result.output
-    return EDITOR
+    return add_user(db_url, EDITOR, "editor")
 
 
 def test_an_editor_attests_a_commune_through_the_page(watched_page, live_server, editor, engine):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import run_cli
+from tests.helpers import add_user
 from tests.test_browser import log_in, screenshot
 from tests.test_browser_map import _inside_point
 from tests.test_recognition import VINTAGE, clean, snapshot  # noqa: F401
@@ -22,10 +22,7 @@ EDITOR = ("editor-recognition", "editor-recognition-password")
 
 @pytest.fixture(scope="module")
 def editor_user(db_url, loaded):
-    result = run_cli(db_url, "users", "add", EDITOR[0], "--role", "editor", "--password-stdin",
-                     input=EDITOR[1] + "\n")
-    assert result.exit_code == 0, result.output
-    return EDITOR
+    return add_user(db_url, EDITOR, "editor")
 
 
 def test_an_editor_records_a_decision_and_sees_it_in_the_map_panel(

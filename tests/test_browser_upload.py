@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import incidents_csv, run_cli
+from tests.helpers import add_user, incidents_csv
 from tests.test_browser import screenshot
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
@@ -18,10 +18,7 @@ EDITOR = ("editor-browser", "editor-browser-password")
 
 @pytest.fixture(scope="module")
 def editor(db_url, loaded):
-    result = run_cli(db_url, "users", "add", EDITOR[0], "--role", "editor", "--password-stdin",
-                     input=EDITOR[1] + "\n")
-    assert result.exit_code == 0, result.output
-    return EDITOR
+    return add_user(db_url, EDITOR, "editor")
 
 
 def test_an_editor_uploads_a_file_and_reads_the_report(watched_page, live_server, editor, engine,

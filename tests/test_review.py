@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from etl import resolve_review
 from etl.pipeline import ingest
-from tests.helpers import form_token, login, run_cli
+from tests.helpers import add_user, form_token, login
 
 pytestmark = pytest.mark.postgis
 
@@ -22,9 +22,7 @@ USERS = {role: (f"h1-{role}", f"h1-{role}-password") for role in ("viewer", "ana
 def users(db_url, loaded):
     for username, password in USERS.values():
         role = username.removeprefix("h1-")
-        result = run_cli(db_url, "users", "add", username, "--role", role, "--password-stdin",
-                         input=password + "\n")
-        assert result.exit_code == 0, result.output
+        add_user(db_url, (username, password), role)
     return USERS
 
 

@@ -12,7 +12,7 @@ from itertools import product
 
 import pytest
 
-from tests.helpers import login, run_cli
+from tests.helpers import add_user, login
 from webapp.auth import PUBLIC_ENDPOINTS
 
 pytestmark = pytest.mark.postgis
@@ -101,9 +101,7 @@ def test_every_other_route_and_method_refuses_an_anonymous_request(app, rules, c
 
 @pytest.fixture(scope="module")
 def viewer_client(app, db_url):
-    result = run_cli(db_url, "users", "add", VIEWER[0], "--role", "viewer", "--password-stdin",
-                     input=VIEWER[1] + "\n")
-    assert result.exit_code == 0, result.output
+    add_user(db_url, VIEWER, "viewer")
     client = app.test_client()
     assert login(client, *VIEWER).status_code == 302
     return client

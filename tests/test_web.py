@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import ADMIN, form_token, login, run_cli
+from tests.helpers import ADMIN, add_user, form_token, login, run_cli
 from webapp.assets import remote_urls
 
 pytestmark = pytest.mark.postgis
@@ -213,11 +213,7 @@ def _failed_logins(client, username, times, address):
 
 @pytest.fixture(scope="module")
 def throttle_user(db_url):
-    user = ("throttle-user", "throttle-user-password")
-    result = run_cli(db_url, "users", "add", user[0], "--role", "viewer", "--password-stdin",
-                     input=user[1] + "\n")
-    assert result.exit_code == 0, result.output
-    return user
+    return add_user(db_url, ("throttle-user", "throttle-user-password"), "viewer")
 
 
 def test_failed_logins_of_one_username_from_one_address_are_throttled_and_audited(client, conn,

@@ -1,9 +1,4 @@
-"""Import batches: where every row came from.
-
-The audit log (who did what) is :mod:`geo.store.audit`; ``audit`` is imported here only so the
-modules of other branches that still import it from here (``geo.store.ingest``, ``etl.demo``)
-keep working until they import it from its home.
-"""
+"""Import batches: where every row came from (the audit log of who did what is :mod:`geo.store.audit`)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ import shapely
 from sqlalchemy import Connection, Engine, Text, any_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from geo.store.batches import audit, finish_batch, start_batch
+from geo.store.audit import audit
+from geo.store.batches import finish_batch, start_batch
 from geo.store.models import (
     Activity,
     CommuneReport,
