@@ -93,11 +93,11 @@ def run_assign(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame, repeat: int) -
         start = time.perf_counter()
         index = build_unit_index(units, code_column="code")
         built = time.perf_counter()
-        codes = assign_units(points, index)["unit_code"]
+        codes = assign_units(points, index)["code"]
         done = time.perf_counter()
         assign_units(points, index)
         again = time.perf_counter()
-        by_xy = assign_units_xy(x, y, index, crs=points.crs)["unit_code"]
+        by_xy = assign_units_xy(x, y, index, crs=points.crs)["code"]
         xy = time.perf_counter()
         for key, seconds in [("build", built - start), ("assign", done - built),
                              ("total", done - start), ("again", again - done), ("xy", xy - again)]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -14,8 +15,16 @@ from geo.store import session_scope
 from geo.store.audit import audit
 from geo.store.batches import file_sha256, finish_batch, start_batch
 from geo.store.crosswalk import has_crosswalk, write_crosswalk
-from geo.store.province import loaded_province_codes, write_province
-from geo.store.units import delete_vintage, has_vintage, list_vintages, read_units, write_vintage
+from geo.store.province import read_provinces, write_province
+from geo.store.units import (
+    delete_vintage,
+    has_vintage,
+    list_vintages,
+    overlapping_vintages,
+    read_units,
+    vintage_key,
+    write_vintage,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -32,9 +41,12 @@ def load_boundaries(
 ) -> list[dict]:
     """Load every configured vintage (or those named) that is not in the store yet.
 
-    Each vintage is read, cleaned into a coverage and written in one transaction with its
-    own import batch, so a failure leaves nothing half-loaded. ``progress`` is called with
-    each vintage's id once it is done.
+    Vintages belong to the province: each is stored as ``<code>:<config id>``
+    (``geo.store.units.vintage_key``), so several provinces share one database. A conflicting
+    load is refused before anything is written (:func:`refuse_conflicts`, then the territory of
+    every vintage to load against the other provinces'). Each vintage is read, cleaned into a
+    coverage and written in one transaction with its own import batch. ``progress`` is called
+    with each vintage's id once it is done.
 
     Returns
     -------
@@ -43,47 +55,88 @@ def load_boundaries(
         ``units``, the cleaning report and ``seconds``.
     """
     specs = [province.vintage(v) for v in vintages] if vintages else list(province.vintages)
+    refuse_conflicts(engine, province)
+    loaded = {v["id"] for v in list_vintages(engine, province.code)}
+    built = {spec.id: build_units(province, spec) for spec in specs
+             if replace or vintage_key(province.code, spec.id) not in loaded}
+    for spec_id, (units, _) in built.items():
+        _refuse_overlaps(engine, province, province.vintage(spec_id), units)
     _record_province(engine, province, actor)
     results = []
     for spec in specs:
-        results.append(_load_vintage(engine, province, spec, replace=replace, actor=actor))
+        results.append(_load_vintage(engine, province, spec, built.get(spec.id), actor=actor))
         if progress:
             progress(spec.id)
     return results
 
 
-def _record_province(engine: Engine, province: Province, actor: str) -> None:
-    """Store the province's configuration, refusing a database that holds another province."""
-    with session_scope(engine) as session:
-        others = [c for c in loaded_province_codes(session.connection()) if c != province.code]
-        if others:
+def refuse_conflicts(engine: Engine, province: Province) -> None:
+    """Raise ProvinceConfigError when the database holds province ``province.code`` configured otherwise.
+
+    Another name under the same code, or a loaded vintage the configuration does not have (or
+    has with other dates), is a different configuration of the code: loading would mix them.
+    """
+    where = province.folder / "province.toml"
+    recorded = {p["code"]: p for p in read_provinces(engine)}.get(province.code)
+    if recorded and recorded["label"] != province.name:
+        raise ProvinceConfigError(
+            f"{where}: province code {province.code} is loaded as {recorded['label']!r} (from "
+            f"{recorded['source']}), this configuration names it {province.name!r}; fix `code` or "
+            "`name` in province.toml, or load it into another database")
+    configured = {s.id: s for s in province.vintages}
+    for row in list_vintages(engine, province.code):
+        spec = configured.get(row["config_id"])
+        if spec is None or (spec.valid_from, spec.valid_to) != (row["valid_from"], row["valid_to"]):
+            has = ("does not have it" if spec is None else
+                   f"has it valid {spec.valid_from} → {spec.valid_to or 'now'}")
             raise ProvinceConfigError(
-                f"the database holds the boundaries of province {', '.join(others)}; one database "
-                f"serves one province: load {province.name} ({province.code}) into a new database")
+                f"{where}: the database holds vintage {row['config_id']} of province {province.code} "
+                f"valid {row['valid_from']} → {row['valid_to'] or 'now'}; this configuration {has}. "
+                "Restore that vintage in province.toml, or load the province into another database")
+
+
+def _refuse_overlaps(engine: Engine, province: Province, spec: VintageSpec, units) -> None:
+    """Raise ProvinceConfigError when another province's territory of the same dates overlaps ``spec``'s."""
+    outline = units.loc[units["level"] == "province"].geometry.union_all()
+    found = overlapping_vintages(engine, province.code, outline, spec.valid_from, spec.valid_to)
+    if found:
+        listed = "; ".join(f"vintage {o['vintage']} of province {o['province_code']} "
+                           f"({o['overlap_km2']:.0f} km² in common)" for o in found)
+        raise ProvinceConfigError(
+            f"{province.folder / 'province.toml'}: vintage {spec.id} of {province.name} "
+            f"({province.code}, {spec.valid_from} → {spec.valid_to or 'now'}) overlaps {listed}. "
+            "A territory belongs to one province at a time: check `code` and the layers, or load "
+            "into another database")
+
+
+def _record_province(engine: Engine, province: Province, actor: str) -> None:
+    """Store the province's configuration (its code is the key: re-loading replaces it)."""
+    with session_scope(engine) as session:
         write_province(session, province_record(province))
         audit(session, actor, "province.record", province.code, source=str(province.folder))
 
 
-def _load_vintage(engine: Engine, province: Province, spec: VintageSpec, *, replace: bool,
+def _load_vintage(engine: Engine, province: Province, spec: VintageSpec, built: tuple | None, *,
                   actor: str) -> dict:
-    """Load one vintage in its own transaction and return its result."""
+    """Load one vintage (its units ``built`` already, None when it is loaded) in its own transaction."""
     started = time.perf_counter()
+    key = vintage_key(province.code, spec.id)
+    if built is None:
+        return {"vintage": spec.id, "status": "already loaded"}
     with session_scope(engine) as session:
-        exists = has_vintage(session, spec.id)
-        if exists and not replace:
-            return {"vintage": spec.id, "status": "already loaded"}
+        exists = has_vintage(session, key)
         if exists:
-            delete_vintage(session, spec.id)
-        units, report = build_units(province, spec)
+            delete_vintage(session, key)
+        units, report = built
         batch = start_batch(session, kind="boundaries", created_by=actor,
                             source=f"{spec.file.name}:{spec.communes.layer}",
                             source_sha256=file_sha256(spec.file))
-        vintage = {"id": spec.id, "province_code": province.code, "label": spec.label,
+        vintage = {"id": key, "province_code": province.code, "label": spec.label,
                    "valid_from": spec.valid_from, "valid_to": spec.valid_to,
                    "legal_basis": spec.legal_basis}
         written = write_vintage(session, vintage, units, batch)
         finish_batch(batch, rows_loaded=written, report=report)
-        audit(session, actor, "boundaries.load", spec.id, units=written,
+        audit(session, actor, "boundaries.load", key, units=written,
               batch=batch.id, replaced=bool(exists))
     return {"vintage": spec.id, "status": "loaded", "units": written, "batch": batch.id,
             **report, "seconds": round(time.perf_counter() - started, 1)}
@@ -100,10 +153,13 @@ def load_crosswalks(engine: Engine, province: Province, *, actor: str = "cli") -
         the old units left without a successor and the text names matching no unit.
     """
     results = []
-    for spec in crosswalk_specs(province):
-        result = {"from_vintage": spec.from_vintage, "to_vintage": spec.to_vintage}
+    for configured in crosswalk_specs(province):
+        result = {"from_vintage": configured.from_vintage, "to_vintage": configured.to_vintage}
+        spec = dataclasses.replace(
+            configured, from_vintage=vintage_key(province.code, configured.from_vintage),
+            to_vintage=vintage_key(province.code, configured.to_vintage))
         with session_scope(engine) as session:
-            loaded = {v["id"] for v in list_vintages(session.connection())}
+            loaded = {v["id"] for v in list_vintages(session.connection(), province.code)}
             if not {spec.from_vintage, spec.to_vintage} <= loaded:
                 results.append(result | {"status": "waiting for vintages"})
                 continue

@@ -17,7 +17,12 @@ from pyproj.exceptions import CRSError
 
 from boundaries.errors import ProvinceConfigError
 from geo.settings import STORAGE_CRS
-from geo.store.province import loaded_province_codes, read_province
+from geo.store.province import (
+    loaded_province_codes,
+    read_province,
+    read_provinces,
+    resolve_province_code,
+)
 
 PROVINCES = Path(__file__).with_name("provinces")
 DEFAULT_PROVINCE = "dong_nai"
@@ -188,8 +193,8 @@ def province_record(province: Province) -> dict:
             "source": str(province.folder / "province.toml"), "settings": _json_ready(settings)}
 
 
-def loaded_province(conn) -> Province | None:
-    """The configuration of the province whose boundaries are loaded in the database.
+def loaded_province(conn, code: str | None = None) -> Province | None:
+    """The configuration of the loaded province ``code`` (by default the only one loaded).
 
     Read from the row ``boundaries load`` recorded; a database loaded before that row existed
     gets the bundled province of its vintages' code. None when no vintage is loaded.
@@ -198,28 +203,45 @@ def loaded_province(conn) -> Province | None:
     ----------
     conn : Connection or Engine
         The database.
+    code : str, optional
+        The province's code; required when several provinces are loaded.
 
     Raises
     ------
     ProvinceConfigError
         When the vintages' province was never recorded and no bundled province has its code.
+    UnknownProvinceError
+        When ``code`` is not loaded.
+    ProvinceNotNamedError
+        When none is named and several provinces are loaded.
     """
-    row = read_province(conn)
+    row = read_province(conn, code)
     if row is not None:
-        settings = row["settings"]
-        return Province(code=row["code"], name=row["label"], name_en=row["label_en"],
-                        folder=Path(row["source"]).parent, vintages=(),
-                        vn2000_crs=tuple(settings["vn2000_crs"]), export_crs=tuple(settings["export_crs"]),
-                        plan=settings["plan"], targets=settings["targets"])
+        return province_from_record(row)
     codes = loaded_province_codes(conn)
     if not codes:
         return None
+    code = resolve_province_code(conn, code)
     bundled = {p.code: p for p in map(load_province, sorted(PROVINCES.iterdir()))}
-    if codes[0] not in bundled:
-        raise ProvinceConfigError(f"the loaded boundaries belong to province {codes[0]}, whose "
+    if code not in bundled:
+        raise ProvinceConfigError(f"the loaded boundaries belong to province {code}, whose "
                                   "configuration was not recorded; run `diaban boundaries load "
                                   "--province PATH` with its folder (loaded vintages stay)")
-    return bundled[codes[0]]
+    return bundled[code]
+
+
+def province_from_record(row: dict) -> Province:
+    """The province a stored row describes (:func:`geo.store.province.read_province`), without vintages."""
+    settings = row["settings"]
+    return Province(code=row["code"], name=row["label"], name_en=row["label_en"],
+                    folder=Path(row["source"]).parent, vintages=(),
+                    vn2000_crs=tuple(settings["vn2000_crs"]), export_crs=tuple(settings["export_crs"]),
+                    plan=settings["plan"], targets=settings["targets"])
+
+
+def loaded_provinces(conn) -> list[Province]:
+    """Every loaded province whose configuration is recorded, by code."""
+    return [province_from_record(row) for row in read_provinces(conn)]
 
 
 def _json_ready(value):

@@ -53,7 +53,7 @@ ever kept as keyed hashes, in ``ref_hmac``)."""
 def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str] | str | Path | None = None,
            dry_run: bool = False, actor: str = "cli", progress: Callable[[str, int], None] | None = None,
            hmac_key: bytes | Callable[[], bytes] | None = None, source_name: str | None = None,
-           period: str | None = None, synthetic: bool = False) -> dict:
+           period: str | None = None, synthetic: bool = False, province: str | None = None) -> dict:
     """Load one file of records: what is sound is loaded, every other row is quarantined with a reason.
 
     Parameters
@@ -87,6 +87,9 @@ def ingest(engine, kind: IngestKind, path: str | Path, *, mapping: dict[str, str
     synthetic : bool, default False
         Flag the import batch as synthetic: every page then carries the "DỮ LIỆU MÔ PHỎNG" banner and
         the API says ``"synthetic": true``. Only ``diaban demo`` (``etl.demo``) sets it; never for real data.
+    province : str, optional
+        The code of the province the file's records belong to (``--province``): they are placed on its
+        units of their date and its VN-2000 zones are tried. Default: the only loaded province.
 
     Returns
     -------
@@ -118,7 +121,7 @@ site-events, incidents, inspections, tips, activities, commune-reports, attestat
     frame = prepare_rows(kind, pseudonymise(result.frame.reset_index(drop=True), hmac_key), period=period)
     if progress:
         progress("read", len(frame))
-    out = parse_rows(engine, kind, frame)
+    out = parse_rows(engine, kind, frame, province=province)
     records, rejected, duplicates = split_rows(frame, out, kind, result.sheet)
     if progress:
         progress("parsed", len(frame))
@@ -141,7 +144,8 @@ site-events, incidents, inspections, tips, activities, commune-reports, attestat
     return {**summary, "loaded": report["loaded"], "duplicates": report["duplicates"]}
 
 
-def parse_rows(engine, kind: str, frame: pd.DataFrame, *, forced: dict | None = None) -> pd.DataFrame:
+def parse_rows(engine, kind: str, frame: pd.DataFrame, *, forced: dict | None = None,
+               province: str | None = None) -> pd.DataFrame:
     """Per row: the record's values, its unit and links, and the first reason (with detail) it cannot load.
 
     Parameters
@@ -150,12 +154,14 @@ def parse_rows(engine, kind: str, frame: pd.DataFrame, *, forced: dict | None = 
         Rows as read and pseudonymised (canonical field names, ``*_hmac`` columns).
     forced : dict, optional
         ``{row index: unit id}``: the unit a reviewer chose, used instead of the row's commune name.
+    province : str, optional
+        The province code (default: the only loaded province), see :class:`etl.places.Places`.
     """
     out = new_rows(frame.index)
     VALUES[kind](frame, out)
     for column in HMAC_COLUMNS:
         out[column] = frame.get(column)
-    places = Places(engine)
+    places = Places(engine, province)
     add_vintages(out, places, out[DATE_FIELD[kind]] if DATE_FIELD[kind] else None)
     coordinates(frame, out, places)
     target, name = {"inspections": ("establishment", "establishment_name"),

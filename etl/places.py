@@ -40,11 +40,16 @@ MAX_CANDIDATES = 5
 
 
 class Places:
-    """The boundary vintages, crosswalk and remembered aliases of the database, each read once."""
+    """The boundary vintages, crosswalk and remembered aliases of one province, each read once.
 
-    def __init__(self, engine) -> None:
+    ``province`` is its code (default: the only loaded one): records go onto its units of their
+    date, and its VN-2000 zones (its configuration's ``vn2000_crs``) are tried.
+    """
+
+    def __init__(self, engine, province: str | None = None) -> None:
         self.engine = engine
-        self.vintages = list_vintages(engine)
+        self.province = loaded_province(engine, province)
+        self.vintages = list_vintages(engine, self.province.code) if self.province else []
         if not self.vintages:
             raise ParserOptionError("no boundary vintage is loaded; run `diaban boundaries load` first")
         self.latest = self.vintages[-1]["id"]
@@ -54,7 +59,7 @@ class Places:
         self._aliases: dict[tuple[str, str, str], int] | None = None
         self._crosswalk: pd.DataFrame | None = None
         self._outline: shapely.Geometry | None = None
-        self.crs_candidates = tuple(loaded_province(engine).vn2000_crs)
+        self.crs_candidates = tuple(self.province.vn2000_crs)
 
     @property
     def outline(self) -> shapely.Geometry:
@@ -240,7 +245,7 @@ def _district_scope(places: Places, vintage: str, dkey: str) -> pd.DataFrame | N
     if not dkey or districts.empty:
         return None
     units = places.units(vintage)
-    return units[units["parent_code"].isin(districts.loc[districts["key"] == dkey, "unit_code"])]
+    return units[units["parent_code"].isin(districts.loc[districts["key"] == dkey, "district_code"])]
 
 
 def _folded(key: str) -> str:
@@ -259,7 +264,7 @@ def _similar(units: pd.DataFrame, ckey: str) -> pd.DataFrame:
 def _candidates(places: Places, vintage: str, found: pd.DataFrame) -> list[dict]:
     """The review candidates: unit id, code, name, district name and similarity (1.0 for exact names)."""
     districts = places.districts(vintage)
-    parents = dict(zip(districts["unit_code"], districts["name"], strict=True))
+    parents = dict(zip(districts["district_code"], districts["name"], strict=True))
     return [{"unit_id": int(r.unit_id), "code": r.unit_code, "name": r.name,
              "district": parents.get(r.parent_code), "score": float(getattr(r, "score", 1.0))}
             for r in found.itertuples()]

@@ -28,6 +28,7 @@ from geo.store.review import (
     same_text_items,
     unit_in_vintage,
 )
+from geo.store.units import vintage_province
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -100,7 +101,8 @@ def _parse_by_batch(engine, session: Session, kind: str, frame: pd.DataFrame, it
     for batch_id, rows in batches.groupby(batches):
         part = frame.loc[rows.index].copy()
         part.attrs["column_context"] = column_context(session, batch_id)
-        parts.append(parse_rows(engine, kind, part, forced=dict.fromkeys(part.index, unit_id)))
+        parts.append(parse_rows(engine, kind, part, forced=dict.fromkeys(part.index, unit_id),
+                                province=vintage_province(items[0].vintage_id)))
     return pd.concat(parts).loc[frame.index]
 
 

@@ -47,7 +47,7 @@ import shapely
 from pyproj import CRS
 from pyproj.transformer import Transformer, TransformerGroup
 
-from geo.errors import DiabanError
+from geo.errors import ExportError
 from geo.spreadsheets import safe_cell, safe_row
 
 Format = Literal["gpkg", "shp", "geojson", "kml", "csv", "fgb"]
@@ -72,10 +72,6 @@ VN2000_OPERATION = "VN-2000 to WGS 84 (2)"
 
 _DRIVERS = {"gpkg": "GPKG", "shp": "ESRI Shapefile", "geojson": "GeoJSON", "kml": "LIBKML",
             "csv": "CSV", "fgb": "FlatGeobuf"}
-
-
-class ExportError(DiabanError, ValueError):
-    """An export that cannot be written as asked (format, CRS, public mode)."""
 
 
 def transformer_to(crs: str) -> Transformer:

@@ -121,6 +121,8 @@ class UnitIndex:
     labels: np.ndarray
     offsets: np.ndarray
     candidates: np.ndarray
+    code_column: str = "unit_code"
+    """The column the codes came from, and the name of the column `assign_units` returns."""
 
     def __len__(self) -> int:
         """The number of units."""
@@ -171,7 +173,7 @@ def build_unit_index(
     ...                          geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1)], crs=32648)
     >>> index = build_unit_index(units, code_column="code")
     >>> pts = gpd.GeoSeries([Point(1.5, 0.5), Point(1, 1)], crs=32648)
-    >>> assign_units(pts, index)["unit_code"].tolist()
+    >>> assign_units(pts, index)["code"].tolist()  # the column is named after the code column
     ['2', '1']
     """
     if cell_size is not None and not cell_size > 0:
@@ -185,7 +187,7 @@ def build_unit_index(
     shapely.prepare(parts)
     return UnitIndex(codes=codes, parts=parts, part_unit=part_unit, crs=units.crs,
                      origin=grid["origin"], cell_size=grid["size"], shape=grid["shape"],
-                     labels=labels, offsets=offsets, candidates=candidates)
+                     labels=labels, offsets=offsets, candidates=candidates, code_column=code_column)
 
 
 def assign_units(
@@ -211,7 +213,8 @@ def assign_units(
     Returns
     -------
     DataFrame
-        Indexed like ``points``, with one column ``unit_code`` (``<NA>`` outside every unit).
+        Indexed like ``points``, with one column named ``code_column`` (the index's own for a
+        `UnitIndex`), ``<NA>`` outside every unit.
 
     Raises
     ------
@@ -263,7 +266,7 @@ def assign_units_xy(
     Returns
     -------
     DataFrame
-        With one column ``unit_code`` (``<NA>`` outside every unit), indexed like ``x`` when
+        With one column named ``code_column`` (``<NA>`` outside every unit), indexed like ``x`` when
         it is a Series, else from 0.
 
     Raises
@@ -298,9 +301,9 @@ def _assign(x: np.ndarray, y: np.ndarray, units: gpd.GeoDataFrame | UnitIndex, c
         found = _assign_directly(unit_geoms, x, y)
     else:
         grid = units if isinstance(units, UnitIndex) else build_unit_index(units, code_column=code_column)
-        codes, found = grid.codes, _locate(grid, x, y)
+        codes, found, code_column = grid.codes, _locate(grid, x, y), grid.code_column
     result = pd.array(codes, dtype="string").take(found, allow_fill=True)  # -1 reads <NA>
-    return pd.DataFrame({"unit_code": result}, index=index)
+    return pd.DataFrame({code_column: result}, index=index)
 
 
 def _sorted_units(units: gpd.GeoDataFrame, code_column: str) -> tuple[np.ndarray, np.ndarray]:

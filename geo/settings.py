@@ -26,6 +26,11 @@ STORAGE_CRS = f"EPSG:{STORAGE_SRID}"
 WORK_CRS = "EPSG:32648"
 AREA_CRS = "EPSG:6933"
 
+#: The seed of every random draw unless another is given, so results are reproducible: the
+#: permutation tests (``geo.hotspots``, ``geo.reactivation.knox_test``) and the demo data set
+#: (``etl.demo``, ``diaban demo --seed``).
+DEFAULT_SEED = 2016
+
 #: The local PostgreSQL over Debian's unix socket directory, database ``diaban``, as the
 #: operating-system user (peer authentication). psycopg's bundled libpq looks in /tmp by
 #: default, so the socket directory is named explicitly.

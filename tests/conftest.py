@@ -22,9 +22,11 @@ from tests.helpers import (
     ANALYST,
     EDITOR,
     IN_CI,
+    OLD_VINTAGE,
     VIEWER,
     login,
     new_database,
+    newest_snapshot,
     run_cli,
     unavailable,
     user_client,
@@ -133,6 +135,56 @@ def fresh(engine):
         for batch in c.execute(text("SELECT id FROM import_batch WHERE id > :b ORDER BY id DESC"),
                                {"b": before}).scalars().all():
             c.execute(text("DELETE FROM import_batch WHERE id = :b"), {"b": batch})
+
+
+#: The tables whose ``<table>_frozen`` triggers keep classification snapshots immutable (migration 0002).
+_FROZEN = ("classification_snapshot", "classification_result")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_snapshots(request):
+    """Delete the classification snapshots a module stores once it ends (and decisions citing them).
+
+    Applies to every module with a test on the loaded database. Snapshots are immutable in the
+    application, so the triggers that refuse the delete are lifted inside this one transaction only
+    (DDL is transactional: no other session sees them lifted); the ``data_revision`` triggers still
+    fire, so cached answers are dropped. No module sees another's snapshots, so none has to avoid
+    the periods another counts on, whatever the order. Yields the last snapshot id before the module.
+    """
+    items = [i for i in request.session.items if getattr(i, "module", None) is request.module]
+    if not any("loaded" in getattr(i, "fixturenames", ()) for i in items):
+        yield None
+        return
+    engine = request.getfixturevalue("engine")
+    with engine.connect() as c:
+        before = c.execute(text("SELECT coalesce(max(id), 0) FROM classification_snapshot")).scalar()
+    yield before
+    with engine.begin() as c:
+        c.execute(text("SET LOCAL lock_timeout = '30s'"))
+        for table in _FROZEN:
+            c.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_frozen"))
+        c.execute(text("DELETE FROM recognition_decision WHERE snapshot_id > :b"), {"b": before})
+        c.execute(text("DELETE FROM classification_result WHERE snapshot_id > :b"), {"b": before})
+        c.execute(text("DELETE FROM classification_snapshot WHERE id > :b"), {"b": before})
+        for table in _FROZEN:
+            c.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_frozen"))
+
+
+@pytest.fixture(scope="module")
+def classified(db_url, engine, own_snapshots) -> int:
+    """A classification snapshot of 2018 on the old vintage, deleted after the module; its id."""
+    result = run_cli(db_url, "classify", "--period", "2018", "--vintage", OLD_VINTAGE)
+    assert result.exit_code == 0, result.output
+    with engine.connect() as c:
+        return newest_snapshot(c, "2018", OLD_VINTAGE)
+
+
+@pytest.fixture
+def decisions_cleared(engine):
+    """Remove every recognition decision a test records (other tests measure the proposal alone)."""
+    yield
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM recognition_decision"))
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
-"""Builders the test modules share: the CLI runner, logins, form tokens, uploads, a scratch database.
+"""Builders the test modules share: the CLI runner, logins, form tokens, uploads, a scratch database,
+generated files, browser steps and poppler's tools.
 
-Test modules import these from here; ``conftest.py`` holds the fixtures only.
+Test modules import these from here, never from one another (``test_suite_layout.py`` checks it);
+``conftest.py`` holds the fixtures only.
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ import io
 import os
 import re
 import secrets
+import shutil
+import subprocess
 import time
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -29,6 +35,11 @@ EDITOR = ("editor-test", "editor-test-password")
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 #: The case number of :func:`incidents_csv`, never to be stored in clear.
 CASE_NUMBER = "1234/QĐ-XPVPHC"
+#: The vintage of 2010 (171 communes), valid over :data:`YEARS`, and the years of :func:`incidents_file`.
+OLD_VINTAGE, YEARS = "75:2010-02-06", (2011, 2018)
+LABELS = ["Mua bán dâm", "Chứa mại dâm", "Môi giới mại dâm", "Tổ chức hoạt động mại dâm"]
+#: The five Vietnamese tone marks as combining characters (what :func:`cp1258` writes apart).
+TONES = "\u0300\u0301\u0303\u0309\u0323"
 
 
 def artefact_path(name: str) -> Path:
@@ -126,7 +137,7 @@ def wait_for_job(client, url: str, seconds: float = 60) -> dict:
 def incidents_csv(engine, year: int) -> bytes:
     """Six rows: two load, two are rejected (outside the province, no date), one waits for review (a
     commune name two districts share), one repeats the first. Case numbers are pseudonymised."""
-    units = read_units(engine, "2010-02-06")
+    units = read_units(engine, "75:2010-02-06")
     point = units.loc[units["unit_code"] == "25996", "geometry"].iloc[0].representative_point()
     lat, lon = (f"{v:.6f}".replace(".", ",") for v in (point.y, point.x))
     rows = ["STT;Ngày xảy ra;Hành vi;Vĩ độ;Kinh độ;Xã/phường;Huyện;Họ tên;Số hồ sơ",
@@ -137,3 +148,91 @@ def incidents_csv(engine, year: int) -> bytes:
             f"5;20/07/{year};Mua bán dâm;;;Xuân Hòa;;Võ F;",
             f"1;15/06/{year};Mua bán dâm;{lat};{lon};;;Nguyễn Văn Bí;{CASE_NUMBER}"]
     return ("\n".join(rows) + "\n").encode()
+
+
+def incidents_file(engine, path: Path, n: int, *, seed: int = 1) -> Path:
+    """``n`` loadable incident rows (as benchmarks/ingest_benchmark.py builds them): dd/mm/yyyy dates
+    over :data:`YEARS`, offence labels, counts, and GPS points at the communes' interior points."""
+    rng = np.random.default_rng(seed)
+    inside = read_units(engine, OLD_VINTAGE).geometry.representative_point()
+    pick = rng.integers(0, len(inside), n)
+    lon = inside.x.to_numpy()[pick] + rng.uniform(-1e-6, 1e-6, n)
+    lat = inside.y.to_numpy()[pick] + rng.uniform(-1e-6, 1e-6, n)
+    first = np.datetime64(f"{YEARS[0]}-01-01")
+    days = first + rng.integers(0, 365 * (YEARS[1] - YEARS[0]), n).astype("timedelta64[D]")
+    labels, persons = rng.integers(0, len(LABELS), n), rng.integers(1, 12, n)
+    lines = ["STT,Ngày xảy ra,Hành vi,Vĩ độ,Kinh độ,Số đối tượng"]
+    for i in range(n):
+        y, m, d = str(days[i]).split("-")
+        lines.append(f"{i + 1},{d}/{m}/{y},{LABELS[labels[i]]},{lat[i]:.7f},{lon[i]:.7f},{persons[i]}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def cp1258(text: str) -> bytes:
+    """Windows-1258 bytes as Vietnamese Windows writes them: base letter, then a combining tone mark."""
+    out = b""
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out += ch.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES))
+            out += (base + "".join(c for c in parts if c in TONES)).encode("cp1258")
+    return out
+
+
+def newest_snapshot(conn, period: str, vintage: str) -> int:
+    """The id of the newest classification snapshot of ``period`` on ``vintage``."""
+    sql = text("SELECT id FROM classification_snapshot WHERE period = :p AND vintage_id = :v "
+               "ORDER BY created_at DESC, id DESC LIMIT 1")
+    return conn.execute(sql, {"p": period, "v": vintage}).scalar_one()
+
+
+def communes_of(engine, vintage: str) -> int:
+    """How many communes ``vintage`` has."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = :v "
+                                 "AND level = 'commune'"), {"v": vintage}).scalar_one()
+
+
+def inside_point(engine, code: str, vintage: str = OLD_VINTAGE) -> tuple[float, float]:
+    """(lat, lon) of a point inside commune ``code`` of ``vintage`` as the map draws it."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(geom_display) p FROM "
+                "admin_unit WHERE vintage_id = :v AND code = :c AND level = 'commune') s"
+            ),
+            {"v": vintage, "c": code},
+        ).one()
+
+
+def log_in(page, live_server, path="/", user=ADMIN):
+    """Log in through the form, then land on ``path`` (its query's ``&`` written as ``%26``)."""
+    page.goto(f"{live_server}/login?next={path}")
+    page.fill("#username", user[0])
+    page.fill("#password", user[1])
+    page.click("button[type=submit]")
+
+
+def screenshot(page, name: str) -> Path:
+    """Keep a full-page screenshot as an artefact (see :func:`artefact_path`)."""
+    shot = artefact_path(name)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    return shot
+
+
+def tool(name: str) -> str:
+    """The path of poppler's ``name`` (fails under CI, skips elsewhere, when it is missing)."""
+    path = shutil.which(name)
+    if path is None:
+        unavailable(f"poppler's {name} (apt-get install poppler-utils)")
+    return path
+
+
+def run_tool(*args) -> str:
+    """Run poppler's ``args[0]`` with the other ``args``; return its standard output."""
+    return subprocess.run([tool(args[0]), *args[1:]], capture_output=True, text=True, timeout=120,
+                          check=True).stdout

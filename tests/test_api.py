@@ -12,25 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from geo.periods import parse_period
-from tests.helpers import VIEWER, form_token, run_cli, user_client
+from tests.helpers import VIEWER, form_token, newest_snapshot, run_cli, user_client
 
 pytestmark = pytest.mark.postgis
 
-OLD, NEW = "2010-02-06", "2025-07-01"
+OLD, NEW = "75:2010-02-06", "75:2025-07-01"
 SIGNIFICANT = {"hot 99", "hot 95", "hot 90", "cold 90", "cold 95", "cold 99"}
-
-
-@pytest.fixture(scope="module")
-def classified(db_url, loaded):
-    """A classification snapshot of 2018 on the old vintage (never 2020: test_targets needs none)."""
-    result = run_cli(db_url, "classify", "--period", "2018", "--vintage", OLD)
-    assert result.exit_code == 0, result.output
-
-
-def newest_snapshot(conn, period: str, vintage: str) -> int:
-    sql = text("SELECT id FROM classification_snapshot WHERE period = :p AND vintage_id = :v "
-               "ORDER BY created_at DESC, id DESC LIMIT 1")
-    return conn.execute(sql, {"p": period, "v": vintage}).scalar_one()
 
 
 def record_span(conn) -> tuple[date, date]:
@@ -132,8 +119,6 @@ def test_status_per_period_is_the_newest_snapshot(analyst, conn, classified):
      "district '999' is not a district of vintage 2010-02-06; use one of: 731 (Thành phố Biên Hòa)"),
     ("/api/series?period=2025-H2&vintage=2025-07-01&district=731", "none: leave it empty"),
     ("/api/series?period=2018-13", "period '2018-13' is not understood"),
-    ("/api/series?period=2018&vintage=1999",
-     "vintage '1999' is not loaded; use one of: 2010-02-06, 2025-07-01"),
     ("/api/hotspots?period=2018&method=lisa",
      "method 'lisa' is not available on the map; use one of: gi, emerging"),
     ("/api/hotspots?period=2018&unit=hex", "unit 'hex' is not known; use one of: commune, grid"),
@@ -145,6 +130,13 @@ def test_bad_parameters_get_a_400_naming_the_fix(analyst, path, message):
     response = analyst.get(path)
     assert response.status_code == 400, response.text
     assert message in response.get_json()["error"]
+
+
+def test_an_unknown_vintage_is_a_404_naming_the_loaded_ones(analyst):
+    # A LookupError of the domain (geo.errors.UnknownVintageError) is "not found", not "bad request".
+    response = analyst.get("/api/series?period=2018&vintage=1999")
+    assert response.status_code == 404, response.text
+    assert "vintage '1999' is not loaded; use one of: 2010-02-06, 2025-07-01" in response.get_json()["error"]
 
 
 def test_an_unknown_commune_is_a_404(analyst):

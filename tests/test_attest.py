@@ -18,7 +18,7 @@ from tests.helpers import form_token, run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.usefixtures("fresh")]
 
-VINTAGE = "2010-02-06"  # the vintage valid on 31/12/2018
+VINTAGE = "75:2010-02-06"  # the vintage valid on 31/12/2018
 
 
 @pytest.fixture

@@ -78,12 +78,12 @@ def test_cli_load_reports_the_units_and_the_area_moved(bp_loaded):
 @pytest.mark.parametrize("vintage", ["2010", "2016-2019", "2019-2024", "2024-11"])
 def test_codes_equal_every_gso_list_of_the_period(bp_engine, vintage):
     # The 111 codes did not change from 2009-08-12 to 2025-06-30, only types and districts.
-    assert sorted(read_units(bp_engine, OLD)["unit_code"]) == sorted(gso(vintage)["commune_code"])
+    assert sorted(read_units(bp_engine, "70:" + OLD)["unit_code"]) == sorted(gso(vintage)["commune_code"])
 
 
 def test_names_types_and_districts_follow_the_2019_list(bp_engine):
     official = gso("2016-2019").set_index("commune_code")
-    communes = read_units(bp_engine, OLD).set_index("unit_code").sort_index()
+    communes = read_units(bp_engine, "70:" + OLD).set_index("unit_code").sort_index()
     assert communes["name"].to_dict() == official["commune_name"].to_dict()
     assert communes["parent_code"].to_dict() == official["district_code"].to_dict()
     types = official["commune_type"].map({"Phường": "phuong", "Xã": "xa", "Thị trấn": "thi_tran"})
@@ -94,7 +94,7 @@ def test_names_types_and_districts_follow_the_2019_list(bp_engine):
 
 
 def test_communes_do_not_overlap(bp_engine):
-    geoms = read_units(bp_engine, OLD).geometry.values
+    geoms = read_units(bp_engine, "70:" + OLD).geometry.values
     assert shapely.coverage_is_valid(geoms)
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     pairs = [(i, j) for i, j in zip(left, right, strict=True) if i < j]
@@ -104,7 +104,7 @@ def test_communes_do_not_overlap(bp_engine):
 
 
 def test_no_gaps_inside_the_province_outline(bp_engine):
-    union = shapely.union_all(read_units(bp_engine, OLD).geometry.values)
+    union = shapely.union_all(read_units(bp_engine, "70:" + OLD).geometry.values)
     holes = [shapely.Polygon(ring) for part in shapely.get_parts(union) for ring in part.interiors]
     # The only hole is the source's own 0.00004 m² speck between Bù Gia Mập and Bù Đốp
     # (BOUNDARIES-SOURCES.md §2); the communes are nested in those districts exactly.
@@ -114,8 +114,8 @@ def test_no_gaps_inside_the_province_outline(bp_engine):
 
 
 def test_each_district_is_the_union_of_its_communes(bp_engine):
-    communes = read_units(bp_engine, OLD)
-    districts = read_units(bp_engine, OLD, level="district").set_index("unit_code")
+    communes = read_units(bp_engine, "70:" + OLD)
+    districts = read_units(bp_engine, "70:" + OLD, level="district").set_index("district_code")
     source = gpd.read_file(GPKG, layer="districts_2019_gischinhphu").set_index("district_code")
     official = sorted(gso("2016-2019")["district_code"].unique())
     assert sorted(districts.index) == sorted(source.index) == official
@@ -126,10 +126,10 @@ def test_each_district_is_the_union_of_its_communes(bp_engine):
 
 
 def test_every_commune_lies_inside_the_province(bp_engine):
-    communes = read_units(bp_engine, OLD)
+    communes = read_units(bp_engine, "70:" + OLD)
     outline = gpd.read_file(GPKG, layer="province_2019_gischinhphu").geometry.iloc[0]
     assert (m2(communes.geometry.difference(outline).values) < 5.0).all()
-    province = read_units(bp_engine, OLD, level="province").geometry.iloc[0]
+    province = read_units(bp_engine, "70:" + OLD, level="province").geometry.iloc[0]
     assert m2([province.symmetric_difference(outline)]).iloc[0] < 100.0
 
 
@@ -150,5 +150,5 @@ def test_a_point_in_the_provincial_zone_lands_in_dong_xoai(bp_engine):
     easting, northing = to_zone.transform(106.90, 11.535)
     assert easting == pytest.approx(570_704, abs=2)
     point = Point(*to_wgs84.transform(easting, northing))
-    districts = read_units(bp_engine, OLD, level="district")
-    assert districts.loc[districts.contains(point), "unit_code"].tolist() == ["689"]
+    districts = read_units(bp_engine, "70:" + OLD, level="district")
+    assert districts.loc[districts.contains(point), "district_code"].tolist() == ["689"]

@@ -36,7 +36,7 @@ def test_cli_load_reports_both_vintages_and_the_area_moved(loaded):
 
 def test_communes_match_the_official_gso_list(engine):
     gso = pd.read_csv(GAZETTEER / "dong_nai_gso_units_2016-2019.csv", dtype=str)
-    communes = read_units(engine, OLD)
+    communes = read_units(engine, "75:" + OLD)
     assert sorted(communes["unit_code"]) == sorted(gso["commune_code"])
     per_district = communes.groupby("parent_code").size().to_dict()
     assert per_district == gso.groupby("district_code").size().to_dict()
@@ -45,12 +45,12 @@ def test_communes_match_the_official_gso_list(engine):
     mine = communes.set_index("unit_code")["unit_type"]
     assert mine.sort_index().equals(official_type.sort_index().rename("unit_type").rename_axis("unit_code"))
     units_2025 = pd.read_csv(GAZETTEER / "dong_nai_units_2025.csv", dtype=str)
-    assert sorted(read_units(engine, NEW)["unit_code"]) == sorted(units_2025["ward_code"])
+    assert sorted(read_units(engine, "75:" + NEW)["unit_code"]) == sorted(units_2025["ward_code"])
 
 
 @pytest.mark.parametrize("vintage", [OLD, NEW])
 def test_communes_form_a_clean_coverage_without_holes(engine, vintage):
-    geoms = read_units(engine, vintage).geometry.values
+    geoms = read_units(engine, "75:" + vintage).geometry.values
     assert shapely.coverage_is_valid(geoms)
     province = shapely.union_all(geoms)
     holes = sum(len(p.interiors) for p in shapely.get_parts(province))
@@ -58,8 +58,8 @@ def test_communes_form_a_clean_coverage_without_holes(engine, vintage):
 
 
 def test_each_district_is_tiled_by_its_own_communes(engine):
-    communes = read_units(engine, OLD)
-    districts = read_units(engine, OLD, level="district").set_index("unit_code").geometry
+    communes = read_units(engine, "75:" + OLD)
+    districts = read_units(engine, "75:" + OLD, level="district").set_index("district_code").geometry
     source = gpd.read_file(load_province().vintage(OLD).file, layer="districts_2019_gischinhphu")
 
     def m2(geoms):  # differences taken in storage CRS, where edges are straight; area in m²
@@ -77,9 +77,9 @@ def test_each_district_is_tiled_by_its_own_communes(engine):
 
 def test_display_geometry_keeps_the_coverage(engine):
     for vintage in (OLD, NEW):
-        display = read_units(engine, vintage, display=True).geometry.values
+        display = read_units(engine, "75:" + vintage, display=True).geometry.values
         assert shapely.coverage_is_valid(display)
-        full = read_units(engine, vintage).geometry.values
+        full = read_units(engine, "75:" + vintage).geometry.values
         assert shapely.get_num_coordinates(display).sum() < shapely.get_num_coordinates(full).sum()
 
 
@@ -87,8 +87,8 @@ def test_known_landmark_lands_in_its_ward(engine):
     # Biên Hòa air base (10°58′35″N 106°49′06″E) is in Phường Tân Phong; in 2025 Tân Phong
     # went into Phường Tân Triều (the crosswalk text names it as a predecessor).
     base = gpd.GeoSeries([Point(106.8183, 10.9764)], crs=4326)
-    assert assign_units(base, read_units(engine, OLD))["unit_code"].iloc[0] == "25996"
-    new_code = assign_units(base, read_units(engine, NEW))["unit_code"].iloc[0]
+    assert assign_units(base, read_units(engine, "75:" + OLD))["unit_code"].iloc[0] == "25996"
+    new_code = assign_units(base, read_units(engine, "75:" + NEW))["unit_code"].iloc[0]
     crosswalk = pd.read_csv(GAZETTEER / "dong_nai_2025_merger_crosswalk_text.csv", dtype=str)
     predecessors = crosswalk.set_index("ward_code").loc[new_code, "predecessors_text"]
     assert "Phường Tân Phong" in predecessors
@@ -98,7 +98,7 @@ def test_units_are_keyed_by_code_and_vintage(conn):
     # Code 26041 is Quyết Thắng in 2010 and Phường Trấn Biên in 2025: two rows, never merged.
     rows = conn.execute(text("SELECT vintage_id, name FROM admin_unit WHERE code = '26041' "
                              "ORDER BY vintage_id")).all()
-    assert rows == [(OLD, "Phường Quyết Thắng"), (NEW, "Phường Trấn Biên")]
+    assert rows == [("75:" + OLD, "Phường Quyết Thắng"), ("75:" + NEW, "Phường Trấn Biên")]
 
 
 def test_reloading_is_a_no_op(db_url, loaded):

@@ -6,19 +6,17 @@ the first page is rendered to PNG (its path is printed) and its synthetic band c
 
 import json
 import re
-import shutil
-import subprocess
 import unicodedata
 
 import pyogrio
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import artefact_path, run_cli
+from tests.helpers import artefact_path, run_cli, run_tool
 
 pytestmark = [pytest.mark.postgis, pytest.mark.slow]
 
-PERIOD, VINTAGE, START, END = "2018", "2010-02-06", "2018-01-01", "2019-01-01"
+PERIOD, VINTAGE, START, END = "2018", "75:2010-02-06", "2018-01-01", "2019-01-01"
 HEADINGS_VI = ["1. Tình trạng các xã, phường, thị trấn", "2. Điểm nóng (Getis-Ord Gi*)",
                "3. Tiến độ thực hiện chỉ tiêu kế hoạch", "4. Số liệu theo huyện",
                "5. Thay đổi so với kỳ trước", "6. Tụ điểm tái hoạt động sau triệt xóa",
@@ -27,19 +25,6 @@ HEADINGS_EN = ["1. Status of the communes", "3. Progress against the plan's targ
                "6. Cleared sites that reactivated", "7. Methods and parameters"]
 SYNTHETIC_VI = "DỮ LIỆU MÔ PHỎNG"
 DISTRICT = ("742", "Huyện Nhơn Trạch")
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        from tests.helpers import unavailable
-        unavailable(f"poppler's {name} (apt-get install poppler-utils)")
-    return path
-
-
-def run(*args) -> str:
-    return subprocess.run([tool(args[0]), *args[1:]], capture_output=True, text=True, timeout=120,
-                          check=True).stdout
 
 
 def report(db_url, out, *extra):
@@ -58,7 +43,7 @@ def pdfs(db_url, loaded, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def texts(pdfs):
-    return {key: run("pdftotext", "-layout", str(path), "-") for key, path in pdfs.items()}
+    return {key: run_tool("pdftotext", "-layout", str(path), "-") for key, path in pdfs.items()}
 
 
 def sql(engine, query: str, **params):
@@ -108,7 +93,7 @@ def test_every_page_says_the_data_are_synthetic(texts, engine):
 
 
 def test_only_dejavu_is_used_and_embedded(pdfs):
-    fonts = run("pdffonts", str(pdfs["vi"])).splitlines()[2:]
+    fonts = run_tool("pdffonts", str(pdfs["vi"])).splitlines()[2:]
     assert fonts and all("DejaVuSans" in line for line in fonts), fonts
     assert all(re.search(r"\byes\s+yes\s+yes\b", line) for line in fonts), fonts  # emb sub uni
 
@@ -210,7 +195,8 @@ def test_public_edition_hides_counts_below_three_and_point_maps(texts, pdfs):
 
 
 def test_point_maps_only_in_the_internal_edition(texts, pdfs):
-    images = {key: sum(" image " in line for line in run("pdfimages", "-list", str(pdfs[key])).splitlines())
+    images = {key: sum(" image " in line
+                       for line in run_tool("pdfimages", "-list", str(pdfs[key])).splitlines())
               for key in ("vi", "public")}
     assert images == {"vi": 4, "public": 3}  # status, incidents, hot spots (+ site points internally)
     assert "Vị trí tụ điểm tái hoạt động" in texts["vi"]
@@ -220,7 +206,7 @@ def test_point_maps_only_in_the_internal_edition(texts, pdfs):
 def test_same_inputs_give_the_same_pdf(texts, pdfs):
     assert texts["vi"] == texts["vi_again"]
     assert pdfs["vi"].read_bytes() == pdfs["vi_again"].read_bytes()
-    info = run("pdfinfo", str(pdfs["vi"]))
+    info = run_tool("pdfinfo", str(pdfs["vi"]))
     assert "CreationDate" in info and "2000" not in info.split("CreationDate:")[1].splitlines()[0]
 
 
@@ -228,7 +214,7 @@ def test_first_page_renders_with_the_synthetic_band(pdfs):
     from PIL import Image
 
     png = artefact_path("briefing-page1.png")
-    run("pdftoppm", "-r", "60", "-f", "1", "-l", "1", "-png", "-singlefile", str(pdfs["vi"]),
+    run_tool("pdftoppm", "-r", "60", "-f", "1", "-l", "1", "-png", "-singlefile", str(pdfs["vi"]),
         str(png.with_suffix("")))
     print(f"\nfirst page of the briefing: {png}")
     with Image.open(png) as image:
@@ -254,7 +240,7 @@ def test_a_quarter_pack_shows_targets_to_date_and_how_each_is_measured(db_url, l
     result = run_cli(db_url, "report", "--period", "2018-Q1", "--vintage", VINTAGE,
                      "--out", str(tmp_path / "q1.pdf"))
     assert result.exit_code == 0, result.output
-    page = run("pdftotext", "-layout", str(tmp_path / "q1.pdf"), "-")
+    page = run_tool("pdftotext", "-layout", str(tmp_path / "q1.pdf"), "-")
     part = section(page, "3. Tiến độ thực hiện chỉ tiêu kế hoạch", "4. Số liệu theo huyện")
     assert "Kỳ 2018-Q1" in part and "không so với chỉ tiêu cả năm" in part
     to_date = sql(engine, "SELECT count(*) FROM inspection WHERE inspection_date >= '2016-01-01' "

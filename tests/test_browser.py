@@ -1,53 +1,28 @@
 """The map in Debian's Chromium, driven by Playwright: it draws, offline, without errors.
 
-The helpers here (:func:`log_in`, :func:`screenshot`) and conftest's ``watched_page`` serve every
-browser test. The map's
+The browser steps (``log_in``, ``screenshot``) live in ``tests/helpers.py`` and conftest's
+``watched_page`` serves every browser test. The map's
 layers, time slider, panel and roles are exercised in ``test_browser_map.py``.
 """
 
-from pathlib import Path
-
 import pytest
-from sqlalchemy import text
 
-from tests.helpers import ADMIN, artefact_path
+from tests.helpers import communes_of, log_in, screenshot
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
-
-
-def log_in(page, live_server, path="/", user=ADMIN):
-    """Log in through the form, then land on ``path`` (its query's ``&`` written as ``%26``)."""
-    page.goto(f"{live_server}/login?next={path}")
-    page.fill("#username", user[0])
-    page.fill("#password", user[1])
-    page.click("button[type=submit]")
-
-
-def screenshot(page, name: str) -> Path:
-    """Keep a full-page screenshot as an artefact (see ``tests.conftest.artefact_path``)."""
-    shot = artefact_path(name)
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
-    return shot
-
-
-def communes_of(engine, vintage: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = :v "
-                                 "AND level = 'commune'"), {"v": vintage}).scalar_one()
 
 
 def test_map_draws_every_commune_with_legend_and_no_errors(watched_page, live_server, engine, tmp_path):
     page = watched_page
     log_in(page, live_server, "/?period=2018%26vintage=2010-02-06")
     page.wait_for_selector("path.commune")
-    assert page.locator("path.commune").count() == communes_of(engine, "2010-02-06")
+    assert page.locator("path.commune").count() == communes_of(engine, "75:2010-02-06")
     page.locator("#legend h3").first.wait_for()
     assert page.locator("#legend").is_visible() and page.locator("#layer-control").is_visible()
     assert page.locator("#synthetic-banner").is_visible()
     meta = page.locator("#map-meta").inner_text()
-    assert "2010-02-06" in meta and "2018" in meta and "Dữ liệu đến" in meta
-    assert page.locator("#commune-table tbody tr").count() == communes_of(engine, "2010-02-06")
+    assert "75:2010-02-06" in meta and "2018" in meta and "Dữ liệu đến" in meta
+    assert page.locator("#commune-table tbody tr").count() == communes_of(engine, "75:2010-02-06")
     screenshot(page, "map-2018.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
@@ -70,10 +45,10 @@ def test_period_form_changes_the_map(watched_page, live_server, engine):
     log_in(page, live_server, "/?period=2018")
     page.wait_for_selector("path.commune")
     page.fill("#period", "2025-H2")
-    page.select_option("#vintage", "2025-07-01")
+    page.select_option("#vintage", "75:2025-07-01")
     page.click("#filters button[type=submit]")
     page.wait_for_url("**/?period=2025-H2**")
     page.wait_for_selector("path.commune")
-    assert page.locator("path.commune").count() == communes_of(engine, "2025-07-01") == 95
+    assert page.locator("path.commune").count() == communes_of(engine, "75:2025-07-01") == 95
     assert "2025-H2" in page.locator("#map-meta").inner_text()
     assert page.locator("#district").is_disabled()  # no districts from 2025-07-01

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import add_user
-from tests.test_browser import screenshot
+from tests.helpers import add_user, screenshot
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser, pytest.mark.usefixtures("fresh")]
 
@@ -21,7 +20,7 @@ def editor(db_url, loaded):
 def test_an_editor_attests_a_commune_through_the_page(watched_page, live_server, editor, engine):
     with engine.connect() as c:
         code = c.execute(text("""
-            SELECT u.code FROM admin_unit u WHERE u.vintage_id = '2010-02-06' AND u.level = 'commune'
+            SELECT u.code FROM admin_unit u WHERE u.vintage_id = '75:2010-02-06' AND u.level = 'commune'
               AND NOT EXISTS (SELECT 1 FROM criterion_assessment a
                               WHERE a.unit_id = u.id AND a.period = '2018')
             ORDER BY u.code DESC LIMIT 1""")).scalar_one()
@@ -54,7 +53,7 @@ def test_an_editor_attests_a_commune_through_the_page(watched_page, live_server,
     with engine.connect() as c:
         stored = c.execute(text("""
             SELECT a.criterion_id, a.holds, a.value, a.assessed_by FROM criterion_assessment a
-            JOIN admin_unit u ON u.id = a.unit_id WHERE u.code = :c AND u.vintage_id = '2010-02-06'
+            JOIN admin_unit u ON u.id = a.unit_id WHERE u.code = :c AND u.vintage_id = '75:2010-02-06'
               AND a.period = '2018' ORDER BY a.criterion_id"""), {"c": code}).all()
     assert [tuple(r) for r in stored] == [("P8", True, None, "ubnd_xa"), ("P9", True, 3.0, "ubnd_xa")]
     assert page.errors == [] and page.failures == [] and page.foreign == []

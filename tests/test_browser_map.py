@@ -11,12 +11,22 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import ANALYST, VIEWER, user_client
-from tests.test_api import OLD, classified, newest_snapshot  # noqa: F401
-from tests.test_browser import communes_of, log_in, screenshot
+from tests.helpers import (
+    ANALYST,
+    OLD_VINTAGE,
+    VIEWER,
+    communes_of,
+    inside_point,
+    log_in,
+    newest_snapshot,
+    screenshot,
+    user_client,
+)
 from webapp.maps import colour_for
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
+
+OLD = OLD_VINTAGE
 
 FILLS = ("() => Object.fromEntries(Object.entries(diabanMap.communeLayers)"
          ".map(([c, l]) => [c, l.options.fillColor]))")
@@ -50,7 +60,7 @@ def test_switching_the_layer_recolours_the_communes(
     watched_page,
     live_server,
     engine,
-    classified,  # noqa: F811
+    classified,
     tmp_path,
 ):
     page = watched_page
@@ -108,22 +118,11 @@ def test_the_time_slider_recolours_on_one_scale(watched_page, live_server, tmp_p
     assert page.errors == [] and page.failures == [] and page.foreign == []
 
 
-def _inside_point(engine, code: str) -> tuple[float, float]:
-    with engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(geom_display) p FROM "
-                "admin_unit WHERE vintage_id = :v AND code = :c AND level = 'commune') s"
-            ),
-            {"v": OLD, "c": code},
-        ).one()
-
-
 def test_clicking_a_commune_shows_its_criteria(
     watched_page,
     live_server,
     engine,
-    classified,  # noqa: F811
+    classified,
     tmp_path,
 ):
     page = watched_page
@@ -137,7 +136,7 @@ def test_clicking_a_commune_shows_its_criteria(
             {"s": snapshot, "v": OLD},
         ).one()
     open_map(page, live_server, f"period=2018&vintage={OLD}&layer=status")
-    lat, lon = _inside_point(engine, code)
+    lat, lon = inside_point(engine, code)
     x, y = page.evaluate(
         "([lat, lon]) => { const p = diabanMap.map.latLngToContainerPoint([lat, lon]);"
         " const r = diabanMap.map.getContainer().getBoundingClientRect();"
@@ -234,7 +233,7 @@ def test_the_first_page_transfers_under_2_mb_in_the_browser(watched_page, live_s
         f"first map page, 2025 vintage: {len(sizes)} responses, {total / 1e6:.2f} MB:",
         {url.split("/", 3)[-1]: size for url, size in sizes.items()},
     )
-    assert page.locator("path.commune").count() == communes_of(engine, "2025-07-01")
+    assert page.locator("path.commune").count() == communes_of(engine, "75:2025-07-01")
     assert any(url.endswith("/static/app/map.js") for url in sizes)
     assert all(size > 0 for url, size in sizes.items() if not url.endswith("/favicon.ico"))
     assert total < 2_000_000

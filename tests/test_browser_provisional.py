@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import log_in, screenshot
+from tests.helpers import log_in, screenshot
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import add_user
-from tests.test_browser import log_in, screenshot
-from tests.test_browser_map import _inside_point
-from tests.test_recognition import VINTAGE, clean, snapshot  # noqa: F401
+from tests.helpers import OLD_VINTAGE as VINTAGE
+from tests.helpers import add_user, inside_point, log_in, screenshot
 
-pytestmark = [pytest.mark.postgis, pytest.mark.browser]
+pytestmark = [pytest.mark.postgis, pytest.mark.browser, pytest.mark.usefixtures("decisions_cleared")]
 
 EDITOR = ("editor-recognition", "editor-recognition-password")
 
@@ -26,8 +24,8 @@ def editor_user(db_url, loaded):
 
 
 def test_an_editor_records_a_decision_and_sees_it_in_the_map_panel(
-        watched_page, live_server, engine, editor_user, snapshot):  # noqa: F811
-    page = watched_page
+        watched_page, live_server, engine, editor_user, classified):
+    page, snapshot = watched_page, classified
     with engine.connect() as conn:
         code, name = conn.execute(text("""
             SELECT r.unit_code, u.name FROM classification_result r
@@ -53,7 +51,7 @@ def test_an_editor_records_a_decision_and_sees_it_in_the_map_panel(
     page.goto(f"{live_server}/?period=2018&vintage={VINTAGE}&layer=status")
     page.wait_for_selector("path.commune")
     page.wait_for_function("() => window.diabanMap && diabanMap.state.mode")
-    lat, lon = _inside_point(engine, code)
+    lat, lon = inside_point(engine, code)
     x, y = page.evaluate(
         "([lat, lon]) => { const p = diabanMap.map.latLngToContainerPoint([lat, lon]);"
         " const r = diabanMap.map.getContainer().getBoundingClientRect();"

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import add_user, incidents_csv
-from tests.test_browser import screenshot
+from tests.helpers import add_user, incidents_csv, screenshot
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser]
 

@@ -76,7 +76,7 @@ def scenario(*, period="2018", reports=None, attest=None, sites=(), events=(), e
 
 
 def classify_one(inputs, period=Y2018, rules=RULES):
-    row = classify_communes(inputs, rules, period).iloc[0]
+    row = classify_communes(inputs, rules, period=period).iloc[0]
     return row, {c["id"]: c for c in row["criteria"]}
 
 
@@ -347,7 +347,7 @@ def test_reports_inside_the_period_are_summed_and_a_longer_one_is_not_used():
 def test_every_status_occurs_over_several_units():
     base = scenario()
     two = dataclasses.replace(base, units=pd.DataFrame({"unit_code": ["A", "B"], "name": ["A", "B"]}))
-    out = classify_communes(two, RULES, Y2018)
+    out = classify_communes(two, RULES, period=Y2018)
     assert out["status"].tolist() == ["healthy", "not_assessed"]
     assert out.index.tolist() == [0, 1] and out.columns[:3].tolist() == ["unit_code", "name", "status"]
 
@@ -487,9 +487,9 @@ def test_an_indicator_registered_by_name_can_be_used_by_an_edited_rule_set():
 
 
 def test_compare_names_status_and_criteria_changes():
-    before = classify_communes(scenario(), RULES, Y2018)
+    before = classify_communes(scenario(), RULES, period=Y2018)
     after = classify_communes(scenario(reports={"awareness_activities": 0, "tips_received": 1,
-                                                "tips_handled": 0}), RULES, Y2018)
+                                                "tips_handled": 0}), RULES, period=Y2018)
     diff = compare_results(before, after)
     assert diff.to_dict(orient="records") == [{
         "unit_code": "A", "status_before": "healthy", "status_after": "reduced",
@@ -512,8 +512,8 @@ def cli(db_url, *args):
 
 
 @pytest.mark.postgis
-@pytest.mark.parametrize(("period", "vintage", "units"), [("2018", "2010-02-06", 171),
-                                                          ("2025-H2", "2025-07-01", 95)])
+@pytest.mark.parametrize(("period", "vintage", "units"), [("2018", "75:2010-02-06", 171),
+                                                          ("2025-H2", "75:2025-07-01", 95)])
 def test_cli_classifies_the_demo_with_every_status_and_stores_the_snapshot(db_url, loaded, engine,
                                                                            period, vintage, units):
     result = cli(db_url, "classify", "--period", period, "--vintage", vintage, "--json")
@@ -538,12 +538,12 @@ def test_cli_classifies_the_demo_with_every_status_and_stores_the_snapshot(db_ur
 @pytest.mark.postgis
 def test_the_default_vintage_is_the_one_valid_in_the_period(db_url, loaded):
     result = cli(db_url, "classify", "--period", "2025-H2")
-    assert "vintage 2025-07-01" in result.stderr and "healthy:" in result.stdout
+    assert "vintage 75:2025-07-01" in result.stderr and "healthy:" in result.stdout
 
 
 @pytest.mark.postgis
 def test_snapshots_cannot_be_updated_or_deleted(conn):
-    snapshot = _take_snapshot(conn, "2018", "2010-02-06")
+    snapshot = _take_snapshot(conn, "2018", "75:2010-02-06")
     for statement in (f"UPDATE classification_snapshot SET period = '2017' WHERE id = {snapshot}",
                       f"DELETE FROM classification_snapshot WHERE id = {snapshot}",
                       f"UPDATE classification_result SET status = 'healthy' WHERE snapshot_id = {snapshot}",
@@ -556,20 +556,20 @@ def test_snapshots_cannot_be_updated_or_deleted(conn):
 def test_a_snapshot_is_reproduced_unchanged_after_new_data_arrives(conn):
     from geo.store.classification import read_snapshot
 
-    snapshot = _take_snapshot(conn, "2018", "2010-02-06")
+    snapshot = _take_snapshot(conn, "2018", "75:2010-02-06")
     _, before = read_snapshot(conn, snapshot)
     healthy = before.loc[before["status"] == "healthy", "unit_code"].iloc[0]
     # A new public site is reported in that commune during 2018 (by commune reference only).
     conn.execute(text("""
         WITH s AS (INSERT INTO site (site_kind, unit_id, import_batch_id)
                    SELECT 'public', id, (SELECT min(id) FROM import_batch) FROM admin_unit
-                   WHERE vintage_id = '2010-02-06' AND code = :c AND level = 'commune' RETURNING id)
+                   WHERE vintage_id = '75:2010-02-06' AND code = :c AND level = 'commune' RETURNING id)
         INSERT INTO site_event (site_id, event_date, event_type, import_batch_id)
         SELECT id, '2018-07-01', 'identified', (SELECT min(id) FROM import_batch) FROM s"""),
         {"c": healthy})
     _, again = read_snapshot(conn, snapshot)
     pd.testing.assert_frame_equal(before, again)
-    newer = _take_snapshot(conn, "2018", "2010-02-06")
+    newer = _take_snapshot(conn, "2018", "75:2010-02-06")
     from geo.store.classification import compare_snapshots
 
     _, _, changes = compare_snapshots(conn, snapshot, newer)
@@ -583,8 +583,8 @@ def _take_snapshot(conn, label, vintage):
     from geo.store.classification import read_classification_inputs, read_time, write_snapshot
 
     period = parse_period(label)
-    inputs = read_classification_inputs(conn, period, vintage=vintage, codes=CODES)
-    results = classify_communes(inputs, RULES, period)
+    inputs = read_classification_inputs(conn, period=period, vintage=vintage, codes=CODES)
+    results = classify_communes(inputs, RULES, period=period)
     return write_snapshot(conn, results, ruleset=RULES, period=period, vintage=vintage,
                           as_of=read_time(conn), created_by="test")
 
@@ -604,7 +604,7 @@ def test_the_demo_commune_of_a_site_reactivated_by_an_incident_in_2018_fails_p3(
             JOIN incident i ON i.incident_kind = ANY(:kinds) AND i.event_date > k.event_date
                            AND i.event_date < '2019-01-01' AND i.event_date <= k.event_date + :window
                            AND ST_DWithin(ST_Transform(i.geom, {srid}), ST_Transform(s.geom, {srid}), :radius)
-            JOIN admin_unit u ON u.vintage_id = '2010-02-06' AND u.level = 'commune'
+            JOIN admin_unit u ON u.vintage_id = '75:2010-02-06' AND u.level = 'commune'
                              AND ST_Covers(u.geom, s.geom)
             WHERE NOT EXISTS (SELECT 1 FROM site_event n WHERE n.site_id = s.id
                               AND n.event_type IN ('cleared', 'recleared')
@@ -614,7 +614,7 @@ def test_the_demo_commune_of_a_site_reactivated_by_an_incident_in_2018_fails_p3(
                               AND r.event_date BETWEEN '2018-01-01' AND '2018-12-31')"""),
             {"kinds": sorted(PROSTITUTION_KINDS), "window": WINDOW, "radius": RADIUS}).all()
     assert found, "the demo should hold a site reactivated by an incident in 2018"
-    result = run_cli(db_url, "classify", "--period", "2018", "--vintage", "2010-02-06", "--json")
+    result = run_cli(db_url, "classify", "--period", "2018", "--vintage", "75:2010-02-06", "--json")
     assert result.exit_code == 0, result.output
     p3 = {r["commune_code"]: r["criteria"][2] for r in json.loads(result.stdout)}
     for code, site in found:

@@ -19,7 +19,7 @@ from geo.classify import classify_communes, data_completeness, empty_inputs, loa
 from geo.periods import parse_period
 from tests.helpers import run_cli
 
-OLD = "2010-02-06"
+OLD = "75:2010-02-06"
 RULES = load_ruleset()
 
 
@@ -38,7 +38,7 @@ def _inputs():
 
 
 def test_every_reason_and_its_action():
-    out = data_completeness(_inputs(), RULES, parse_period("2018"))
+    out = data_completeness(_inputs(), RULES, period=parse_period("2018"))
     out = out.set_index(["commune_code", "criterion_id"])
     gaps = out[out["missing"]]
     assert sorted(gaps.index) == [("A", "P7"), ("A", "P9"), ("B", "P6"), ("B", "P7"), ("B", "P8"),
@@ -57,8 +57,8 @@ def test_every_reason_and_its_action():
 
 def test_missing_is_exactly_what_the_classification_cannot_assess():
     inputs, period = _inputs(), parse_period("2018")
-    out = data_completeness(inputs, RULES, period)
-    results = classify_communes(inputs, RULES, period).set_index("unit_code")
+    out = data_completeness(inputs, RULES, period=period)
+    results = classify_communes(inputs, RULES, period=period).set_index("unit_code")
     for code, rows in out.groupby("commune_code"):
         assert sorted(rows.loc[rows["missing"], "criterion_id"]) == sorted(results.loc[code, "missing"])
     summary = summarize_missing(out)
@@ -68,7 +68,8 @@ def test_missing_is_exactly_what_the_classification_cannot_assess():
 
 
 def test_another_convention_is_named_in_the_action():
-    out = data_completeness(empty_inputs(["A"]), RULES, parse_period("2018-Q2", convention="report_15_14"))
+    out = data_completeness(empty_inputs(["A"]), RULES,
+                            period=parse_period("2018-Q2", convention="report_15_14"))
     assert "for 2018-Q2 (report_15_14)" in out.loc[out["criterion_id"] == "P8", "what_to_load"].item()
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import run_cli
+from tests.helpers import incidents_csv, run_cli
 from webapp.assets import remote_urls
 
 pytestmark = pytest.mark.postgis
 
 STATIC = Path(__file__).resolve().parents[1] / "webapp" / "static"
-PLAN_VINTAGE = "2010-02-06"
+PLAN_VINTAGE = "75:2010-02-06"
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +177,7 @@ def test_a_district_narrows_every_section_and_a_bad_one_is_named(analyst, engine
 def test_a_vintage_without_districts_is_tabled_by_commune(analyst, engine):
     page = analyst.get("/dashboard?period=2025-H2&vintage=2025-07-01").text
     with engine.connect() as conn:
-        communes = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = '2025-07-01' "
+        communes = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = '75:2025-07-01' "
                                      "AND level = 'commune'")).scalar_one()
     assert len(_rows(page, "district-table")) == communes + 1
     assert "Theo xã" in page and 'id="district" name="district" disabled' in page
@@ -221,3 +221,29 @@ def test_the_navigation_follows_the_role(viewer, auth_client):
 def test_the_dashboard_needs_a_login(client):
     response = client.get("/dashboard")
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_the_figures_are_cached_until_an_ingest_changes_the_data(analyst, engine, db_url, fresh, tmp_path,
+                                                                  monkeypatch):
+    import webapp.dashboard as dashboard
+
+    computed = []
+    real = dashboard._figures
+    monkeypatch.setattr(dashboard, "_figures", lambda detailed: computed.append(detailed) or real(detailed))
+    url = f"/dashboard?period=2016&vintage={PLAN_VINTAGE}"
+    before = _rows(analyst.get(url).text, "district-table")["total"]
+    once = len(computed)
+    assert _rows(analyst.get(url).text, "district-table")["total"] == before
+    assert len(computed) == once  # the same data revision: the cached figures, nothing recomputed
+
+    source = tmp_path / "vụ việc 2016.csv"
+    source.write_bytes(incidents_csv(engine, 2016))
+    result = run_cli(db_url, "ingest", "incidents", str(source))
+    assert result.exit_code == 0, result.output
+    with engine.connect() as c:
+        added = c.execute(text(
+            "SELECT count(*) FROM incident WHERE import_batch_id > :b AND unit_id IS NOT NULL "
+            "AND event_date >= '2016-01-01' AND event_date < '2017-01-01'"), {"b": fresh}).scalar()
+    after = _rows(analyst.get(url).text, "district-table")["total"]
+    assert len(computed) == once + 1  # a new revision: computed again
+    assert added > 0 and after["incidents"] == before["incidents"] + added

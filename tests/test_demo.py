@@ -223,22 +223,22 @@ def test_incidents_concentrate_in_urban_wards(conn):
         SELECT u.unit_type, count(i.id) / sum(DISTINCT u.area_km2) AS density
         FROM admin_unit u LEFT JOIN incident i
           ON ST_Covers(u.geom, i.geom) AND i.event_date BETWEEN '2016-01-01' AND '2018-12-31'
-        WHERE u.vintage_id = '2010-02-06' AND u.level = 'commune'
+        WHERE u.vintage_id = '75:2010-02-06' AND u.level = 'commune'
         GROUP BY u.unit_type""")).all()
     density = dict(rows)
     assert density["phuong"] > 3 * density["xa"]
 
 
 def test_each_classification_status_has_candidates_in_2018(conn):
-    units = pd.read_sql(text("SELECT id, code FROM admin_unit WHERE vintage_id = '2010-02-06' "
+    units = pd.read_sql(text("SELECT id, code FROM admin_unit WHERE vintage_id = '75:2010-02-06' "
                              "AND level = 'commune'"), conn)
     with_incidents = set(pd.read_sql(text("""
         SELECT DISTINCT u.code FROM incident i JOIN admin_unit u
-          ON (ST_Covers(u.geom, i.geom) OR u.id = i.unit_id) AND u.vintage_id = '2010-02-06'
+          ON (ST_Covers(u.geom, i.geom) OR u.id = i.unit_id) AND u.vintage_id = '75:2010-02-06'
         WHERE i.event_date BETWEEN '2018-01-01' AND '2018-12-31'"""), conn)["code"])
     with_active_site = set(pd.read_sql(text("""
         SELECT DISTINCT u.code FROM site s JOIN admin_unit u
-          ON ST_Covers(u.geom, s.geom) AND u.vintage_id = '2010-02-06'
+          ON ST_Covers(u.geom, s.geom) AND u.vintage_id = '75:2010-02-06'
         WHERE EXISTS (SELECT 1 FROM site_event e WHERE e.site_id = s.id
                       AND e.event_type = 'identified' AND e.event_date <= '2018-12-31')
           AND NOT EXISTS (SELECT 1 FROM site_event e WHERE e.site_id = s.id

@@ -13,7 +13,7 @@ from tests.helpers import ADMIN, ANALYST, VIEWER, form_token
 
 pytestmark = [pytest.mark.postgis, pytest.mark.gdal]
 
-PERIOD, VINTAGE, START, END = "2018", "2010-02-06", "2018-01-01", "2019-01-01"
+PERIOD, VINTAGE, START, END = "2018", "75:2010-02-06", "2018-01-01", "2019-01-01"
 
 
 def token(client) -> str:

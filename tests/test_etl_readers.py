@@ -15,23 +15,10 @@ from etl.errors import HeaderMappingError, SourceFileError, UnsupportedFormatErr
 from etl.headers import forbidden_reason, header_key, load_mapping, map_headers
 from etl.readers import read_table
 from etl.text import encode_legacy
+from tests.helpers import cp1258
 
-TONES = "\u0300\u0301\u0303\u0309\u0323"
 FORBIDDEN = ["Họ tên người vi phạm", "Năm sinh", "SĐT", "Ghi chú", "Chủ cơ sở"]
 PERSON_VALUES = ["Nguyễn Văn An", "1991", "0909123456", "khách quen, ngụ ấp 3", "Trần Thị Bình"]
-
-
-def cp1258(text: str) -> bytes:
-    """Windows-1258 bytes as Vietnamese Windows writes them: base letter, then a combining tone mark."""
-    out = b""
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            parts = unicodedata.normalize("NFD", ch)
-            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES))
-            out += (base + "".join(c for c in parts if c in TONES)).encode("cp1258")
-    return out
 
 
 CSV_TEXT = (

@@ -15,7 +15,7 @@ from tests.helpers import run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.gdal]
 
-VINTAGE, PERIOD, START, END = "2010-02-06", "2018", "2018-01-01", "2019-01-01"
+VINTAGE, PERIOD, START, END = "75:2010-02-06", "2018", "2018-01-01", "2019-01-01"
 NAME = "Phường Tân Phong"
 EXTENSIONS = {"gpkg": "gpkg", "shp": "zip", "geojson": "geojson", "kml": "kml", "csv": "csv",
               "fgb": "fgb"}

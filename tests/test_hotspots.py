@@ -154,14 +154,14 @@ def test_the_input_index_is_kept_and_the_parameters_recorded():
     units = lattice(5, block_values())
     units.index = [f"u{k}" for k in range(25)]
     result = hs.gi_star(units, inference="permutation", permutations=1999, seed=7, period="2018",
-                        vintage="2010-02-06", as_of={"as_of": date(2026, 1, 2), "synthetic": True})
+                        vintage="75:2010-02-06", as_of={"as_of": date(2026, 1, 2), "synthetic": True})
     assert list(result.index) == list(units.index)
     assert list(result.columns) == ["commune_code", "value", "neighbours", "z_score", "p_value",
                                     "p_fdr", "hotspot_class", "geometry"]
     p = result.attrs["parameters"]
     assert (p.method, p.weights, p.inference, p.permutations, p.seed, p.alpha, p.fdr, p.period,
             p.vintage, p.as_of, p.synthetic) == ("gi_star", "queen contiguity, binary", "permutation",
-                                                 1999, 7, 0.05, True, "2018", "2010-02-06",
+                                                 1999, 7, 0.05, True, "2018", "75:2010-02-06",
                                                  "2026-01-02", True)
     default = hs.gi_star(units).attrs["parameters"]
     assert (default.inference, default.permutations, default.seed) == ("analytic", None, None)
@@ -198,7 +198,7 @@ def test_no_variation_and_metric_grids_are_refused_with_the_fix():
 def test_gi_star_on_a_grid_uses_a_distance_band_in_metres():
     values = block_values(n=8, block=3, high=9, low=0)
     cells = lattice(8, values, code="cell_id", size=500, crs=WORK_CRS)
-    result = hs.gi_star(cells, unit="grid", distance_band=500, fdr=False)
+    result = hs.gi_star(cells, unit="grid", distance_band_m=500, fdr=False)
     assert result.loc[27, "neighbours"] == 4  # rook-like: the 4 cells 500 m away
     assert result["neighbours"].min() == 2
     assert result.loc[27, "hotspot_class"].startswith("hot")
@@ -571,7 +571,7 @@ def test_cli_gi_on_communes_writes_one_gpkg_layer_with_its_parameters(db_url, lo
     from geo.store.counts import count_by_unit
 
     out = tmp_path / "tmp.gpkg"
-    result = run_hotspots(db_url, "--period", "2018", "--vintage", "2010-02-06", "--unit", "commune",
+    result = run_hotspots(db_url, "--period", "2018", "--vintage", "75:2010-02-06", "--unit", "commune",
                           "--method", "gi", "--out", str(out), "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -586,12 +586,12 @@ def test_cli_gi_on_communes_writes_one_gpkg_layer_with_its_parameters(db_url, lo
                   "p_value: Real", "p_fdr: Real", "hotspot_class: String"):
         assert field in info
     for entry in ("method=gi_star", "weights=queen contiguity, binary", "inference=analytic",
-                  "alpha=0.05", "fdr=true", "period=2018", "vintage=2010-02-06", "synthetic=true"):
+                  "alpha=0.05", "fdr=true", "period=2018", "vintage=75:2010-02-06", "synthetic=true"):
         assert f"  {entry}\n" in info
     assert re.search(r"  as_of=\d{4}-\d\d-\d\dT", info)
     # The values are the incidents per commune that PostGIS counts on its own.
     layer = gpd.read_file(out, layer="gi_star_commune").set_index("commune_code")
-    counts, unassigned = count_by_unit(engine, "2010-02-06", parse_period("2018"))
+    counts, unassigned = count_by_unit(engine, "75:2010-02-06", period=parse_period("2018"))
     expected = counts["incidents"].reindex(layer.index, fill_value=0)
     assert layer["value"].astype(int).equals(expected.astype(int).rename("value"))
     assert layer["value"].sum() > 0 and summary["unplaced_records"] == unassigned["incidents"]
@@ -605,7 +605,7 @@ def test_cli_emerging_over_quarters_and_its_errors(db_url, loaded):
     summary = json.loads(result.stdout)
     assert sum(summary["classes"].values()) == 171
     assert set(summary["classes"]) <= set(hs.CATEGORIES)
-    assert len(summary["parameters"]["steps"]) == 16 and summary["parameters"]["vintage"] == "2010-02-06"
+    assert len(summary["parameters"]["steps"]) == 16 and summary["parameters"]["vintage"] == "75:2010-02-06"
     bad = run_hotspots(db_url, "--period", "2018", "--method", "kde")
     assert bad.exit_code == 2 and "--unit grid" in bad.output
     grid_only = run_hotspots(db_url, "--period", "2018", "--cell-size", "1000")

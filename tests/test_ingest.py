@@ -38,7 +38,7 @@ def _comma(value: float) -> str:
 
 @pytest.fixture
 def incidents_csv(tmp_path, engine):
-    lon, lat = _inside(engine, "2010-02-06", "25996")
+    lon, lat = _inside(engine, "75:2010-02-06", "25996")
     rows = [
         "STT;Ngày xảy ra;Hành vi;Vĩ độ;Kinh độ;Xã/phường;Huyện;Họ tên;Số đối tượng",
         f"1;15/06/2018;Mua bán dâm;{_comma(lat)};{_comma(lon)};;;{PERSON};2",           # loaded, by point
@@ -76,9 +76,9 @@ def test_incidents_csv_loads_the_sound_rows_and_explains_the_others(db_url, engi
             "SELECT source_row, reason, detail, raw FROM rejected_row WHERE import_batch_id = :b "
             "ORDER BY source_row"), {"b": summary["batch_id"]}).all()
     assert [tuple(r) for r in loaded] == [
-        ("2018-04-03", "moi_gioi_mai_dam", "Môi giới mại dâm", "25996", "2010-02-06", False, 1),
-        ("2018-06-15", "mua_ban_dam", "Mua bán dâm", "25996", "2010-02-06", True, 2),
-        ("2018-08-22", "other", "Hành vi chưa có tên", "26272", "2010-02-06", False, 3),
+        ("2018-04-03", "moi_gioi_mai_dam", "Môi giới mại dâm", "25996", "75:2010-02-06", False, 1),
+        ("2018-06-15", "mua_ban_dam", "Mua bán dâm", "25996", "75:2010-02-06", True, 2),
+        ("2018-08-22", "other", "Hành vi chưa có tên", "26272", "75:2010-02-06", False, 3),
     ]
     assert [(r.source_row, r.reason) for r in rejected] == [
         (3, "OUTSIDE_PROVINCE"), (4, "MISSING_FIELD"), (6, "AMBIGUOUS_UNIT"), (7, "UNKNOWN_UNIT")]
@@ -172,7 +172,7 @@ def test_human_summary(db_url, fresh, incidents_csv):
 
 
 def test_geojson_points_and_an_empty_file(db_url, engine, fresh, tmp_path):
-    lon, lat = _inside(engine, "2010-02-06", "25996")
+    lon, lat = _inside(engine, "75:2010-02-06", "25996")
     features = [{"type": "Feature", "properties": {"Tên cơ sở": name, "Loại hình": "Khách sạn"},
                  "geometry": {"type": "Point", "coordinates": point}}
                 for name, point in (("KS Trong", [lon, lat]), ("KS Ngoài", [105.8542, 21.0285]))]

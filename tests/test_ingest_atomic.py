@@ -24,7 +24,7 @@ from geo.store.units import list_vintages, read_units
 
 pytestmark = pytest.mark.postgis
 
-VINTAGE = "2010-02-06"  # the boundaries in force in 2018, the year of the generated incidents
+VINTAGE = "75:2010-02-06"  # the boundaries in force in 2018, the year of the generated incidents
 KINDS = ["Mua bán dâm", "Chứa mại dâm", "Môi giới mại dâm", "Tổ chức hoạt động mại dâm"]
 N_ROWS = 3000
 TABLES = ("import_batch", "incident", "rejected_row", "audit_log")

@@ -100,11 +100,11 @@ def test_sites_then_their_events(db_url, engine):
         JOIN admin_unit u ON u.id = s.unit_id
         WHERE s.import_batch_id = :b ORDER BY s.id""", b=sites["batch_id"])
     assert stored == [
-        ("Đoạn đường H1 gần cầu", "public", "Công cộng", None, "25996", "2010-02-06", True,
+        ("Đoạn đường H1 gần cầu", "public", "Công cộng", None, "25996", "75:2010-02-06", True,
          keyed("TD-H1-01")),
-        ("Khu H1 karaoke", "in_establishment", "Trong cơ sở", "Karaoke H1-Sao Mai", "26017", "2010-02-06",
+        ("Khu H1 karaoke", "in_establishment", "Trong cơ sở", "Karaoke H1-Sao Mai", "26017", "75:2010-02-06",
          False, keyed("TD-H1-02")),
-        ("Công viên H1", "public", "Bãi đất trống", None, "26020", "2025-07-01", False, keyed("TD-H1-03")),
+        ("Công viên H1", "public", "Bãi đất trống", None, "26020", "75:2025-07-01", False, keyed("TD-H1-03")),
     ]
     events = load(db_url, "site-events", "site_events_h1.csv")
     assert counts(events) == (7, 3, 3, 1)

@@ -59,7 +59,7 @@ def test_a_file_longer_than_the_parameter_limit_loads_then_counts_as_duplicates(
             "FROM incident WHERE import_batch_id = :b) s WHERE back"), {"b": summary["batch_id"]}).scalar()
     last = date(2018, 1, 1) + timedelta(days=(N_ROWS - 1) // 100)
     assert tuple(stored) == (N_ROWS, N_ROWS, "2018-01-01", last.isoformat(),
-                             N_ROWS // 100 * sum(range(1, 26)) * 4, 1, "2010-02-06")
+                             N_ROWS // 100 * sum(range(1, 26)) * 4, 1, "75:2010-02-06")
     assert backwards == 0
 
     again = ingest(engine, "incidents", long_file, dry_run=True)  # every key is now stored

@@ -7,21 +7,19 @@ import os
 import subprocess
 import threading
 import time
-from pathlib import Path
 
-import numpy as np
 import pytest
 import requests
 from sqlalchemy import text
 from werkzeug.test import EnvironBuilder
 
-from geo.store.units import read_units
 from tests.helpers import (
     ANALYST,
     EDITOR,
     XHR,
     form_token,
     incidents_csv,
+    incidents_file,
     login,
     send_upload,
     user_client,
@@ -31,30 +29,6 @@ from webapp import upload_jobs
 from webapp.errors import BUSY, DATABASE_DOWN
 
 pytestmark = pytest.mark.postgis
-
-#: The vintage valid over :data:`YEARS` (the 171 communes of 2010).
-VINTAGE, YEARS = "2010-02-06", (2011, 2018)
-LABELS = ["Mua bán dâm", "Chứa mại dâm", "Môi giới mại dâm", "Tổ chức hoạt động mại dâm"]
-
-
-def incidents_file(engine, path: Path, n: int, *, seed: int = 1) -> Path:
-    """``n`` loadable incident rows (as benchmarks/ingest_benchmark.py builds them): dd/mm/yyyy dates
-    over :data:`YEARS`, offence labels, counts, and GPS points at the communes' interior points."""
-    rng = np.random.default_rng(seed)
-    inside = read_units(engine, VINTAGE).geometry.representative_point()
-    pick = rng.integers(0, len(inside), n)
-    lon = inside.x.to_numpy()[pick] + rng.uniform(-1e-6, 1e-6, n)
-    lat = inside.y.to_numpy()[pick] + rng.uniform(-1e-6, 1e-6, n)
-    first = np.datetime64(f"{YEARS[0]}-01-01")
-    days = first + rng.integers(0, 365 * (YEARS[1] - YEARS[0]), n).astype("timedelta64[D]")
-    labels, persons = rng.integers(0, len(LABELS), n), rng.integers(1, 12, n)
-    lines = ["STT,Ngày xảy ra,Hành vi,Vĩ độ,Kinh độ,Số đối tượng"]
-    for i in range(n):
-        y, m, d = str(days[i]).split("-")
-        lines.append(f"{i + 1},{d}/{m}/{y},{LABELS[labels[i]]},{lat[i]:.7f},{lon[i]:.7f},{persons[i]}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
 
 def send_large(client, data: bytes, name: str) -> str:
     """Upload a body over werkzeug's 500 KB spool threshold, closing the test client's temporary file;

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.postgis, pytest.mark.gdal]
 
 VIEWER = ("ogc-viewer", "viewer-password-1")
 ANALYST = ("ogc-analyst", "analyst-password-1")
-COMMUNES = "communes-2025-07-01"
+COMMUNES = "communes-75:2025-07-01"
 INCIDENT_PROPS = {"incident_id", "event_date", "incident_kind", "case_type", "outcome"}
 
 
@@ -157,7 +157,7 @@ def test_bbox_filter_matches_sql(client, tokens, conn):
         assert bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
     communes = get(client, f"/ogc/collections/{COMMUNES}/items?bbox={query}", tokens["admin"]).get_json()
     assert communes["numberMatched"] == sql_count(
-        conn, "SELECT count(*) FROM admin_unit WHERE vintage_id = '2025-07-01' AND level = 'commune' "
+        conn, "SELECT count(*) FROM admin_unit WHERE vintage_id = '75:2025-07-01' AND level = 'commune' "
         "AND ST_Intersects(geom, ST_MakeEnvelope(:a, :b, :c, :d, 4326))",
         a=bbox[0], b=bbox[1], c=bbox[2], d=bbox[3])
     assert 0 < communes["numberMatched"] < 95
@@ -196,7 +196,7 @@ def test_datetime_instant_and_inspections(client, tokens, conn):
 
 
 def test_single_items_and_404s(client, tokens, conn):
-    code, name = conn.execute(text("SELECT code, name FROM admin_unit WHERE vintage_id = '2025-07-01' "
+    code, name = conn.execute(text("SELECT code, name FROM admin_unit WHERE vintage_id = '75:2025-07-01' "
                                    "AND level = 'commune' ORDER BY code LIMIT 1")).one()
     commune = get(client, f"/ogc/collections/{COMMUNES}/items/{code}", tokens["viewer"]).get_json()
     assert commune["id"] == code and commune["properties"]["name"] == name
@@ -316,7 +316,7 @@ def test_ogr2ogr_copies_communes_to_geopackage(live_server, gdal_env, header_fil
     info = subprocess.run(["ogrinfo", "-ro", "-al", "-so", str(out)], capture_output=True, text=True,
                           timeout=60)
     assert "Feature Count: 95" in info.stdout, info.stdout
-    names = conn.execute(text("SELECT name FROM admin_unit WHERE vintage_id = '2025-07-01' "
+    names = conn.execute(text("SELECT name FROM admin_unit WHERE vintage_id = '75:2025-07-01' "
                               "AND level = 'commune' ORDER BY code")).scalars().all()
     accented = next(n for n in names if any(ch in n for ch in "ăâđêôơưĐ"))
     one = subprocess.run(["ogrinfo", "-ro", "-al", "-q", "-where", f"name = '{accented}'", str(out)],

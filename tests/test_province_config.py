@@ -26,8 +26,7 @@ from boundaries import load_province, loaded_province
 from etl import reasons
 from etl.coordinates import parse_coordinates
 from geo.store import make_engine
-from tests.helpers import ADMIN, login, new_database, run_cli
-from tests.test_briefing import tool
+from tests.helpers import ADMIN, login, new_database, run_cli, tool
 
 pytestmark = pytest.mark.postgis
 

@@ -252,7 +252,7 @@ def test_bad_options_and_inputs_are_named():
         track(pd.concat([ONE_SITE, ONE_SITE]), CLEARED)
     with pytest.raises(ReactivationError, match="has no CRS"):
         track(ONE_SITE.set_crs(None, allow_override=True), CLEARED)
-    with pytest.raises(ReactivationError, match="ci='wide' is not allowed; use one of 'log-log', 'log', 'pl"):
+    with pytest.raises(ReactivationError, match="ci='wide' is not allowed; use one of: 'log-log', 'log'"):
         kaplan_meier([1], [True], ci="wide")
 
 
@@ -542,13 +542,13 @@ def test_cli_reactivation_json_lists_officers_reactivations_with_their_evidence(
     assert report["survival"]["overall"][0]["spells"] == len(spells)
     assert {r["group"] for r in report["survival"]["by_site_kind"]} <= {"public", "in_establishment"}
     # districts (abolished in 2025) come from the latest vintage that has them
-    assert report["survival"]["district_vintage"] == "2010-02-06"
-    districts = set(read_units(engine, "2010-02-06", level="district")["unit_code"])
+    assert report["survival"]["district_vintage"] == "75:2010-02-06"
+    districts = set(read_units(engine, "75:2010-02-06", level="district")["district_code"])
     by_district = report["survival"]["by_district"]
     assert by_district and {r["group"] for r in by_district if r["group"] is not None} <= districts
     assert sum(r["spells"] for r in by_district) == len(spells)
     assert all(r["rank"] == i for i, r in enumerate(report["at_risk"]["sites"], start=1))
-    text = invoke(db_url, reactivation, "--as-of", "2026-06-30", "--window", "0").stdout
+    text = invoke(db_url, reactivation, "--as-of", "2026-06-30", "--window-days", "0").stdout
     assert "window no limit" in text and "Kaplan–Meier" in text
 
 

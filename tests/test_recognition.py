@@ -1,6 +1,6 @@
 """Recognition decisions (issue #11): the store and its history, the CLI, the page, and everywhere they show.
 
-Every test leaves the table empty (the ``clean`` fixture), so the other modules of the same run
+Every test leaves the table empty (conftest's ``decisions_cleared``), so the other modules of the same run
 measure the computed proposal only.
 """
 
@@ -17,30 +17,20 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from geo.store.map_layers import data_version
-from geo.store.recognition import RecognitionError, read_decisions, record_decision, year_snapshots
-from tests.helpers import form_token, run_cli
+from geo.store.recognition import RecognitionError, read_decisions, record_decision
+from tests.helpers import form_token, run_cli, run_tool
 from webapp.workflows.targets import plan_progress, with_decisions
 
-pytestmark = pytest.mark.postgis
+pytestmark = [pytest.mark.postgis, pytest.mark.usefixtures("decisions_cleared")]
 
-VINTAGE, YEAR = "2010-02-06", 2018
+VINTAGE, YEAR = "75:2010-02-06", 2018
 DECISION = {"decision_number": "123/QĐ-UBND", "decision_date": date(2019, 1, 15), "decided_by": "UBND tỉnh"}
 
 
 @pytest.fixture(scope="module")
-def snapshot(db_url, loaded, engine) -> int:
-    """A classification snapshot of 2018 on the plan's vintage (the proposal); its id."""
-    result = run_cli(db_url, "classify", "--period", str(YEAR), "--vintage", VINTAGE)
-    assert result.exit_code == 0, result.output
-    return year_snapshots(engine, YEAR, vintage=VINTAGE)[0]["id"]
-
-
-@pytest.fixture(autouse=True)
-def clean(engine):
-    """Remove every decision a test records (other modules measure the proposal alone)."""
-    yield
-    with engine.begin() as c:
-        c.execute(text("DELETE FROM recognition_decision"))
+def snapshot(classified) -> int:
+    """conftest's classification snapshot of 2018 on the plan's vintage (the proposal); its id."""
+    return classified
 
 
 def proposal(engine, snapshot_id: int, status: str) -> str:
@@ -257,14 +247,12 @@ def test_decisions_of_a_year_without_a_snapshot_leave_it_a_gap():
 
 @pytest.mark.slow
 def test_the_briefing_states_the_decisions_next_to_the_proposal(db_url, engine, snapshot, tmp_path):
-    from tests.test_briefing import run
-
     decide(engine, proposal(engine, snapshot, "!healthy"), True)
     decide(engine, proposal(engine, snapshot, "healthy"), False)
     out = tmp_path / "briefing.pdf"
     result = run_cli(db_url, "report", "--period", str(YEAR), "--vintage", VINTAGE, "--out", str(out))
     assert result.exit_code == 0, result.output
-    pdf = " ".join(run("pdftotext", "-layout", str(out), "-").split())
+    pdf = " ".join(run_tool("pdftotext", "-layout", str(out), "-").split())
     assert "Công nhận năm 2018" in pdf
     assert "1 xã được công nhận lành mạnh, 2 xã đã có quyết định" in pdf
     table = re.search(r"Tình trạng các xã theo huyện(.*?)Toàn tỉnh \d+(?: \d+){4} [\d,]+ % (\d+) ", pdf)

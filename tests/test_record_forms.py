@@ -51,7 +51,7 @@ def test_a_tip_recorded_on_the_form_is_stored_with_its_commune_once(editor, engi
     assert first.status_code == 302 and first.location == "/record/tips"
     assert "Đã ghi nhận" in editor.get(first.location).text
     assert tips_from_form(engine) == [("2018-06-05", "mua_ban_dam", "hotline", "pending", "25996",
-                                       "2010-02-06")]
+                                       "75:2010-02-06")]
     again = post(editor, "tips", TIP)
     assert again.status_code == 302
     assert "trùng lặp" in editor.get(again.location).text

@@ -86,7 +86,7 @@ def test_an_editor_resolves_an_item_through_the_form(app, users, batch, engine):
     batch_id, items = batch
     client = client_for(app, users, "editor")
     with engine.connect() as c:
-        unit = c.execute(text("SELECT id FROM admin_unit WHERE vintage_id = '2010-02-06' "
+        unit = c.execute(text("SELECT id FROM admin_unit WHERE vintage_id = '75:2010-02-06' "
                               "AND code = '25996'")).scalar()
     answer = client.post(f"/review/{items['Tan Phong']}", data={
         "csrf_token": token(client), "unit_id": str(unit), "remember": "1", "action": "resolve"})
@@ -160,7 +160,7 @@ def test_a_reviewed_row_is_read_as_its_whole_column_was(engine, tmp_path):
             item = c.execute(text("SELECT id FROM review_item WHERE import_batch_id = :b"),
                              {"b": summary["batch_id"]}).scalar_one()
             unit = c.execute(text("SELECT id FROM admin_unit WHERE code = '25996' "
-                                  "AND vintage_id = '2010-02-06'")).scalar_one()
+                                  "AND vintage_id = '75:2010-02-06'")).scalar_one()
         decided = resolve_review(engine, item, actor="ctx-test", unit_id=unit)
         assert [d["result"] for d in decided["items"]] == ["loaded"]
         with engine.connect() as c:

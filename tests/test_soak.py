@@ -21,8 +21,7 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from tests.helpers import ADMIN, ANALYST, EDITOR, VIEWER, form_token, run_cli
-from tests.test_jobs import incidents_file
+from tests.helpers import ADMIN, ANALYST, EDITOR, VIEWER, form_token, incidents_file, run_cli
 
 pytestmark = [pytest.mark.postgis, pytest.mark.slow]
 

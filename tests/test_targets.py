@@ -190,11 +190,11 @@ def test_a_reduction_is_measured_from_the_baseline_year():
 def test_busted_cases_count_each_case_number_once_and_only_busted_cases(conn):
     codes = act_codes()
     def busted(year):
-        measured, _, _ = read_target_measures(conn, ["busted_cases"], vintage="2010-02-06", years=[year],
+        measured, _, _ = read_target_measures(conn, ["busted_cases"], vintage="75:2010-02-06", years=[year],
                                               codes=codes)
         return measured["numerator"].sum()
     before = busted(2018)
-    unit = conn.execute(text("SELECT id FROM admin_unit WHERE vintage_id = '2010-02-06' "
+    unit = conn.execute(text("SELECT id FROM admin_unit WHERE vintage_id = '75:2010-02-06' "
                              "AND level = 'commune' ORDER BY code LIMIT 1")).scalar_one()
     rows = [("2018-03-01", "chua_mai_dam", "khoi_to", "a" * 64),   # one case, two records
             ("2018-03-09", "chua_mai_dam", "khoi_to", "a" * 64),
@@ -220,13 +220,13 @@ def test_snapshots_of_another_convention_are_never_read(conn):
 
     period = parse_period("2019", convention="report_15_14")
     rules = load_ruleset()
-    results = classify_communes(read_classification_inputs(conn, period, vintage="2010-02-06",
-                                                           codes=act_codes()), rules, period)
-    write_snapshot(conn, results, ruleset=rules, period=period, vintage="2010-02-06",
+    results = classify_communes(read_classification_inputs(conn, period=period, vintage="75:2010-02-06",
+                                                           codes=act_codes()), rules, period=period)
+    write_snapshot(conn, results, ruleset=rules, period=period, vintage="75:2010-02-06",
                    as_of=read_time(conn), created_by="test")
-    calendar, gaps, _ = read_target_measures(conn, ["healthy_share"], vintage="2010-02-06", years=[2019])
+    calendar, gaps, _ = read_target_measures(conn, ["healthy_share"], vintage="75:2010-02-06", years=[2019])
     assert calendar.empty and "calendar classification snapshot of 2019" in gaps["note"].iloc[0]
-    own, gaps, _ = read_target_measures(conn, ["healthy_share"], vintage="2010-02-06", years=[2019],
+    own, gaps, _ = read_target_measures(conn, ["healthy_share"], vintage="75:2010-02-06", years=[2019],
                                         convention="report_15_14")
     assert len(own) == len(results) and gaps.empty
 
@@ -245,7 +245,7 @@ def test_cli_json_matches_the_store(db_url, loaded, engine):
         direct = conn.execute(text("SELECT count(*) FROM inspection WHERE inspection_date >= "
                                    "'2018-01-01' AND inspection_date < '2019-01-01'")).scalar_one()
         districts = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = "
-                                      "'2010-02-06' AND level = 'district'")).scalar_one()
+                                      "'75:2010-02-06' AND level = 'district'")).scalar_one()
     inspections_2018 = [r for r in rows if r["scope"] == "province" and r["target_id"] == "inspections"
                         and r["year"] == 2018]
     assert direct > 0 and [r["value"] for r in inspections_2018] == [direct]
@@ -280,7 +280,7 @@ def test_cli_for_a_quarter_shows_the_year_to_date_pro_rata(db_url, loaded, engin
 @pytest.mark.postgis
 def test_cli_table_for_one_district_and_year(db_url, loaded, engine):
     with engine.connect() as conn:
-        code = conn.execute(text("SELECT min(code) FROM admin_unit WHERE vintage_id = '2010-02-06' "
+        code = conn.execute(text("SELECT min(code) FROM admin_unit WHERE vintage_id = '75:2010-02-06' "
                                  "AND level = 'district'")).scalar_one()
     env = {"DATABASE_URL": db_url}
     result = CliRunner().invoke(targets_command, ["--year", "2018", "--district", code], env=env,

@@ -19,7 +19,7 @@ from webapp.map_points import TIP_PROPERTIES
 
 pytestmark = pytest.mark.postgis
 
-OLD = "2010-02-06"
+OLD = "75:2010-02-06"
 PERIOD = "2015-Q3"
 TAM_HIEP = (106.85773, 10.94999)   # a point inside 26017 (ST_PointOnSurface, rounded)
 TRANG_DAI = (106.86608, 10.98733)  # a point inside 25993
@@ -80,7 +80,7 @@ def test_store_counts_match_sql_written_here(engine, tips):
     from geo.periods import parse_period
     from geo.store.counts import count_tips
 
-    counts, unassigned = count_tips(engine, OLD, parse_period(PERIOD))
+    counts, unassigned = count_tips(engine, OLD, period=parse_period(PERIOD))
     with engine.connect() as c:
         by_sql = dict(c.execute(text("""
             SELECT coalesce(

@@ -59,13 +59,13 @@ def test_map_page_states_its_period_vintage_and_data_and_loads_nothing_remote(au
         assert (STATIC / ref.removeprefix("/static/")).is_file(), ref
     assert 'id="map-meta"' in page and "2018-01-01" in page and "2010-02-06" in page and "Dữ liệu đến" in page
     assert 'id="synthetic-banner"' in page and 'id="period-slider"' in page and 'id="commune-table"' in page
-    communes = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = '2010-02-06' "
+    communes = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = '75:2010-02-06' "
                                  "AND level = 'commune'")).scalar_one()
     geometry = script_block(page, "map-geometry")
     assert len(geometry["communes"]["features"]) == communes == 171
     assert len(geometry["outlines"]["features"]) == 11  # the districts
     config = script_block(page, "map-config")
-    assert config["series"]["current"] == "2018" and config["vintage"] == "2010-02-06"
+    assert config["series"]["current"] == "2018" and config["vintage"] == "75:2010-02-06"
     assert set(config["series"]["incidents"]) == {f["properties"]["commune_code"]
                                                   for f in geometry["communes"]["features"]}
 
@@ -177,7 +177,7 @@ def test_api_geojson_shape_and_metadata(auth_client):
     props = body["features"][0]["properties"]
     assert set(props) >= {"commune_code", "name", "district_code", "incidents", "inspections"}
     meta = body["metadata"]
-    assert meta["vintage"] == "2025-07-01" and meta["period"] == "2025-H2"
+    assert meta["vintage"] == "75:2025-07-01" and meta["period"] == "2025-H2"
     assert meta["synthetic"] is True and meta["data_as_of"]
 
 
@@ -189,18 +189,24 @@ def test_api_full_detail_has_more_vertices(auth_client):
     assert full["metadata"]["geometry"] == "full" and vertices(full) > vertices(display)
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("period=2018-13", "period '2018-13' is not understood"),
-    ("period=2018&vintage=1999", "vintage '1999' is not loaded; use one of: 2010-02-06, 2025-07-01"),
+@pytest.mark.parametrize(("query", "status", "message"), [
+    ("period=2018-13", 400, "period '2018-13' is not understood"),
+    # A vintage that is not loaded is something asked for that does not exist (a LookupError): 404.
+    ("period=2018&vintage=1999", 404, "vintage '1999' is not loaded; use one of: 2010-02-06, 2025-07-01"),
 ])
-def test_bad_parameters_get_a_400_that_names_the_fix(auth_client, query, message):
+def test_bad_parameters_get_a_status_and_a_message_that_names_the_fix(auth_client, query, status, message):
     response = auth_client.get(f"/api/communes?{query}")
-    assert response.status_code == 400 and message in response.get_json()["error"]
+    assert response.status_code == status and message in response.get_json()["error"]
+
+
+def test_an_unknown_vintage_on_a_page_is_a_404_page(auth_client):
+    response = auth_client.get("/?period=2018&vintage=1999")
+    assert response.status_code == 404 and "vintage '1999' is not loaded" in response.text
 
 
 def test_vintages_endpoint(auth_client):
     body = auth_client.get("/api/vintages").get_json()
-    assert [v["id"] for v in body] == ["2010-02-06", "2025-07-01"]
+    assert [v["id"] for v in body] == ["75:2010-02-06", "75:2025-07-01"]
     assert body[1]["valid_to"] is None and body[0]["units"]["commune"] == 171
 
 

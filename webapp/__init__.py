@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         health,
         layout,
         map_page,
+        national,
         ogc,
         recognition,
         record_forms,
@@ -78,7 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for blueprint in (auth.bp, health.bp, map_page.bp, api.bp, ogc.bp, review.bp, layout.bp, dashboard.bp,
                       upload.bp, admin.bp, reports.bp, recognition.bp, classify_page.bp, record_forms.bp,
-                      attest.bp):
+                      attest.bp, national.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

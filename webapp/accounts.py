@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from geo.errors import DiabanError
 from geo.store import session_scope
 from geo.store.accounts import (
     add_token,
@@ -35,6 +34,8 @@ from geo.store.accounts import (
 )
 from geo.store.audit import audit
 from geo.store.models import ROLES
+from geo.store.province import resolve_province_code
+from webapp.errors import AccountError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -49,10 +50,6 @@ MIN_PASSWORD_LENGTH = 8
 MAX_USERNAME_LENGTH = 80
 #: Days an API token lives unless asked otherwise, and the most it may be given.
 TOKEN_DAYS, MAX_TOKEN_DAYS = 90, 3650
-
-
-class AccountError(DiabanError, ValueError):
-    """A user that cannot be created or changed as asked."""
 
 
 def check_username(username: str) -> str:
@@ -79,8 +76,9 @@ def check_username(username: str) -> str:
     return username
 
 
-def add_user(engine: Engine, username: str, password: str, role: str, *, actor: str = "cli") -> None:
-    """Create a login.
+def add_user(engine: Engine, username: str, password: str, role: str, *, actor: str = "cli",
+             province: str | None = None) -> None:
+    """Create a login, limited to the loaded province ``province`` (a code) when given.
 
     Raises
     ------
@@ -93,8 +91,11 @@ def add_user(engine: Engine, username: str, password: str, role: str, *, actor: 
     with session_scope(engine) as session:
         if user_named(session, username) is not None:
             raise AccountError(f"user {username!r} exists already; choose another name")
-        add_user_row(session, username, password_hash=generate_password_hash(password), role=role)
-        audit(session, actor, "users.add", username, role=role)
+        if province is not None:
+            resolve_province_code(session.connection(), province)  # refuses a province not loaded
+        add_user_row(session, username, password_hash=generate_password_hash(password), role=role,
+                     province_code=province)
+        audit(session, actor, "users.add", username, role=role, province=province)
 
 
 def list_users(engine: Engine) -> list[dict]:
@@ -137,10 +138,13 @@ def open_session(engine: Engine, username: str, *, lifetime: timedelta) -> str:
 
 
 def user_for_session(engine: Engine, token: str) -> dict | None:
-    """Return ``{"username", "role"}`` of a live session of an active user, else None."""
+    """Return ``{"username", "role", "province"}`` of a live session of an active user, else None.
+
+    ``province`` is the code of the one province the user may see, None for every province.
+    """
     with engine.connect() as conn:
         row = session_user(conn, _digest(token))
-    return {"username": row.username, "role": row.role} if row else None
+    return {"username": row.username, "role": row.role, "province": row.province_code} if row else None
 
 
 def end_session(engine: Engine, token: str, *, actor: str, **detail) -> None:
@@ -239,7 +243,10 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def user_for_token(engine: Engine, token: str) -> dict | None:
-    """Return ``{"username", "role"}`` for a valid, unexpired, unrevoked token of an active user."""
+    """Return ``{"username", "role", "province"}`` for a valid, unexpired, unrevoked token of an active user.
+
+    ``province`` is the code of the one province the user may see, None for every province.
+    """
     if not token:
         return None
     with session_scope(engine) as session:
@@ -250,7 +257,7 @@ def user_for_token(engine: Engine, token: str) -> dict | None:
         last = row.ApiToken.last_used_at
         if last is None or now - last > TOKEN_USE_RESOLUTION:  # one write a minute, not one per request
             row.ApiToken.last_used_at = now
-        return {"username": row.User.username, "role": row.User.role}
+        return {"username": row.User.username, "role": row.User.role, "province": row.User.province_code}
 
 
 def revoke_token(engine: Engine, token: str, *, actor: str = "cli") -> bool:

@@ -21,6 +21,7 @@ from geo.store.map_layers import data_version
 from geo.store.units import list_vintages, read_units
 from webapp.accounts import has_role
 from webapp.auth import audit_request, role_required
+from webapp.errors import FilterError
 from webapp.i18n import current_language
 from webapp.map_cache import cached, make_body, send
 from webapp.map_data import commune_payload, criteria_rows, map_request, series_payload
@@ -28,8 +29,9 @@ from webapp.map_hotspots import density_payload, hotspot_payload
 from webapp.map_points import commune_sites, establishments_payload, sites_payload, tips_payload
 from webapp.maps import feature_collection
 from webapp.period_status import commune_missing, provisional_result
+from webapp.province import current_province_code
 from webapp.recognition import recognition_payload
-from webapp.selection import FilterError, current_selection, selection_metadata
+from webapp.selection import current_selection, selection_metadata
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -91,7 +93,7 @@ def cached_response(key: tuple, compute, mimetype: str) -> Response:
 
 def _communes_body(engine, selection, full: bool) -> str:
     """The /api/communes answer as JSON text (kept in the map cache: its inputs are in the key)."""
-    frame, unassigned = communes_with_counts(engine, selection.vintage["id"], selection.period,
+    frame, unassigned = communes_with_counts(engine, selection.vintage["id"], period=selection.period,
                                              display=not full)
     collection = json.loads(frame.to_json(na="null", drop_id=True, to_wgs84=False))
     for feature, code in zip(collection["features"], frame["commune_code"], strict=True):
@@ -158,7 +160,7 @@ def commune(code: str):
     if analyst:
         payload["sites"] = commune_sites(req, code)
     payload["recognition"] = recognition_payload(current_app.extensions["diaban.engine"], req.vintage, code,
-                                                 req.selection.period.label)
+                                                 period=req.selection.period.label)
     return json_response(payload)
 
 
@@ -225,7 +227,7 @@ def tips():
 @bp.route("/vintages")
 def vintages():
     """The loaded boundary vintages with their unit counts."""
-    rows = list_vintages(current_app.extensions["diaban.engine"])
+    rows = list_vintages(current_app.extensions["diaban.engine"], current_province_code())
     for row in rows:
         row["valid_from"] = row["valid_from"].isoformat()
         row["valid_to"] = row["valid_to"].isoformat() if row["valid_to"] else None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from webapp.errors import RemoteAssetError
+
 VENDOR = "/static/vendor"
 
 #: Exact URLs folium 0.20 writes, and the vendored file that replaces each.
@@ -39,10 +41,6 @@ CDN_FILES = {
 }
 
 _REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']((?:https?:)?//[^"']+)["']""", re.IGNORECASE)
-
-
-class RemoteAssetError(RuntimeError):
-    """A rendered page still loads something from outside the app."""
 
 
 def remote_urls(html: str) -> list[str]:

@@ -27,6 +27,7 @@ from geo.store.map_layers import commune_index
 from geo.store.units import choose_vintage
 from webapp.auth import role_required
 from webapp.i18n import current_language, register, t
+from webapp.province import current_province_code
 from webapp.record_forms import ingest_rows
 
 bp = Blueprint("attest", __name__, url_prefix="/attest")
@@ -96,7 +97,7 @@ def index():
     period, vintage = _period_and_vintage()
     engine = current_app.extensions["diaban.engine"]
     communes = commune_index(engine, vintage).to_dict(orient="records")
-    states = _states(latest_attestations(engine, vintage, period.label))
+    states = _states(latest_attestations(engine, vintage, period=period.label))
     return render_template("attest_list.html", **_common(period, vintage), communes=communes, states=states)
 
 
@@ -142,7 +143,8 @@ def _period_and_vintage() -> tuple[Period, str]:
     shows the same communes.
     """
     period = parse_period(request.args.get("period") or last_closed_half(date.today()).label)
-    return period, choose_vintage(current_app.extensions["diaban.engine"], period)["id"]
+    return period, choose_vintage(current_app.extensions["diaban.engine"], period,
+                                  province=current_province_code())["id"]
 
 
 def _states(latest) -> dict[str, dict[str, dict]]:
@@ -175,7 +177,7 @@ def _form_context(period: Period, vintage: str, code: str, form) -> dict:
     for c in common["criteria"]:
         values[f"holds_{c.id}"] = form.get(f"holds_{c.id}", "")
         values[f"value_{c.id}"] = form.get(f"value_{c.id}", "").strip()
-    current = _states(latest_attestations(engine, vintage, period.label, unit_code=code)).get(code, {})
+    current = _states(latest_attestations(engine, vintage, period=period.label, unit_code=code)).get(code, {})
     return {**common, "code": code, "unit": found.iloc[0].to_dict(), "values": values, "current": current}
 
 
@@ -199,7 +201,7 @@ def _superseded(engine, vintage: str, period: Period, code: str, rows: list[dict
     dated before the one on record does not replace it; nor does an answer that repeats an earlier
     record of the same day, office and value (a duplicate, not stored again) after a different one.
     """
-    current = _states(latest_attestations(engine, vintage, period.label, unit_code=code)).get(code, {})
+    current = _states(latest_attestations(engine, vintage, period=period.label, unit_code=code)).get(code, {})
     holds = vocabulary("holds").code
     return [row["criterion"] for row in rows if row["criterion"] not in current
             or current[row["criterion"]]["holds"] != (holds(row["holds"]) == "yes")]

@@ -25,6 +25,7 @@ from geo.store.classification import list_snapshots
 from geo.store.units import list_vintages
 from webapp.auth import audit_request, role_required
 from webapp.i18n import current_language, register
+from webapp.province import current_province_code
 from webapp.workflows.classification import classify_period, store_run
 
 bp = Blueprint("classify", __name__)
@@ -79,7 +80,8 @@ def index():
     engine = current_app.extensions["diaban.engine"]
     return render_template(
         "classify.html", form=form, result=result, error=error, statuses=STATUSES,
-        conventions=CONVENTIONS, rulesets=available_rulesets(), vintages=list_vintages(engine),
+        conventions=CONVENTIONS, rulesets=available_rulesets(),
+        vintages=list_vintages(engine, current_province_code()),
         recent=list_snapshots(engine, limit=15), lang=current_language()), status
 
 
@@ -104,7 +106,8 @@ def _classify(form: dict) -> dict:
     period = parse_period(form["period"], convention=form["convention"])
     engine = current_app.extensions["diaban.engine"]
     with engine.begin() as conn:
-        run = classify_period(conn, period, ruleset=rules, vintage=form["vintage"] or None)
+        run = classify_period(conn, period=period, ruleset=rules, vintage=form["vintage"] or None,
+                              province=current_province_code())
         snapshot = store_run(conn, run, created_by=g.user["username"])
     audit_request("classify", snapshot_id=snapshot, period=period.label, convention=period.convention,
                   vintage=run.vintage, ruleset=f"{rules.id} {rules.version}")

@@ -117,14 +117,16 @@ def users():
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--province", default=None, metavar="CODE",
+              help="Limit the login to this loaded province (its code); default: every province.")
 @click.pass_context
-def users_add(ctx, name, role, password_stdin):
+def users_add(ctx, name, role, password_stdin, province):
     """Create the login NAME with ROLE."""
     from webapp.accounts import add_user, check_username
 
     check_username(name)  # before asking for a password
-    add_user(engine_for(ctx), name, _read_password(password_stdin), role)
-    click.echo(f"user {name} ({role}) created")
+    add_user(engine_for(ctx), name, _read_password(password_stdin), role, province=province)
+    click.echo(f"user {name} ({role}) created" + (f", limited to province {province}" if province else ""))
 
 
 @users.command("password")

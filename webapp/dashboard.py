@@ -8,13 +8,17 @@ gets the same ranking counted per commune. The figures are built in
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, render_template
+from datetime import date
+
+from flask import Blueprint, current_app, g, render_template, request
 
 from geo.store.counts import communes_with_counts
 from webapp.accounts import has_role
 from webapp.dashboard_sections import at_risk_section, district_section, healthy_section, targets_section
 from webapp.i18n import current_language, register
+from webapp.map_cache import cached, data_key
 from webapp.period_status import missing_section
+from webapp.province import current_province_code
 from webapp.selection import current_filters, current_selection, selection_metadata
 from webapp.workflows.targets import NO_PLAN
 
@@ -108,10 +112,33 @@ register(STRINGS)
 
 @bp.route("/dashboard")
 def index():
-    """Render the dashboard for the selected period, vintage and (optionally) district."""
+    """Render the dashboard for the selected period, vintage and (optionally) district.
+
+    The figures come from the map cache (`page_key`), computed once per data revision; only the
+    template is rendered per request (it carries the user's name, navigation and form token).
+    """
+    detailed = has_role(g.user, "analyst")
+    figures = cached(page_key(detailed), lambda: _figures(detailed))
+    return render_template("dashboard.html", num=format_number, **figures)
+
+
+def page_key(detailed: bool) -> tuple:
+    """Everything the dashboard's figures depend on.
+
+    The province (asked for, remembered in the session or the user's own), the query, today
+    (the default period and the at-risk list's date), whether sites are listed (analysts and
+    above), the language, the database and its data revision.
+    """
+    engine = current_app.extensions["diaban.engine"]
+    return ("dashboard", current_province_code(), tuple(sorted(request.args.items(multi=True))),
+            date.today(), detailed, current_language(), *data_key(engine))
+
+
+def _figures(detailed: bool) -> dict:
+    """The template's values but the number format: selection, filters and every section."""
     engine = current_app.extensions["diaban.engine"]
     selection = current_selection()
-    communes, unassigned = communes_with_counts(engine, selection.vintage["id"], selection.period)
+    communes, unassigned = communes_with_counts(engine, selection.vintage["id"], period=selection.period)
     communes = communes.drop(columns="geometry")
     districts = (communes.dropna(subset=["district_code"]).drop_duplicates("district_code")
                  .set_index("district_code")["district_name"].sort_index().to_dict())
@@ -122,11 +149,11 @@ def index():
     rows = targets["rows"] if targets else ()
     goal = next((r["goal"] for r in rows if r["measure"] == "healthy_share"), None)
     healthy = healthy_section(engine, selection, list(scope["commune_code"]), goal=goal)
-    return render_template(
-        "dashboard.html", sel=selection, meta=selection_metadata(selection, unassigned, geometry="none"),
-        districts=districts, district=district, lang=lang, num=format_number, targets=targets,
+    return dict(
+        sel=selection, meta=selection_metadata(selection, unassigned, geometry="none"),
+        districts=districts, district=district, lang=lang, targets=targets,
         healthy=healthy, table=district_section(engine, selection, scope, healthy["current"], unassigned),
-        at_risk=at_risk_section(engine, selection, scope, detailed=has_role(g.user, "analyst")),
+        at_risk=at_risk_section(engine, selection, scope, detailed=detailed),
         completeness=missing_section(selection.vintage["id"], selection.period, list(scope["commune_code"])))
 
 

@@ -7,7 +7,6 @@ agree. Nothing returned for a viewer names a site, an establishment or a person.
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pandas as pd
@@ -16,46 +15,35 @@ from geo.errors import PeriodError
 from geo.join import place_records
 from geo.periods import parse_period
 from geo.reactivation import rank_at_risk, track_reactivations
-from geo.store.classification import last_snapshot_id, read_snapshot
-from geo.store.counts import data_as_of
+from geo.store.classification import read_snapshot
 from geo.store.crosswalk import read_crosswalk
 from geo.store.dashboard import establishments_by_unit, healthy_share_series
-from geo.store.map_layers import data_version
 from geo.store.models import CLASSIFICATION_STATUSES
 from geo.store.recognition import read_decisions
 from geo.store.units import read_units
+from webapp.map_cache import cached, data_key
 from webapp.selection import Selection
 from webapp.workflows.defaults import AT_RISK
 from webapp.workflows.jsonable import json_ready, json_ready_dict
 from webapp.workflows.reactivation import read_inputs
 from webapp.workflows.targets import BASIS_NAMES, plan_progress, recognition_basis
 
-_TARGETS_CACHE: dict[tuple, tuple] = {}
-_TARGETS_LOCK = threading.Lock()
-_CACHE_SIZE = 8
 
-
-def _tracked_targets(engine, period) -> tuple[dict, pd.DataFrame, pd.DataFrame] | tuple[()]:
+def _tracked_targets(engine, period, province: str | None = None
+                     ) -> tuple[dict, pd.DataFrame, pd.DataFrame] | tuple[()]:
     """The plan, its targets and ``track_targets``' rows up to ``period``, recomputed when the data change.
 
     An empty tuple when the loaded province configures no plan.
 
-    Reading the measures takes about a second; the key (period and convention, data as-of
-    time, last snapshot taken) changes with every load and every classification, so a cached
-    answer is never stale.
+    Reading the measures takes about a second; it is kept in the map cache per period and
+    data revision (every load, classification and recognition decision bumps it), so a cached
+    answer is never stale and every district and language of the period shares it.
     """
-    key = (period.label, period.convention, data_as_of(engine)["as_of"], last_snapshot_id(engine),
-           data_version(engine))  # recognition decisions change the healthy share too
-    with _TARGETS_LOCK:
-        hit = _TARGETS_CACHE.get(key)
-    if hit is None:
-        progress = plan_progress(engine, period=period)
-        hit = progress[:3] if progress else ()
-        with _TARGETS_LOCK:
-            if len(_TARGETS_CACHE) >= _CACHE_SIZE:
-                _TARGETS_CACHE.clear()
-            _TARGETS_CACHE[key] = hit
-    return hit
+    def compute():
+        progress = plan_progress(engine, period=period, province=province)
+        return progress[:3] if progress else ()
+    return cached(("dashboard.targets", province, period.label, period.convention, *data_key(engine)),
+                  compute)
 
 
 def targets_section(engine, selection: Selection, district: str | None, *, lang: str) -> dict | None:
@@ -74,7 +62,7 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
         share_of_target, on_track, note``) and ``unmeasured`` (texts); None when the loaded
         province configures no plan.
     """
-    tracked = _tracked_targets(engine, selection.period)
+    tracked = _tracked_targets(engine, selection.period, selection.vintage["province_code"])
     if not tracked:
         return None
     plan, table, rows = tracked

@@ -1,9 +1,13 @@
-"""The one place where errors become HTTP answers: JSON under /api/ and /ogc, plain pages elsewhere.
+"""The web app's error classes, and the one place where errors become HTTP answers.
+
+Answers are JSON under /api/ and /ogc, plain pages elsewhere. Errors diaban raises on purpose
+(``geo.errors.DiabanError``) map by the builtin they refine (:func:`status_for`): ``LookupError``
+is 404, ``ValueError`` 400, ``StoreError`` 503.
 
 A database that cannot be reached (SQLAlchemy's ``OperationalError`` or ``InterfaceError``, a
 lost connection) is 503 with :data:`DATABASE_DOWN`; heavy work without a turn
-(:class:`webapp.workers.Busy`) is 429, and heavy work over its limits
-(:class:`webapp.workers.LimitExceeded`) is 503, each with ``Retry-After`` where waiting helps.
+(:class:`Busy`) is 429, and heavy work over its limits
+(:class:`LimitExceeded`) is 503, each with ``Retry-After`` where waiting helps.
 """
 
 from __future__ import annotations
@@ -15,7 +19,44 @@ from werkzeug.exceptions import HTTPException
 
 from geo.errors import DiabanError, StoreError
 from geo.store.engine import UNREACHABLE_ERRORS
-from webapp.workers import Busy, LimitExceeded
+
+
+class AccountError(DiabanError, ValueError):
+    """A user that cannot be created or changed as asked."""
+
+
+class LimitExceeded(Exception):  # noqa: N818 (the name says what happened)
+    """A child went over its memory (``resource="memory"``, ``limit`` in MB) or time (seconds) limit."""
+
+    def __init__(self, resource_name: str, limit: float) -> None:
+        unit = "MB" if resource_name == "memory" else "s"
+        super().__init__(f"needs more than {limit:g} {unit} ({resource_name} limit)")
+        self.resource, self.limit, self.unit = resource_name, limit, unit
+
+
+class Busy(Exception):  # noqa: N818 (the name says what happened)
+    """No turn for a heavy request: the user has one running, or the server is at its limit."""
+
+    def __init__(self, scope: str, retry_after: int) -> None:
+        super().__init__(f"busy ({scope})")
+        self.scope, self.retry_after = scope, retry_after
+
+
+class RemoteAssetError(RuntimeError):
+    """A rendered page still loads something from outside the app."""
+
+
+class SupervisorGoneError(RuntimeError):
+    """The server process that started an ingest has died: the child stops before committing."""
+
+
+class FilterError(DiabanError, ValueError):
+    """A map filter (district, incident kind, establishment type…) that cannot be used (400)."""
+
+
+class OgcRequestError(DiabanError, ValueError):
+    """A query parameter of an OGC API request that cannot be used (answered with 400)."""
+
 
 #: The answer when the database cannot be reached, in Vietnamese then English.
 DATABASE_DOWN = ("Tạm thời không kết nối được cơ sở dữ liệu; thử lại sau ít phút, nếu vẫn lỗi hãy báo quản "
@@ -39,9 +80,8 @@ def register_error_handlers(app: Flask) -> None:
     """Attach the handlers to ``app``."""
 
     @app.errorhandler(DiabanError)
-    def bad_request(exc: DiabanError):
-        status = 503 if isinstance(exc, StoreError) else 400
-        return _answer(status, str(exc))
+    def domain_error(exc: DiabanError):
+        return _answer(status_for(exc), str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -63,6 +103,25 @@ def register_error_handlers(app: Flask) -> None:
         return _answer(503, TOO_HEAVY.format(limit=f"{exc.limit:g}", unit=exc.unit))
 
 
+def status_for(exc: DiabanError) -> int:
+    """The HTTP status of an error diaban raised on purpose.
+
+    A store that cannot answer is 503; something asked for that does not exist (a
+    ``LookupError``: an unknown vintage, snapshot, layer, batch, review item) is 404; every
+    other bad input (a ``ValueError``: period, filter, option) is 400. A bare ``KeyError`` or
+    ``IndexError`` is not here on purpose: it is a bug, and stays a 500.
+
+    Examples
+    --------
+    >>> from geo.errors import PeriodError, UnknownVintageError
+    >>> status_for(UnknownVintageError("x")), status_for(PeriodError("x")), status_for(StoreError("x"))
+    (404, 400, 503)
+    """
+    if isinstance(exc, StoreError):
+        return 503
+    return 404 if isinstance(exc, LookupError) else 400
+
+
 def _answer(status: int, message: str, *, retry_after: int | None = None):
     """JSON for the APIs (GIS clients read it), a minimal text page for browsers."""
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
@@ -76,3 +135,4 @@ def _escape(text: str) -> str:
     """Escape HTML special characters."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;"))
+

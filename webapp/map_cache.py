@@ -1,8 +1,9 @@
 """An in-process cache of map computations and answers, least recently used first out.
 
 Keys carry everything a result depends on, data included (a fingerprint of the records or
-``geo.store.map_layers.data_version``), so an entry is never stale: changed data make a new
-key, and old entries fall out.
+``geo.store.map_layers.data_version``; `data_key` gives the database and its revision), so an
+entry is never stale: changed data make a new key, and old entries fall out. The map, the API
+and the dashboard share this one cache.
 
 Whole answers (``/api/communes``, the map page) are kept as a `Body`: the text encoded and
 gzip-compressed once, when cached. A body may hold slots for what differs per user (the map
@@ -23,7 +24,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from flask import Response, request
+from flask import Response, has_request_context, request
+
+from geo.store.map_layers import data_version
+from webapp.province import requested_province_code
 
 CACHE_SIZE = 64
 _CACHE: OrderedDict = OrderedDict()
@@ -40,7 +44,12 @@ def cached(key: tuple, compute: Callable):
     ('value', 'value')
     >>> calls
     [1]
+
+    Within a request the key also holds the request's province (``webapp.province``): two
+    provinces' answers to the same query never share an entry.
     """
+    if has_request_context():
+        key = (*key, requested_province_code())
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -51,6 +60,16 @@ def cached(key: tuple, compute: Callable):
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return value
+
+
+def data_key(engine) -> tuple[str, int]:
+    """The part of a key that stands for the data: the database and its data revision.
+
+    The revision is bumped in the writer's transaction by every load, classification,
+    decision and boundary change (``geo.store.map_layers.data_version``); the database's URL
+    keeps two databases served by one process apart.
+    """
+    return str(engine.url), data_version(engine)
 
 
 def cache_size() -> int:

@@ -15,10 +15,11 @@ from flask import current_app
 from geo.hotspots import class_order, default_bandwidth, density_contours, kernel_density
 from geo.periods import Period
 from geo.settings import WORK_CRS
+from webapp.errors import FilterError
 from webapp.map_cache import cached
 from webapp.map_data import MapRequest
 from webapp.maps import feature_collection
-from webapp.selection import FilterError, slider_periods
+from webapp.selection import slider_periods
 from webapp.workflows.hotspots import analyse, hotspot_options, read_inputs
 
 METHODS = ("gi", "emerging")

@@ -22,6 +22,7 @@ from webapp.accounts import has_role
 from webapp.api import DETAIL_ZOOM
 from webapp.assets import localise
 from webapp.auth import csrf_token
+from webapp.errors import FilterError
 from webapp.i18n import current_language, register, t
 from webapp.layout import nav_links
 from webapp.map_cache import cached, make_body, send
@@ -39,7 +40,7 @@ from webapp.map_labels import (
     legend_order,
 )
 from webapp.maps import PALETTE, ZERO_COLOUR, feature_collection, map_shell, script_json
-from webapp.selection import FilterError, current_selection
+from webapp.selection import current_selection
 
 bp = Blueprint("map", __name__)
 

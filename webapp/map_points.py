@@ -168,7 +168,7 @@ def tips_payload(req: MapRequest, *, points: bool) -> dict:
     """
     engine = current_app.extensions["diaban.engine"]
     period = req.selection.period
-    counts, unassigned = count_tips(engine, req.vintage, period)
+    counts, unassigned = count_tips(engine, req.vintage, period=period)
     counts = counts[counts.index.isin(req.visible_codes())]
     payload = {"counts": {code: int(n) if points else suppressed(int(n)) for code, n in counts.items()},
                "metadata": {"period": period.label, "vintage": req.vintage,

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, Response, abort, current_app, g, request, url_for
 
-from geo.errors import DiabanError
 from geo.store.features import layer_extent, list_layers, read_feature, read_feature_page
 from webapp.accounts import has_role
 from webapp.auth import audit_request
+from webapp.errors import OgcRequestError
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -29,10 +29,6 @@ DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
 #: The largest ``offset`` accepted (far beyond any layer; larger would overflow the database's integer).
 MAX_OFFSET = 1_000_000_000
 JSON, GEOJSON = "application/json", "application/geo+json"
-
-
-class OgcRequestError(DiabanError, ValueError):
-    """A query parameter of an OGC API request that cannot be used (answered with 400)."""
 
 
 @bp.route("/")

@@ -58,7 +58,7 @@ def period_state(vintage: str, period: Period) -> PeriodState:
 
     def compute() -> PeriodState:
         with engine.connect() as conn:
-            run = classify_period(conn, period, ruleset=ruleset, vintage=vintage)
+            run = classify_period(conn, period=period, ruleset=ruleset, vintage=vintage)
         meta = {"provisional": True, "stored": False, "ruleset_id": ruleset.id,
                 "ruleset_version": ruleset.version, "ruleset_sha256": ruleset.sha256,
                 "period": period.label, "convention": period.convention, "vintage_id": vintage,

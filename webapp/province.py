@@ -6,19 +6,49 @@ Everything comes from the province whose boundaries are in the database
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import abort, current_app, g, request, session
 from pyproj import CRS
 
 from boundaries import Province, loaded_province
 from geo.settings import STORAGE_CRS
 from webapp.i18n import current_language
 
+FORBIDDEN = ("Tài khoản này chỉ được xem dữ liệu của tỉnh {own}, không phải tỉnh {asked}. / "
+             "This login may see province {own} only, not province {asked}.")
+
+
+def requested_province_code() -> str | None:
+    """The province of this request: the user's own when limited, else ``?province=``, else the session's.
+
+    A ``province`` query parameter is remembered in the session (the selector). A user limited to
+    one province asking for another gets 403. None: no province named (the only loaded one serves).
+    """
+    if "province_code" not in g:
+        own = (g.get("user") or {}).get("province")
+        asked = request.args.get("province") or None
+        if own and asked and asked != own:
+            abort(403, description=FORBIDDEN.format(own=own, asked=asked))
+        if asked and not own:
+            session["province"] = asked
+        g.province_code = own or asked or session.get("province")
+    return g.province_code
+
 
 def current_province() -> Province | None:
-    """The loaded province of the app's database, read once per request (None before any load)."""
+    """The province of this request (:func:`requested_province_code`), read once (None before any load).
+
+    Raises ``ProvinceNotNamedError`` (a 400 answer listing them) when several provinces are loaded
+    and the request names none.
+    """
     if "province" not in g:
-        g.province = loaded_province(current_app.extensions["diaban.engine"])
+        g.province = loaded_province(current_app.extensions["diaban.engine"], requested_province_code())
     return g.province
+
+
+def current_province_code() -> str | None:
+    """The code of :func:`current_province` (None before any load)."""
+    province = current_province()
+    return province.code if province else None
 
 
 def province_name() -> str:

@@ -31,6 +31,7 @@ from geo.store.units import choose_vintage, list_vintages
 from webapp.accounts import has_role
 from webapp.auth import role_required
 from webapp.i18n import current_language, register, t
+from webapp.province import current_province_code
 from webapp.workflows.jsonable import json_ready_dict
 
 bp = Blueprint("recognition", __name__)
@@ -81,7 +82,7 @@ register(STRINGS)
 
 def _year_and_vintage(engine) -> tuple[int, dict, list[dict]]:
     """The year and vintage asked for (``year``, ``vintage``), defaulting to last year and its vintage."""
-    vintages = list_vintages(engine)
+    vintages = list_vintages(engine, current_province_code())
     year = request.args.get("year", type=int) or request.form.get("year", type=int) or date.today().year - 1
     wanted = request.args.get("vintage") or request.form.get("vintage") or None
     return year, choose_vintage(engine, parse_period(str(year)), wanted, vintages=vintages), vintages
@@ -164,13 +165,13 @@ def record(code: str):
     return redirect(url_for("recognition.index", year=year, vintage=vintage["id"]) + f"#commune-{code}")
 
 
-def recognition_payload(engine, vintage: str, code: str, period_label: str) -> dict:
+def recognition_payload(engine, vintage: str, code: str, *, period: str) -> dict:
     """The ``recognition`` member of ``/api/communes/<code>``: proposal and decision of the period's year.
 
     Carries its own labels in the interface language (``text``), so the map panel renders it
     without the map page knowing the strings.
     """
-    payload = commune_recognition(engine, int(period_label[:4]), code, vintage=vintage)
+    payload = commune_recognition(engine, int(period[:4]), code, vintage=vintage)
     keys = ("rec_proposal", "rec_decision", "rec_recognised", "rec_not_recognised", "rec_undecided",
             "rec_no_proposal", "rec_number", "rec_date", "rec_by", "rec_snapshot", "rec_year")
     return {**payload, "text": {k.removeprefix("rec_"): t(k) for k in keys}}

@@ -33,7 +33,7 @@ from geo.store.units import list_vintages
 from webapp.accounts import has_role
 from webapp.auth import role_required
 from webapp.i18n import LANGUAGES, current_language, register
-from webapp.province import check_export_crs, crs_choices, current_province
+from webapp.province import check_export_crs, crs_choices, current_province, current_province_code
 from webapp.workers import child_engine, database_url, run_heavy
 
 bp = Blueprint("reports", __name__)
@@ -100,7 +100,7 @@ def index():
     """The page: the briefing form (analyst+) and the export form (layers by role)."""
     analyst = has_role(g.user, "analyst")
     return render_template(
-        "reports.html", analyst=analyst, vintages=list_vintages(_engine()),
+        "reports.html", analyst=analyst, vintages=list_vintages(_engine(), current_province_code()),
         layers=LAYER_NAMES if analyst else VIEWER_LAYERS, formats=FORMATS,
         crs_choices=crs_choices(current_province()),
         languages=LANGUAGES, lang=current_language(),
@@ -117,6 +117,7 @@ def briefing():
         abort(400, f"lang {lang!r} is not one of {', '.join(LANGUAGES)}")
     public = request.form.get("public") == "1"
     pdf, label = run_heavy(_briefing_child, database_url(), period, request.form.get("vintage") or None,
+                           current_province_code(),
                            lang, public, _actor())
     name = f"diaban-bao-cao-{label}-{lang}{'-public' if public else ''}.pdf"
     return send_file(io.BytesIO(pdf), mimetype=MIMETYPES["pdf"], as_attachment=True, download_name=name)
@@ -139,7 +140,7 @@ def export():
         public = True
     options = {"fmt": fmt, "crs": crs, "public": public, "with_names": with_names,
                "period": request.form.get("period", "").strip() or None,
-               "vintage": request.form.get("vintage") or None}
+               "vintage": request.form.get("vintage") or None, "province": current_province_code()}
     data, counts = _export_bytes(layers, options)
     name = f"diaban-{'-'.join(layers)}-{options['period'] or options['vintage']}.{EXTENSIONS.get(fmt, fmt)}"
     response = send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)
@@ -160,14 +161,15 @@ def _check_request(layers: tuple, fmt: str, crs: str) -> None:
         abort(400, str(exc))
 
 
-def _briefing_child(url: str, period: str, vintage: str | None, lang: str, public: bool,
-                    actor: str) -> tuple[bytes, str]:
+def _briefing_child(url: str, period: str, vintage: str | None, province: str | None, lang: str,
+                    public: bool, actor: str) -> tuple[bytes, str]:
     """In a child process: the briefing PDF, audited; its bytes and the period's label."""
     from webapp.briefing import briefing_pdf
     from webapp.workflows.reports import audit_report
 
     with child_engine(url) as engine:
-        pdf, made = briefing_pdf(engine, period, vintage=vintage, lang=lang, public=public, actor=actor)
+        pdf, made = briefing_pdf(engine, period=period, vintage=vintage, lang=lang, public=public,
+                                 actor=actor, province=province)
         audit_report(engine, actor, made, lang=lang, public=public, via="web")
     return pdf, made.period.label
 

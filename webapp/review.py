@@ -25,10 +25,10 @@ from flask import (
 
 from etl.reasons import REASONS
 from etl.review import resolve_review
+from geo.errors import ReviewError, UnknownBatchError, UnknownReviewItemError
 from geo.store.audit import record
-from geo.store.quarantine import UnknownBatchError
 from geo.store.quarantine import quarantine_csv as batch_csv
-from geo.store.review import ReviewError, UnknownReviewItemError, list_items
+from geo.store.review import list_items
 from webapp.auth import role_required
 from webapp.i18n import current_language, register, t
 

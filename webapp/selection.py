@@ -7,10 +7,11 @@ from datetime import date
 
 from flask import current_app, request
 
-from geo.errors import DiabanError
 from geo.periods import Period, last_closed_half, parse_period
 from geo.store.counts import data_as_of
 from geo.store.units import choose_vintage, list_vintages
+from webapp.errors import FilterError
+from webapp.province import current_province_code
 
 METHOD = "count per commune: point in polygon (boundary included, lowest code on a shared edge); " \
          "records with only a commune reference counted in that commune when it is of this vintage"
@@ -19,10 +20,6 @@ METHOD = "count per commune: point in polygon (boundary included, lowest code on
 MAX_STEPS = 240
 _PARTS = {"year": [""], "nine_months": ["-9M"], "half": ["-H1", "-H2"],
           "quarter": [f"-Q{q}" for q in range(1, 5)], "month": [f"-{m:02d}" for m in range(1, 13)]}
-
-
-class FilterError(DiabanError, ValueError):
-    """A map filter (district, incident kind, establishment type…) that cannot be used (400)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ def current_selection(today: date | None = None) -> Selection:
     """
     engine = current_app.extensions["diaban.engine"]
     period = parse_period(request.args.get("period") or last_closed_half(today or date.today()).label)
-    vintages = list_vintages(engine)
+    vintages = list_vintages(engine, current_province_code())
     chosen = choose_vintage(engine, period, request.args.get("vintage"), vintages=vintages)
     return Selection(period=period, vintage=chosen, vintages=vintages)
 

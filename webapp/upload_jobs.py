@@ -30,8 +30,9 @@ from geo.errors import DiabanError
 from geo.store import jobs
 from geo.store.audit import record
 from geo.store.engine import DATABASE_ERROR
+from webapp.errors import LimitExceeded, SupervisorGoneError
 from webapp.keys import app_hmac_key
-from webapp.workers import LimitExceeded, child_engine, database_url, run_limited
+from webapp.workers import child_engine, database_url, run_limited
 
 #: The stages of a job, in order: waiting for a slot, reading, then what the ingest reports.
 STAGES = ("queued", "started", "read", "parsed", "records", "rejected", "done")
@@ -56,10 +57,6 @@ LIMITS = {"memory": ("tệp cần nhiều hơn {n} MB bộ nhớ; chia tệp th�
 
 _log = logging.getLogger(__name__)
 _SLOTS = threading.BoundedSemaphore(MAX_RUNNING)
-
-
-class SupervisorGoneError(RuntimeError):
-    """The server process that started an ingest has died: the child stops before committing."""
 
 
 def limit_message(exc: LimitExceeded) -> str:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app, g
 
 from geo.store import make_engine
+from webapp.errors import Busy, LimitExceeded
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -48,23 +49,6 @@ PRELOAD = ["etl.pipeline", "webapp.briefing", "webapp.exporting"]
 _GATE_LOCK = threading.Lock()
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(PRELOAD)
-
-
-class LimitExceeded(Exception):  # noqa: N818 (the name says what happened)
-    """A child went over its memory (``resource="memory"``, ``limit`` in MB) or time (seconds) limit."""
-
-    def __init__(self, resource_name: str, limit: float) -> None:
-        unit = "MB" if resource_name == "memory" else "s"
-        super().__init__(f"needs more than {limit:g} {unit} ({resource_name} limit)")
-        self.resource, self.limit, self.unit = resource_name, limit, unit
-
-
-class Busy(Exception):  # noqa: N818 (the name says what happened)
-    """No turn for a heavy request: the user has one running, or the server is at its limit."""
-
-    def __init__(self, scope: str, retry_after: int) -> None:
-        super().__init__(f"busy ({scope})")
-        self.scope, self.retry_after = scope, retry_after
 
 
 def run_limited(func: Callable, *args, memory_mb: float = MEMORY_MB, seconds: float = SECONDS):

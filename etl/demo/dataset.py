@@ -10,7 +10,7 @@ import pandas as pd
 
 from etl.demo import communes, generate, planted
 from etl.demo.generate import START, Locator, Vintage
-from geo.settings import STORAGE_CRS
+from geo.settings import DEFAULT_SEED, STORAGE_CRS
 
 
 @dataclass
@@ -32,7 +32,7 @@ class DemoData:
 def generate_demo(
     vintages: list[Vintage],
     *,
-    seed: int = 2016,
+    seed: int = DEFAULT_SEED,
     establishments: int = 1500,
     sites: int = 40,
     incidents: int = 1100,
@@ -45,7 +45,7 @@ def generate_demo(
     ----------
     vintages : list of Vintage
         The loaded boundary vintages, oldest first (communes in EPSG:4326).
-    seed : int, default 2016
+    seed : int, default ``geo.settings.DEFAULT_SEED`` (2016)
         The same seed gives the same records.
     establishments, sites, incidents, tips : int
         How many of each (background incidents; the planted ones come on top).

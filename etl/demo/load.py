@@ -20,6 +20,7 @@ from etl.demo.dataset import DemoData, generate_demo
 from etl.demo.files import DemoFile, write_demo_files
 from etl.demo.generate import Vintage
 from etl.pipeline import ingest
+from geo.settings import DEFAULT_SEED
 from geo.store.units import list_vintages, read_units
 
 GENERATOR_VERSION = 3
@@ -51,7 +52,7 @@ def parse_demo_source(source: str) -> tuple[int, int] | None:
 def load_demo(
     engine,
     *,
-    seed: int = 2016,
+    seed: int = DEFAULT_SEED,
     out: str | Path | None = None,
     actor: str = "cli",
     hmac_key: bytes | Callable[[], bytes] | None = None,
@@ -63,7 +64,7 @@ def load_demo(
     ----------
     engine : sqlalchemy.Engine
         A database with the boundary vintages loaded.
-    seed : int, default 2016
+    seed : int, default ``geo.settings.DEFAULT_SEED`` (2016)
         The same seed gives the same files and records.
     out : path, optional
         The folder the files are written to and kept in (for a trainer to look at); by default a
@@ -102,7 +103,7 @@ def _boundaries(engine) -> tuple[list[Vintage], dict[str, pd.DataFrame]]:
             Vintage(v["id"], v["valid_from"], v["valid_to"], units[["unit_code", "unit_type", "geometry"]])
         )
         districts = (
-            read_units(engine, v["id"], level="district").set_index("unit_code")["name"]
+            read_units(engine, v["id"], level="district").set_index("district_code")["name"]
             if v["units"].get("district")
             else pd.Series(dtype=object)
         )

@@ -58,7 +58,7 @@ FALLBACK = ("{criterion}: chỉ số {indicator} không có giá trị kỳ {per
             "{criterion}: indicator {indicator} has no value for {period} → load the data it reads")
 
 
-def data_completeness(inputs: ClassificationInputs, ruleset: Ruleset, period: Period) -> pd.DataFrame:
+def data_completeness(inputs: ClassificationInputs, ruleset: Ruleset, *, period: Period) -> pd.DataFrame:
     """Which criteria each commune lacks data for over ``period``, and what to load to fill them.
 
     Parameters
@@ -84,7 +84,7 @@ def data_completeness(inputs: ClassificationInputs, ruleset: Ruleset, period: Pe
     >>> from geo.classify.evaluate import empty_inputs
     >>> from geo.classify.rulesets import load_ruleset
     >>> from geo.periods import parse_period
-    >>> out = data_completeness(empty_inputs(["A"]), load_ruleset(), parse_period("2018"))
+    >>> out = data_completeness(empty_inputs(["A"]), load_ruleset(), period=parse_period("2018"))
     >>> out.loc[out["missing"], "criterion_id"].tolist()
     ['P6', 'P7', 'P8', 'P9']
     >>> print(out.loc[out["criterion_id"] == "P8", "what_to_load"].item())
@@ -93,7 +93,8 @@ def data_completeness(inputs: ClassificationInputs, ruleset: Ruleset, period: Pe
     codes = inputs.units["unit_code"].astype(str).tolist()
     parts = []
     for criterion in ruleset.criteria:
-        values = compute_indicator(criterion.indicator, inputs, period, criterion=criterion.id)["value"]
+        values = compute_indicator(criterion.indicator, inputs, period=period,
+                                   criterion=criterion.id)["value"]
         missing = values.reindex(codes).isna().to_numpy()
         present = _reported_codes(inputs, period, criterion.indicator)
         rows = [_row(code, criterion.id, criterion.indicator, gap, present.get(code, set()), period)
@@ -148,7 +149,7 @@ def summarize_missing(completeness: pd.DataFrame) -> pd.DataFrame:
     >>> from geo.classify.evaluate import empty_inputs
     >>> from geo.classify.rulesets import load_ruleset
     >>> from geo.periods import parse_period
-    >>> frame = data_completeness(empty_inputs(["A", "B"]), load_ruleset(), parse_period("2018"))
+    >>> frame = data_completeness(empty_inputs(["A", "B"]), load_ruleset(), period=parse_period("2018"))
     >>> summarize_missing(frame)[["criterion_id", "communes"]].values.tolist()
     [['P6', 2], ['P7', 2], ['P8', 2], ['P9', 2]]
     """

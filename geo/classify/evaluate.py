@@ -25,7 +25,7 @@ Status = Literal["healthy", "reduced", "not_healthy", "not_assessed"]
 STATUSES: tuple[Status, ...] = ("healthy", "reduced", "not_healthy", "not_assessed")
 
 
-def classify_communes(inputs: ClassificationInputs, ruleset: Ruleset, period: Period) -> pd.DataFrame:
+def classify_communes(inputs: ClassificationInputs, ruleset: Ruleset, *, period: Period) -> pd.DataFrame:
     """Classify every commune of ``inputs`` for ``period``.
 
     Parameters
@@ -49,7 +49,7 @@ def classify_communes(inputs: ClassificationInputs, ruleset: Ruleset, period: Pe
     >>> from geo.classify.rulesets import load_ruleset
     >>> from geo.periods import parse_period
     >>> inputs = empty_inputs(["A"])
-    >>> out = classify_communes(inputs, load_ruleset(), parse_period("2018"))
+    >>> out = classify_communes(inputs, load_ruleset(), period=parse_period("2018"))
     >>> out.loc[0, "status"], sorted(out.loc[0, "missing"])
     ('not_assessed', ['P6', 'P7', 'P8', 'P9'])
     """
@@ -64,12 +64,12 @@ def _criteria_table(inputs: ClassificationInputs, ruleset: Ruleset, period: Peri
     """Per unit code, the evaluated criteria in rule-set order."""
     table: dict[str, list[dict]] = {str(c): [] for c in inputs.units["unit_code"]}
     for criterion in ruleset.criteria:
-        frame = compute_indicator(criterion.indicator, inputs, period, criterion=criterion.id)
+        frame = compute_indicator(criterion.indicator, inputs, period=period, criterion=criterion.id)
         for code, row in frame.iterrows():
             missing = row["value"] is None or math.isnan(row["value"])
             table[code].append({
                 "id": criterion.id, "kind": criterion.kind,
-                "passed": None if missing else criterion.holds(row["value"], period),
+                "passed": None if missing else criterion.holds(row["value"], period=period),
                 "value": None if missing else float(row["value"]),
                 "evidence": list(row["evidence"]), "detail": row["detail"],
                 "_criterion": criterion,

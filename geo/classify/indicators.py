@@ -29,7 +29,7 @@ def indicator(name: str) -> Callable[[IndicatorFunction], IndicatorFunction]:
     Examples
     --------
     >>> @indicator("demo_zero")
-    ... def _zero(inputs, period, *, criterion):
+    ... def _zero(inputs, *, period, criterion):
     ...     return frame_for(inputs, {})
     >>> "demo_zero" in INDICATORS
     True
@@ -41,7 +41,7 @@ def indicator(name: str) -> Callable[[IndicatorFunction], IndicatorFunction]:
     return register
 
 
-def compute_indicator(name: str, inputs: ClassificationInputs, period: Period, *,
+def compute_indicator(name: str, inputs: ClassificationInputs, *, period: Period,
                       criterion: str = "") -> pd.DataFrame:
     """Compute indicator ``name`` for every unit of ``inputs`` over ``period``.
 
@@ -52,7 +52,7 @@ def compute_indicator(name: str, inputs: ClassificationInputs, period: Period, *
     """
     if name not in INDICATORS:
         raise KeyError(f"indicator {name!r} is not registered; known: {', '.join(sorted(INDICATORS))}")
-    return INDICATORS[name](inputs, period, criterion=criterion)
+    return INDICATORS[name](inputs, period=period, criterion=criterion)
 
 
 def frame_for(inputs: ClassificationInputs, evidence: dict[str, list[int]], *,
@@ -83,7 +83,7 @@ def _sites_with(inputs: ClassificationInputs, ids) -> pd.DataFrame:
 
 
 @indicator("active_public_sites")
-def active_public_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def active_public_sites(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Public sites identified or reactivated, and not cleared again, by the period end."""
     events = inputs.site_events
     before = events[pd.to_datetime(events["event_date"]) < pd.Timestamp(period.end)]
@@ -100,19 +100,19 @@ def _sites_with_event(inputs: ClassificationInputs, period: Period, types) -> pd
 
 
 @indicator("new_sites")
-def new_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def new_sites(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Sites (public or in an establishment) identified in the period."""
     return frame_for(inputs, _ids_by_unit(_sites_with_event(inputs, period, ["identified"]), "site_id"))
 
 
 @indicator("reactivated_sites")
-def reactivated_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def reactivated_sites(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Cleared sites an officer recorded as reactivated in the period."""
     return frame_for(inputs, _ids_by_unit(_sites_with_event(inputs, period, ["reactivated"]), "site_id"))
 
 
 @indicator("new_or_reactivated_sites")
-def new_or_reactivated_sites(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def new_or_reactivated_sites(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Distinct sites new or reactivated in the period (criterion P3, criteria.md §4.3).
 
     A site counts once when an officer recorded it ``identified`` or ``reactivated`` in the
@@ -121,7 +121,7 @@ def new_or_reactivated_sites(inputs: ClassificationInputs, period: Period, *, cr
     reactivations, their incident and inspection ids, and the radius and window used.
     """
     recorded = _sites_with_event(inputs, period, ["identified", "reactivated"])
-    spells, params = detected_reactivations(inputs, period)
+    spells, params = detected_reactivations(inputs, period=period)
     both = pd.concat([recorded[["site_id", "unit_code"]], spells[["site_id", "unit_code"]]])
     out = frame_for(inputs, _ids_by_unit(both, "site_id"))
     details = {str(code): _reactivation_detail(group, params)
@@ -130,7 +130,7 @@ def new_or_reactivated_sites(inputs: ClassificationInputs, period: Period, *, cr
     return out
 
 
-def detected_reactivations(inputs: ClassificationInputs, period: Period) -> tuple[pd.DataFrame, dict]:
+def detected_reactivations(inputs: ClassificationInputs, *, period: Period) -> tuple[pd.DataFrame, dict]:
     """The reactivations :func:`geo.reactivation.track_reactivations` dates in ``period``.
 
     Detection runs with the engine's default radius and window (those of ``diaban
@@ -147,7 +147,7 @@ def detected_reactivations(inputs: ClassificationInputs, period: Period) -> tupl
     Examples
     --------
     >>> from geo.classify.evaluate import empty_inputs
-    >>> spells, params = detected_reactivations(empty_inputs(["A"]), parse_period("2018"))
+    >>> spells, params = detected_reactivations(empty_inputs(["A"]), period=parse_period("2018"))
     >>> len(spells), str(params["as_of"])
     (0, '2018-12-31')
     """
@@ -170,7 +170,7 @@ def _reactivation_detail(spells: pd.DataFrame, params: dict) -> dict:
 
 
 @indicator("sanctioned_establishments")
-def sanctioned_establishments(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def sanctioned_establishments(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Distinct establishments found and sanctioned for prostitution-related acts in the period (P2).
 
     An establishment counts when an inspection of the period sanctioned it (an outcome of
@@ -227,13 +227,13 @@ def _share(inputs: ClassificationInputs, flagged: pd.Series) -> pd.DataFrame:
 
 
 @indicator("commitment_share")
-def commitment_share(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def commitment_share(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Share of active at-risk establishments with a signed commitment (unknown counts as not)."""
     return _share(inputs, inputs.establishments["commitment_signed"].astype("boolean"))
 
 
 @indicator("inspected_share")
-def inspected_share(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def inspected_share(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Share of active establishments inspected at least once in the period."""
     insp = inputs.inspections
     seen = set(insp.loc[_in_period(insp["inspection_date"], period), "establishment_id"])
@@ -277,7 +277,7 @@ def _placed_in(frame: pd.DataFrame, day_column: str, period: Period) -> pd.DataF
 
 
 @indicator("awareness_activities")
-def awareness_activities(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def awareness_activities(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Awareness activities held in the commune in the period (P6).
 
     From ``activity`` records; a commune without any in the period counts the activities it
@@ -292,7 +292,7 @@ def awareness_activities(inputs: ClassificationInputs, period: Period, *, criter
 
 
 @indicator("tips_handled_share")
-def tips_handled_share(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def tips_handled_share(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """Tip-offs received in the period and handled by its end, over those received (P7).
 
     From ``tip`` records (handled: a handled date before the period ends); a commune without any
@@ -312,7 +312,7 @@ def tips_handled_share(inputs: ClassificationInputs, period: Period, *, criterio
 
 
 @indicator("attestation")
-def attestation(inputs: ClassificationInputs, period: Period, *, criterion: str = ""):
+def attestation(inputs: ClassificationInputs, *, period: Period, criterion: str = ""):
     """The officer attestation of ``criterion``: 1.0 holds, 0.0 fails, NaN not attested.
 
     An attestation applies when its period covers the evaluated one; the latest one wins.

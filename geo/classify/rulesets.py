@@ -51,14 +51,14 @@ class Criterion:
     weight: float = 0.0
     duty: str | None = None
 
-    def threshold_for(self, period: Period | None = None) -> float | None:
+    def threshold_for(self, *, period: Period | None = None) -> float | None:
         """The threshold that applies over ``period`` (scaled when the criterion is a yearly duty).
 
         Examples
         --------
         >>> from geo.periods import parse_period
         >>> c = Criterion("P5", "", "", "scored", "inspected_share", ">=", 1.0, 20, duty="yearly")
-        >>> c.threshold_for(parse_period("2019-Q2")), c.threshold_for(parse_period("2019"))
+        >>> c.threshold_for(period=parse_period("2019-Q2")), c.threshold_for(period=parse_period("2019"))
         (0.25, 1.0)
         """
         if self.threshold is None or self.duty != "yearly" or period is None:
@@ -70,7 +70,7 @@ class Criterion:
         """True when the criterion must hold for ``healthy`` (hard, or attested without weight)."""
         return self.kind == "hard" or (self.kind == "attested" and not self.weight)
 
-    def holds(self, value: float, period: Period | None = None) -> bool:
+    def holds(self, value: float, *, period: Period | None = None) -> bool:
         """Whether ``value`` (not NaN) satisfies the criterion over ``period``.
 
         Examples
@@ -82,7 +82,7 @@ class Criterion:
         """
         if self.kind == "attested":
             return bool(value == 1.0)
-        return bool(COMPARISONS[self.comparison](value, self.threshold_for(period)))
+        return bool(COMPARISONS[self.comparison](value, self.threshold_for(period=period)))
 
 
 @dataclass(frozen=True)

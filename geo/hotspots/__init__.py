@@ -22,8 +22,9 @@ from geo.hotspots.grid import default_cell_size, make_grid
 from geo.hotspots.inference import benjamini_hochberg, class_order, two_sided_p
 from geo.hotspots.kde import default_bandwidth, density_contours, kernel_density
 from geo.hotspots.local import gi_star, local_moran
-from geo.hotspots.options import DEFAULT_SEED, HotspotParameters, summarize
+from geo.hotspots.options import HotspotParameters, summarize
 from geo.hotspots.trend import MannKendall, mann_kendall
+from geo.settings import DEFAULT_SEED
 
 __all__ = [
     "CATEGORIES",

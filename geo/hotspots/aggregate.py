@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import HotspotError
-from geo.hotspots.options import Unit, check_choice, id_column
+from geo.errors import HotspotError, check_choice
+from geo.hotspots.options import Unit, id_column
 from geo.join import assign_units, check_same_crs, place_records
 from geo.periods import Period, parse_period
 
@@ -34,7 +34,7 @@ def time_steps(start: date, end: date, *, step: Step = "month") -> list[Period]:
     >>> len(time_steps(date(2016, 1, 1), date(2020, 1, 1)))
     48
     """
-    check_choice("step", step, Step)
+    check_choice("step", step, Step, error=HotspotError)
     months = 1 if step == "month" else 3
     first = start.year * 12 + start.month - 1
     last = end.year * 12 + end.month - 1

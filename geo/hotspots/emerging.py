@@ -50,24 +50,23 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import HotspotError
+from geo.errors import HotspotError, check_choice
 from geo.hotspots import inference as sig
 from geo.hotspots.local import plan_significance, prepare, significance_fields
 from geo.hotspots.options import (
     DEFAULT_ALPHA,
     DEFAULT_INFERENCE,
-    DEFAULT_SEED,
     HotspotParameters,
     Inference,
     Unit,
     attach,
-    check_choice,
     id_column,
     provenance,
     software_versions,
 )
 from geo.hotspots.trend import mann_kendall_rows
 from geo.hotspots.weights import space_time_graph
+from geo.settings import DEFAULT_SEED
 
 #: Which definition of a sporadic hot (or cold) spot: ArcGIS Pro's (final step hot) or ArcMap's.
 SporadicRule = Literal["pro", "arcmap"]
@@ -134,7 +133,7 @@ def classify_trajectory(z_scores, p_values, *, alpha: float = DEFAULT_ALPHA,
     ...                     sporadic_rule="arcmap")
     'sporadic cold spot'
     """
-    check_choice("sporadic_rule", sporadic_rule, SporadicRule)
+    check_choice("sporadic_rule", sporadic_rule, SporadicRule, error=HotspotError)
     z = np.asarray(z_scores, dtype=float)
     if np.isnan(z).any():
         return sig.NO_NEIGHBOURS
@@ -166,7 +165,7 @@ def space_time_gi_star(
     *,
     unit: Unit = "commune",
     time_lag: int = 1,
-    distance_band: float | None = None,
+    distance_band_m: float | None = None,
     inference: Inference = DEFAULT_INFERENCE,
     permutations: int | None = None,
     seed: int = DEFAULT_SEED,
@@ -186,7 +185,7 @@ def space_time_gi_star(
         Counts indexed like ``units``, one column per time step in time order (`count_cube`).
     time_lag : int, default 1
         How many previous steps a bin's neighbourhood reaches back.
-    distance_band, inference, permutations, seed, alpha, fdr, period, vintage, as_of
+    distance_band_m, inference, permutations, seed, alpha, fdr, period, vintage, as_of
         As for `gi_star`; on a grid the default band is chosen from the total counts. The
         FDR family is one time step, so the default permutation count is set by the units.
 
@@ -212,7 +211,7 @@ def space_time_gi_star(
         raise HotspotError(f"time_lag={time_lag} must be a whole number of steps >= 0 (default 1)")
     totals = units.assign(_total=cube.sum(axis=1).to_numpy())
     hood = prepare(totals, unit=unit, value_column="_total", denominator_column=None,
-                   distance_band=distance_band, require_variation=False)
+                   distance_band_m=distance_band_m, require_variation=False)
     n, steps = len(units), list(map(str, cube.columns))
     y = cube.to_numpy(dtype=float).T.ravel()
     if np.var(y) <= 1e-12:
@@ -239,7 +238,7 @@ def space_time_gi_star(
            "Benjamini-Hochberg within each time step"},
         time_lag=int(time_lag), steps=tuple(steps), n_units=n,
         no_neighbours=tuple(str(c) for c in units[id_column(unit)].to_numpy()[hood.islands]),
-        software=software_versions(), **provenance(period, vintage, as_of))
+        software=software_versions(), **provenance(period=period, vintage=vintage, as_of=as_of))
     return attach(frame, parameters)
 
 
@@ -249,7 +248,7 @@ def emerging_hotspots(
     *,
     unit: Unit = "commune",
     time_lag: int = 1,
-    distance_band: float | None = None,
+    distance_band_m: float | None = None,
     inference: Inference = DEFAULT_INFERENCE,
     permutations: int | None = None,
     seed: int = DEFAULT_SEED,
@@ -285,7 +284,7 @@ def emerging_hotspots(
     >>> emerging_hotspots(units, cube).loc[12, "category"]
     'new hot spot'
     """
-    bins = space_time_gi_star(units, cube, unit=unit, time_lag=time_lag, distance_band=distance_band,
+    bins = space_time_gi_star(units, cube, unit=unit, time_lag=time_lag, distance_band_m=distance_band_m,
                               inference=inference, permutations=permutations, seed=seed, alpha=alpha,
                               fdr=fdr, period=period, vintage=vintage, as_of=as_of)
     return categorize_bins(units, bins, sporadic_rule=sporadic_rule)
@@ -298,7 +297,7 @@ def categorize_bins(units: gpd.GeoDataFrame, bins: pd.DataFrame, *,
     Returns the frame `emerging_hotspots` describes; alpha and fdr come from the bins' parameters,
     ``sporadic_rule`` ("pro" by default, or "arcmap") chooses the definition of "sporadic".
     """
-    check_choice("sporadic_rule", sporadic_rule, SporadicRule)
+    check_choice("sporadic_rule", sporadic_rule, SporadicRule, error=HotspotError)
     base = bins.attrs["parameters"]
     steps, column = list(base.steps), id_column(base.unit)
     if len(bins) != len(units) * len(steps):

@@ -23,8 +23,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.errors import CRSMismatchError, HotspotError
-from geo.hotspots.options import check_choice
+from geo.errors import CRSMismatchError, HotspotError, check_choice
 from geo.settings import WORK_CRS
 
 CellShape = Literal["square", "hex"]
@@ -134,7 +133,7 @@ def make_grid(
     >>> len(hexes), round(hexes.area.iloc[0])  # (√3/2)·1000² m²
     (2, 866025)
     """
-    check_choice("shape", shape, CellShape)
+    check_choice("shape", shape, CellShape, error=HotspotError)
     check_work_crs(extent_geoms, "extent_geoms")
     size = _cell_size(extent_geoms, cell_size, points)
     if not 0 <= min_inside <= 1:

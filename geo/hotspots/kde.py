@@ -26,9 +26,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.errors import HotspotError
+from geo.errors import HotspotError, check_choice
 from geo.hotspots.grid import CellShape, cell_centres, check_work_crs, make_grid
-from geo.hotspots.options import HotspotParameters, attach, check_choice, provenance
+from geo.hotspots.options import HotspotParameters, attach, provenance
 
 Kernel = Literal["quartic", "gaussian"]
 _GAUSS_CUT = 4.0
@@ -54,7 +54,7 @@ def default_bandwidth(points: gpd.GeoSeries | gpd.GeoDataFrame, *,
     >>> round(default_bandwidth(pts)[0], 1), round(default_bandwidth(pts, kernel="gaussian")[0], 1)
     (145.5, 133.3)
     """
-    check_choice("kernel", kernel, Kernel)
+    check_choice("kernel", kernel, Kernel, error=HotspotError)
     check_work_crs(points, "points")
     xy = _coordinates(points)
     n = len(xy)
@@ -126,7 +126,7 @@ def kernel_density(
     >>> round(float((surface["density"] * 0.01).sum()), 2)  # cells of 0.01 km²
     10.0
     """
-    check_choice("kernel", kernel, Kernel)
+    check_choice("kernel", kernel, Kernel, error=HotspotError)
     check_work_crs(points, "points")
     xy = _coordinates(points)
     if bandwidth is None:
@@ -145,7 +145,7 @@ def kernel_density(
     parameters = HotspotParameters(
         method="kernel_density", unit="grid", value="points per km²", cell_size_m=float(cell_size),
         cell_shape=shape, kernel=kernel, bandwidth_m=float(bandwidth), bandwidth_rule=rule,
-        alpha=None, fdr=None, n_units=len(result), **provenance(period, vintage, as_of))
+        alpha=None, fdr=None, n_units=len(result), **provenance(period=period, vintage=vintage, as_of=as_of))
     return attach(result, parameters)
 
 

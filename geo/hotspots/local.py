@@ -23,7 +23,6 @@ from geo.hotspots.grid import cell_centres, check_work_crs
 from geo.hotspots.options import (
     DEFAULT_ALPHA,
     DEFAULT_INFERENCE,
-    DEFAULT_SEED,
     HotspotParameters,
     Inference,
     Unit,
@@ -34,6 +33,7 @@ from geo.hotspots.options import (
     software_versions,
 )
 from geo.hotspots.weights import contiguity_graph, distance_band_graph, select_distance_band
+from geo.settings import DEFAULT_SEED
 
 MIN_UNITS = 5
 #: What ``p_value`` is, per inference (``z_score`` is always the z of that p, module docstring
@@ -57,7 +57,7 @@ class Neighbourhood:
 
 
 def prepare(units: gpd.GeoDataFrame, *, unit: Unit, value_column: str,
-            denominator_column: str | None, distance_band: float | None,
+            denominator_column: str | None, distance_band_m: float | None,
             require_variation: bool = True) -> Neighbourhood:
     """Validate the input and build values and weights (shared by every local statistic).
 
@@ -67,7 +67,7 @@ def prepare(units: gpd.GeoDataFrame, *, unit: Unit, value_column: str,
     >>> units = gpd.GeoDataFrame({"commune_code": list("abcdef"), "value": [1, 2, 3, 4, 5, 0]},
     ...     geometry=[box(i, 0, i + 1, 1) for i in range(5)] + [box(9, 9, 10, 10)])
     >>> hood = prepare(units, unit="commune", value_column="value", denominator_column=None,
-    ...                distance_band=None)
+    ...                distance_band_m=None)
     >>> hood.islands.tolist(), hood.weights
     ([False, False, False, False, False, True], 'queen contiguity, binary')
     """
@@ -94,7 +94,7 @@ def prepare(units: gpd.GeoDataFrame, *, unit: Unit, value_column: str,
     else:
         check_work_crs(units, "grid cells")
         xy = cell_centres(geoms, units.attrs.get("cell_size"), units.attrs.get("cell_shape"))
-        band, rule = ((float(distance_band), "given") if distance_band is not None
+        band, rule = ((float(distance_band_m), "given") if distance_band_m is not None
                       else select_distance_band(xy, y))
         graph = distance_band_graph(xy, band)
         weights = f"distance band {band:.0f} m between cell centres, binary"
@@ -188,7 +188,7 @@ def _parameters(method: str, unit: Unit, hood: Neighbourhood, units, value_colum
         cell_size_m=units.attrs.get("cell_size"), cell_shape=units.attrs.get("cell_shape"),
         min_inside=units.attrs.get("min_inside"), **significance_fields(test),
         n_units=len(units), no_neighbours=tuple(str(c) for c in islands),
-        software=software_versions(), **provenance(period, vintage, as_of))
+        software=software_versions(), **provenance(period=period, vintage=vintage, as_of=as_of))
 
 
 def gi_star(
@@ -197,7 +197,7 @@ def gi_star(
     unit: Unit = "commune",
     value_column: str = "value",
     denominator_column: str | None = None,
-    distance_band: float | None = None,
+    distance_band_m: float | None = None,
     inference: Inference = DEFAULT_INFERENCE,
     permutations: int | None = None,
     seed: int = DEFAULT_SEED,
@@ -220,7 +220,7 @@ def gi_star(
         Counts (or any non-negative measure) per unit.
     denominator_column : str, optional
         When given, the rate ``value / denominator`` (e.g. incidents per establishment).
-    distance_band : float, optional
+    distance_band_m : float, optional
         Grid only, metres; by default chosen as Optimized Hot Spot Analysis does.
     inference : {"analytic", "permutation"}, default "analytic"
         Analytic: the Gi* z-score and its normal p-value, as ArcGIS's Hot Spot Analysis and
@@ -262,7 +262,7 @@ def gi_star(
     'not significant'
     """
     hood = prepare(units, unit=unit, value_column=value_column,
-                   denominator_column=denominator_column, distance_band=distance_band)
+                   denominator_column=denominator_column, distance_band_m=distance_band_m)
     test = plan_significance(inference, permutations, seed, alpha, fdr, int((~hood.islands).sum()))
     z, p = sig.run_g_local(hood.y, hood.graph, permutations=test.permutations, seed=test.seed)
     z[hood.islands], p[hood.islands] = np.nan, np.nan
@@ -281,7 +281,7 @@ def local_moran(
     unit: Unit = "commune",
     value_column: str = "value",
     denominator_column: str | None = None,
-    distance_band: float | None = None,
+    distance_band_m: float | None = None,
     inference: Inference = DEFAULT_INFERENCE,
     permutations: int | None = None,
     seed: int = DEFAULT_SEED,
@@ -316,7 +316,7 @@ def local_moran(
     ['HH', 'LL']
     """
     hood = prepare(units, unit=unit, value_column=value_column,
-                   denominator_column=denominator_column, distance_band=distance_band)
+                   denominator_column=denominator_column, distance_band_m=distance_band_m)
     test = plan_significance(inference, permutations, seed, alpha, fdr, int((~hood.islands).sum()))
     local_i, z, p, quadrant = sig.run_moran_local(hood.y, hood.graph,
                                                   permutations=test.permutations, seed=test.seed)

@@ -2,8 +2,8 @@
 
 Every analysis function takes its data positionally and these options by keyword, with the
 same names and defaults everywhere: ``unit="commune"``, ``inference="analytic"``,
-``permutations=None``, ``seed=DEFAULT_SEED``, ``alpha=0.05``, ``fdr=True``, and the provenance ``period=``,
-``vintage=``, ``as_of=`` that are only recorded. The record is a frozen
+``permutations=None``, ``seed=DEFAULT_SEED`` (``geo.settings``), ``alpha=0.05``, ``fdr=True``,
+and the provenance ``period=``, ``vintage=``, ``as_of=`` that are only recorded. The record is a frozen
 `HotspotParameters`, attached to each result as ``result.attrs["parameters"]``.
 """
 
@@ -13,11 +13,11 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, get_args
+from typing import Literal
 
 import pandas as pd
 
-from geo.errors import HotspotError
+from geo.errors import HotspotError, check_choice
 
 Unit = Literal["commune", "grid"]
 #: How p-values are obtained: the normal approximation of the statistic's z-score (ArcGIS's Hot
@@ -27,32 +27,11 @@ Inference = Literal["analytic", "permutation"]
 #: The identifier column of each kind of unit.
 ID_COLUMNS: dict[str, str] = {"commune": "commune_code", "grid": "cell_id"}
 
-#: The seed of every permutation test unless another is given (results are reproducible).
-DEFAULT_SEED = 2016
 DEFAULT_INFERENCE = "analytic"
 #: The fewest permutations a permutation test runs (when more are not needed for the FDR).
 DEFAULT_PERMUTATIONS = 999
 MIN_PERMUTATIONS = 99
 DEFAULT_ALPHA = 0.05
-
-
-def check_choice(name: str, value, allowed) -> None:
-    """Raise `HotspotError` listing the allowed values when ``value`` is not one of them.
-
-    ``allowed`` is a sequence or a ``Literal`` type.
-
-    Examples
-    --------
-    >>> check_choice("unit", "grid", Unit)
-    >>> check_choice("unit", "district", Unit)
-    Traceback (most recent call last):
-    ...
-    geo.errors.HotspotError: unit='district' is not allowed; use one of: 'commune', 'grid'
-    """
-    options = get_args(allowed) or tuple(allowed)
-    if value not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise HotspotError(f"{name}={value!r} is not allowed; use one of: {listed}")
 
 
 def check_inference(inference: str, permutations: int | None, alpha: float) -> None:
@@ -76,7 +55,7 @@ is 2/(permutations + 1); use at least 99, or leave permutations unset
     geo.errors.HotspotError: permutations=999 applies to inference='permutation' only; \
 the default inference='analytic' uses the normal approximation and draws nothing
     """
-    check_choice("inference", inference, Inference)
+    check_choice("inference", inference, Inference, error=HotspotError)
     if permutations is not None and inference != "permutation":
         raise HotspotError(f"permutations={permutations} applies to inference='permutation' only; "
                            "the default inference='analytic' uses the normal approximation and "
@@ -98,7 +77,7 @@ def id_column(unit: Unit) -> str:
     >>> id_column("grid")
     'cell_id'
     """
-    check_choice("unit", unit, Unit)
+    check_choice("unit", unit, Unit, error=HotspotError)
     return ID_COLUMNS[unit]
 
 
@@ -162,7 +141,7 @@ class HotspotParameters:
                 for k, v in self.to_dict().items() if v is not None}
 
 
-def provenance(period=None, vintage=None, as_of=None) -> dict:
+def provenance(*, period=None, vintage=None, as_of=None) -> dict:
     """The provenance fields of `HotspotParameters` as strings (dates in ISO 8601).
 
     ``period`` may be a label or a ``geo.periods.Period``; ``as_of`` a datetime, a date,
@@ -170,7 +149,7 @@ def provenance(period=None, vintage=None, as_of=None) -> dict:
 
     Examples
     --------
-    >>> provenance("2018", "2010-02-06", {"as_of": date(2026, 1, 2), "synthetic": True})
+    >>> provenance(period="2018", vintage="2010-02-06", as_of={"as_of": date(2026, 1, 2), "synthetic": True})
     {'period': '2018', 'vintage': '2010-02-06', 'as_of': '2026-01-02', 'synthetic': True}
     """
     synthetic = None

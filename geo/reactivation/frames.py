@@ -37,25 +37,6 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> N
         raise ReactivationError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}")
 
 
-def check_choice(value: str, allowed: Iterable[str], name: str) -> str:
-    """Return ``value`` when it is one of ``allowed``; otherwise raise, listing them.
-
-    Examples
-    --------
-    >>> check_choice("log", ("log", "plain"), "ci")
-    'log'
-    >>> check_choice("wide", ("log", "plain"), "ci")
-    Traceback (most recent call last):
-    ...
-    geo.errors.ReactivationError: ci='wide' is not allowed; use one of 'log', 'plain'
-    """
-    allowed = tuple(allowed)
-    if value not in allowed:
-        listed = ", ".join(repr(a) for a in allowed)
-        raise ReactivationError(f"{name}={value!r} is not allowed; use one of {listed}")
-    return value
-
-
 def check_positive(value, name: str, *, integer: bool = False):
     """Return ``value`` when it is a positive number (an integer if asked); otherwise raise.
 

@@ -38,6 +38,7 @@ from scipy.spatial import cKDTree
 from geo.errors import ReactivationError
 from geo.reactivation.frames import check_positive, day_numbers, require_columns, work_xy
 from geo.reactivation.index import SpaceTimeIndex
+from geo.settings import DEFAULT_SEED
 
 KNOX_COLUMNS = ["distance_band", "time_band", "distance_min_m", "distance_max_m", "time_min_days",
                 "time_max_days", "observed", "expected", "ratio", "p_value"]
@@ -58,7 +59,7 @@ class KnoxResult:
 
 def knox_test(events: gpd.GeoDataFrame, *, date_column: str = "date", distance_band_m: float = 100.0,
               n_distance_bands: int = 5, time_band_days: int = 14, n_time_bands: int = 5,
-              same_location_m: float = 0.0, permutations: int = 999, seed: int = 0) -> KnoxResult:
+              same_location_m: float = 0.0, permutations: int = 999, seed: int = DEFAULT_SEED) -> KnoxResult:
     """Knox test of near repeats in distance bands × time bands, with Monte Carlo p-values.
 
     Parameters
@@ -80,7 +81,7 @@ def knox_test(events: gpd.GeoDataFrame, *, date_column: str = "date", distance_b
     permutations : int, default 999
         Monte Carlo permutations of the dates (99 for a quick look; the smallest p-value is
         ``1 / (permutations + 1)``).
-    seed : int, default 0
+    seed : int, default ``geo.settings.DEFAULT_SEED``
         Seed of the permutations: the same seed gives the same p-values.
 
     Returns

@@ -20,8 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from geo.errors import ReactivationError
-from geo.reactivation.frames import check_choice, require_columns
+from geo.errors import ReactivationError, check_choice
+from geo.reactivation.frames import require_columns
 
 CIType = Literal["log-log", "log", "plain"]
 CI_TYPES = ("log-log", "log", "plain")
@@ -58,7 +58,7 @@ def kaplan_meier(durations, observed, *, alpha: float = 0.05, ci: CIType = "log-
     >>> km[["time", "at_risk", "events", "censored", "survival"]].values.tolist()
     [[2.0, 4.0, 1.0, 1.0, 0.75], [5.0, 2.0, 1.0, 1.0, 0.375]]
     """
-    check_choice(ci, CI_TYPES, "ci")
+    check_choice("ci", ci, CI_TYPES, error=ReactivationError)
     if not 0 < alpha < 1:
         raise ReactivationError(f"alpha must lie between 0 and 1, got {alpha!r}")
     t, d = _as_arrays(durations, observed)

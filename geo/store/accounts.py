@@ -18,9 +18,11 @@ def user_named(session: Session, username: str, *, lock: bool = False) -> User |
     return session.scalar(query.with_for_update() if lock else query)
 
 
-def add_user_row(session: Session, username: str, *, password_hash: str, role: str) -> None:
-    """Store a new active user."""
-    session.add(User(username=username, password_hash=password_hash, role=role, active=True))
+def add_user_row(session: Session, username: str, *, password_hash: str, role: str,
+                 province_code: str | None = None) -> None:
+    """Store a new active user (limited to the province ``province_code``; None: every province)."""
+    session.add(User(username=username, password_hash=password_hash, role=role, active=True,
+                     province_code=province_code))
 
 
 def add_token(session: Session, user_id: int, *, token_sha256: str, expires_at) -> None:
@@ -47,9 +49,10 @@ def start_login_session(session: Session, user_id: int, *, token_sha256: str, ex
 
 
 def session_user(conn: Connection, token_sha256: str):
-    """``username, role`` of the live session with this hash of an active user, or None."""
+    """``username, role, province_code`` of the live session with this hash of an active user, or None."""
     return conn.execute(
-        select(User.username, User.role).join(LoginSession, LoginSession.user_id == User.id)
+        select(User.username, User.role, User.province_code)
+        .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.token_sha256 == token_sha256, LoginSession.expires_at > func.now(),
                User.active)).first()
 

@@ -20,7 +20,7 @@ _LATEST = text("""
     ORDER BY a.unit_id, a.criterion_id, a.assessed_at DESC, a.id DESC""")
 
 
-def latest_attestations(conn: Connection | Engine, vintage_id: str, period: str, *,
+def latest_attestations(conn: Connection | Engine, vintage_id: str, *, period: str,
                         unit_code: str | None = None) -> pd.DataFrame:
     """The newest attestation of each commune and criterion recorded for ``period`` on ``vintage_id``.
 

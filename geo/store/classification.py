@@ -20,7 +20,7 @@ from geo.classify import (
     compare_results,
     reactivation_evidence,
 )
-from geo.errors import DiabanError
+from geo.errors import UnknownSnapshotError
 from geo.periods import Period
 from geo.store.crosswalk import read_crosswalk
 from geo.store.engine import connection
@@ -36,11 +36,7 @@ from geo.store.records import (
 from geo.store.units import read_units
 
 
-class UnknownSnapshotError(DiabanError, LookupError):
-    """A snapshot id that is not in the store."""
-
-
-def read_classification_inputs(conn: Connection | Engine, period: Period, *,
+def read_classification_inputs(conn: Connection | Engine, *, period: Period,
                                vintage: str, codes: ActCodes) -> ClassificationInputs:
     """Read every record a classification of ``period`` needs, placed on ``vintage``'s communes.
 

@@ -68,7 +68,7 @@ def locate_sql(source: str, aggregates: str = "count(*) AS n") -> str:
     return _LOCATE.format(source=source, aggregates=aggregates)
 
 
-def count_by_unit(conn: Connection | Engine, vintage_id: str, period: Period) -> tuple[pd.DataFrame, dict]:
+def count_by_unit(conn: Connection | Engine, vintage_id: str, *, period: Period) -> tuple[pd.DataFrame, dict]:
     """Count incidents and inspections per commune of ``vintage_id`` within ``period``.
 
     Returns
@@ -99,7 +99,7 @@ def data_as_of(conn: Connection | Engine) -> dict:
     return {"as_of": row["as_of"], "synthetic": bool(row["synthetic"])}
 
 
-def communes_with_counts(conn: Connection | Engine, vintage_id: str, period: Period, *,
+def communes_with_counts(conn: Connection | Engine, vintage_id: str, *, period: Period,
                          display: bool = True):
     """Return the communes of a vintage with their district and their counts for a period.
 
@@ -112,8 +112,8 @@ def communes_with_counts(conn: Connection | Engine, vintage_id: str, period: Per
     """
     with connection(conn) as c:
         communes = read_units(c, vintage_id, display=display)
-        districts = read_units(c, vintage_id, level="district").set_index("unit_code")["name"]
-        counts, unassigned = count_by_unit(c, vintage_id, period)
+        districts = read_units(c, vintage_id, level="district").set_index("district_code")["name"]
+        counts, unassigned = count_by_unit(c, vintage_id, period=period)
     frame = communes.rename(columns={"unit_code": "commune_code"})
     in_district = frame["parent_code"].isin(districts.index)
     frame["district_code"] = frame["parent_code"].where(in_district).astype("string")
@@ -130,7 +130,7 @@ TIP_SOURCE = """SELECT r.geom, r.unit_id FROM tip r
                 WHERE r.received_date >= :start AND r.received_date < :end"""
 
 
-def count_tips(conn: Connection | Engine, vintage_id: str, period: Period) -> tuple[pd.Series, int]:
+def count_tips(conn: Connection | Engine, vintage_id: str, *, period: Period) -> tuple[pd.Series, int]:
     """Count the tip-offs received within ``period`` per commune of ``vintage_id``.
 
     Placed with the store's one rule (:func:`locate_sql`): the point, else the commune

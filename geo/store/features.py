@@ -15,15 +15,11 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, text
 
-from geo.errors import DiabanError
+from geo.errors import UnknownLayerError
 from geo.store.engine import connection
 from geo.store.units import list_vintages
 
 COMMUNES_PREFIX = "communes-"
-
-
-class UnknownLayerError(DiabanError, LookupError):
-    """A feature layer id that is not served."""
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,13 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select, text, update
 
-from geo.errors import DiabanError
+from geo.errors import QueueFull
 from geo.store.engine import session_scope
 from geo.store.models import UploadJob
 
 _JOB = UploadJob.__table__
 #: The key of the advisory lock that serialises the queue-cap check with the insert.
 _QUEUE_LOCK = 0x6A6F6273
-
-
-class QueueFull(DiabanError, RuntimeError):  # noqa: N818 (the name says what happened)
-    """The upload queue is at its cap: ``scope`` is ``"owner"`` or ``"total"``, ``cap`` the limit."""
-
-    def __init__(self, scope: str, cap: int) -> None:
-        super().__init__(f"upload queue full ({scope}: at most {cap} queued or running)")
-        self.scope, self.cap = scope, cap
 
 
 def create_job(engine: Engine, job_id: str, *, owner: str, kind: str, source: str, dry_run: bool,

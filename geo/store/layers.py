@@ -36,7 +36,7 @@ def _points(frame: gpd.GeoDataFrame, columns: list[str], communes, vintage: str)
     return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=STORAGE_CRS)
 
 
-def communes_layer(conn: Connection | Engine, period: Period, *, vintage: str) -> gpd.GeoDataFrame:
+def communes_layer(conn: Connection | Engine, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
     """The communes of ``vintage`` with their counts over ``period`` and classification status.
 
     Columns: ``commune_code, name, unit_type, district_code, district_name, incidents,
@@ -48,7 +48,7 @@ def communes_layer(conn: Connection | Engine, period: Period, *, vintage: str) -
     decision (công nhận) for the period's year, empty where none was recorded.
     """
     with connection(conn) as c:
-        frame, _ = communes_with_counts(c, vintage, period, display=False)
+        frame, _ = communes_with_counts(c, vintage, period=period, display=False)
         snapshot = newest_snapshot(c, period=period.label, vintage=vintage, convention=period.convention)
         snapshot_id = snapshot["id"] if snapshot else None
         results = read_snapshot(c, snapshot_id)[1] if snapshot_id is not None else None
@@ -87,7 +87,6 @@ def _with_decisions(frame: gpd.GeoDataFrame, decisions: pd.DataFrame) -> gpd.Geo
 def districts_layer(conn: Connection | Engine, *, vintage: str) -> gpd.GeoDataFrame:
     """The districts of ``vintage``: ``district_code, name, unit_type, area_km2, geometry`` (EPSG:4326)."""
     frame = read_units(conn, vintage, level="district")
-    frame = frame.rename(columns={"unit_code": "district_code"})
     return frame[["district_code", "name", "unit_type", "area_km2", "geometry"]]
 
 
@@ -114,7 +113,7 @@ def establishments_layer(conn: Connection | Engine, *, vintage: str,
     return _points(frame, columns, communes, vintage)
 
 
-def incidents_layer(conn: Connection | Engine, period: Period, *, vintage: str) -> gpd.GeoDataFrame:
+def incidents_layer(conn: Connection | Engine, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
     """Incidents dated in ``[period.start, period.end)``, without any person count.
 
     Columns: ``incident_id, event_date, incident_kind, case_type, outcome, commune_code,
@@ -127,7 +126,7 @@ def incidents_layer(conn: Connection | Engine, period: Period, *, vintage: str) 
     return _points(frame, columns, communes, vintage)
 
 
-def inspections_layer(conn: Connection | Engine, period: Period, *, vintage: str) -> gpd.GeoDataFrame:
+def inspections_layer(conn: Connection | Engine, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
     """Inspections dated in ``[period.start, period.end)``, at their establishment's point.
 
     Columns: ``inspection_id, inspection_date, establishment_type, outcome, fine_vnd,
@@ -156,12 +155,12 @@ def read_layers(conn: Connection | Engine, names, *, period: Period | None, vint
     if dated and period is None:
         raise ValueError(f"layer(s) {', '.join(dated)} need a period, e.g. --period 2018")
     readers = {
-        "communes": lambda c: communes_layer(c, period, vintage=vintage),
+        "communes": lambda c: communes_layer(c, period=period, vintage=vintage),
         "districts": lambda c: districts_layer(c, vintage=vintage),
         "sites": lambda c: sites_layer(c, vintage=vintage),
         "establishments": lambda c: establishments_layer(c, vintage=vintage, names=with_names),
-        "incidents": lambda c: incidents_layer(c, period, vintage=vintage),
-        "inspections": lambda c: inspections_layer(c, period, vintage=vintage),
+        "incidents": lambda c: incidents_layer(c, period=period, vintage=vintage),
+        "inspections": lambda c: inspections_layer(c, period=period, vintage=vintage),
     }
     with connection(conn) as c:
         return {name: readers[name](c) for name in names}

@@ -101,7 +101,11 @@ class ProvinceConfig(Base):
 
 
 class Vintage(Base):
-    """A set of administrative units valid over a date range (a boundary vintage)."""
+    """A set of administrative units of one province valid over a date range (a boundary vintage).
+
+    ``id`` is ``<province code>:<config id>`` ("75:2010-02-06", ``geo.store.units.vintage_key``):
+    vintages belong to a province, so two provinces may configure the same dates.
+    """
 
     __tablename__ = "vintage"
 
@@ -347,6 +351,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(10))
+    province_code: Mapped[str | None] = mapped_column(String(2))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from geo.errors import ProvinceNotNamedError, UnknownProvinceError, UnknownVintageError
 from geo.store.engine import connection
 from geo.store.models import ProvinceConfig, Vintage
 
@@ -32,18 +33,68 @@ def loaded_province_codes(conn: Connection | Engine) -> list[str]:
         return list(c.scalars(select(Vintage.province_code).distinct().order_by(Vintage.province_code)))
 
 
-def read_province(conn: Connection | Engine) -> dict | None:
-    """The recorded province whose vintages are loaded (the newest recorded if several), or None.
+def resolve_province_code(conn: Connection | Engine, code: str | None = None) -> str:
+    """The code of the loaded province asked for, or of the only one loaded when none is asked.
+
+    Raises
+    ------
+    UnknownProvinceError
+        When ``code`` is not loaded (the message lists the loaded ones).
+    ProvinceNotNamedError
+        When ``code`` is None and several provinces are loaded (the message lists them).
+    UnknownVintageError
+        When no boundary vintage is loaded at all.
+    """
+    codes = loaded_province_codes(conn)
+    if not codes:
+        raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
+    if code is None and len(codes) == 1:
+        return codes[0]
+    if code in codes:
+        return code
+    names = _labels(conn, codes)
+    if code is None:
+        raise ProvinceNotNamedError(
+            f"several provinces are loaded ({names}); name one: `--province CODE` on the command "
+            "line, `?province=CODE` on the web")
+    raise UnknownProvinceError(f"province {code!r} is not loaded; loaded: {names}")
+
+
+def _labels(conn: Connection | Engine, codes: list[str]) -> str:
+    """``75 (Đồng Nai), 44 (…)`` for the loaded ``codes``."""
+    with connection(conn) as c:
+        labels = dict(c.execute(select(ProvinceConfig.code, ProvinceConfig.label)
+                                .where(ProvinceConfig.code.in_(codes))).all())
+    return ", ".join(f"{code} ({labels[code]})" if code in labels else code for code in codes)
+
+
+def read_provinces(conn: Connection | Engine) -> list[dict]:
+    """Every recorded province whose vintages are loaded, by code (rows as :func:`read_province`)."""
+    query = (select(*ProvinceConfig.__table__.c)
+             .where(ProvinceConfig.code.in_(select(Vintage.province_code)))
+             .order_by(ProvinceConfig.code))
+    with connection(conn) as c:
+        return [dict(row) for row in c.execute(query).mappings()]
+
+
+def read_province(conn: Connection | Engine, code: str | None = None) -> dict | None:
+    """The recorded province ``code`` (by default the only loaded one), or None.
 
     Returns
     -------
     dict or None
         ``code, label, label_en, source, settings, loaded_at``; None when no vintage is loaded
         or its province was loaded before the table existed.
+
+    Raises
+    ------
+    UnknownProvinceError
+        As :func:`resolve_province_code`.
     """
-    query = (select(*ProvinceConfig.__table__.c)
-             .where(ProvinceConfig.code.in_(select(Vintage.province_code)))
-             .order_by(ProvinceConfig.loaded_at.desc()).limit(1))
+    if not loaded_province_codes(conn):
+        return None
+    code = resolve_province_code(conn, code)
+    query = select(*ProvinceConfig.__table__.c).where(ProvinceConfig.code == code)
     with connection(conn) as c:
         row = c.execute(query).mappings().first()
     return dict(row) if row else None

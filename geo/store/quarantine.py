@@ -14,7 +14,7 @@ import io
 
 from sqlalchemy import Connection, Engine, text
 
-from geo.errors import DiabanError
+from geo.errors import UnknownBatchError
 from geo.spreadsheets import safe_row
 from geo.store.engine import connection
 
@@ -26,10 +26,6 @@ _ROWS = text("""
            coalesce(r.status || coalesce(' ' || r.result, ''), '') AS review
     FROM rejected_row q LEFT JOIN review_item r ON r.rejected_row_id = q.id
     WHERE q.import_batch_id = :batch ORDER BY q.sheet NULLS FIRST, q.source_row, q.id""")
-
-
-class UnknownBatchError(DiabanError, LookupError):
-    """An import batch that does not exist."""
 
 
 def quarantine_rows(conn: Connection | Engine, batch_id: int) -> list[dict]:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, select, text, update
 
-from geo.errors import DiabanError
+from geo.errors import RecognitionError
 from geo.store.audit import audit
 from geo.store.engine import connection, session_scope
 from geo.store.models import AdminUnit, ClassificationSnapshot, RecognitionDecision
@@ -31,10 +31,6 @@ _YEAR_SNAPSHOTS = text("""
     FROM classification_snapshot
     WHERE vintage_id = :vintage AND left(period, 4) = :year
     ORDER BY (period = :year) DESC, (convention = 'calendar') DESC, created_at DESC, id DESC""")
-
-
-class RecognitionError(DiabanError, ValueError):
-    """A decision that cannot be recorded as given (unknown commune or snapshot, empty field, bad date)."""
 
 
 def record_decision(engine: Engine, *, vintage: str, commune_code: str, year: int, recognised: bool,

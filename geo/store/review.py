@@ -13,17 +13,9 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from geo.errors import DiabanError
+from geo.errors import ReviewError, UnknownReviewItemError
 from geo.store.engine import connection
 from geo.store.models import AdminUnit, ImportBatch, RejectedRow, ReviewItem, UnitAlias
-
-
-class ReviewError(DiabanError, LookupError):
-    """A review item or unit that does not exist, or an item that is no longer open."""
-
-
-class UnknownReviewItemError(ReviewError):
-    """A review item id that does not exist."""
 
 
 def read_aliases(conn: Connection | Engine) -> dict[tuple[str, str, str], int]:

@@ -189,7 +189,7 @@ def _located(c: Connection, vintage: str, windows: dict[int, Period], measure: s
 def _communes(c: Connection, vintage: str) -> pd.DataFrame:
     """The communes of the vintage with their district code and name."""
     units = read_units(c, vintage)
-    districts = read_units(c, vintage, level="district").set_index("unit_code")["name"]
+    districts = read_units(c, vintage, level="district").set_index("district_code")["name"]
     frame = pd.DataFrame({"unit_code": units["unit_code"], "name": units["name"]})
     frame["district_code"] = units["parent_code"].where(units["parent_code"].isin(districts.index))
     frame["district_name"] = frame["district_code"].map(districts)
@@ -200,7 +200,7 @@ def _record_counts(c: Connection, vintage: str, windows: dict[int, Period], want
     """Incidents and inspections per commune and year; unassigned ones under no commune."""
     rows = []
     for year, window in windows.items():
-        counts, unassigned = count_by_unit(c, vintage, window)
+        counts, unassigned = count_by_unit(c, vintage, period=window)
         for family in ("incidents", "inspections"):
             if family not in wanted:
                 continue

@@ -13,6 +13,44 @@ from geo.errors import UnknownVintageError
 from geo.settings import STORAGE_CRS, STORAGE_SRID
 from geo.store.engine import connection
 from geo.store.models import AdminUnit, ImportBatch, Vintage
+from geo.store.province import resolve_province_code
+
+SEPARATOR = ":"
+
+
+def vintage_key(province_code: str, config_id: str) -> str:
+    """The database id of a configured vintage, ``<province code>:<config id>`` (a key stays as it is).
+
+    Vintages belong to a province: two provinces may both configure a vintage "2010-02-06".
+
+    Examples
+    --------
+    >>> vintage_key("75", "2010-02-06"), vintage_key("75", "75:2010-02-06")
+    ('75:2010-02-06', '75:2010-02-06')
+    """
+    return config_id if SEPARATOR in config_id else f"{province_code}{SEPARATOR}{config_id}"
+
+
+def vintage_province(key: str) -> str | None:
+    """The province code of a database vintage id (None for a bare config id).
+
+    Examples
+    --------
+    >>> vintage_province("75:2010-02-06"), vintage_province("2010-02-06")
+    ('75', None)
+    """
+    return key.split(SEPARATOR, 1)[0] if SEPARATOR in key else None
+
+
+def config_vintage_id(key: str) -> str:
+    """The id a vintage has in its ``province.toml`` (the database id without its province code).
+
+    Examples
+    --------
+    >>> config_vintage_id("75:2010-02-06"), config_vintage_id("2010-02-06")
+    ('2010-02-06', '2010-02-06')
+    """
+    return key.split(SEPARATOR, 1)[-1]
 
 
 def write_vintage(session: Session, vintage: dict, units: gpd.GeoDataFrame,
@@ -59,22 +97,27 @@ def delete_vintage(session: Session, vintage_id: str) -> None:
     session.execute(delete(Vintage).where(Vintage.id == vintage_id))
 
 
-def list_vintages(conn: Connection | Engine) -> list[dict]:
-    """Return every loaded vintage with its unit counts per level, oldest first."""
+def list_vintages(conn: Connection | Engine, province: str | None = None) -> list[dict]:
+    """Return the loaded vintages (of ``province``, a code, or all) with unit counts per level, oldest first.
+
+    Each row also has ``config_id``: the id in the province's configuration.
+    """
     query = (
         select(Vintage.id, Vintage.label, Vintage.valid_from, Vintage.valid_to,
                Vintage.province_code, Vintage.legal_basis, Vintage.import_batch_id,
                AdminUnit.level, func.count(AdminUnit.id).label("n"))
         .join(AdminUnit, AdminUnit.vintage_id == Vintage.id)
         .group_by(Vintage.id, AdminUnit.level)
-        .order_by(Vintage.valid_from)
+        .order_by(Vintage.valid_from, Vintage.province_code)
     )
+    if province is not None:
+        query = query.where(Vintage.province_code == province)
     out: dict[str, dict] = {}
     with connection(conn) as c:
         for row in c.execute(query).mappings():
             item = out.setdefault(row["id"], {k: row[k] for k in (
                 "id", "label", "valid_from", "valid_to", "province_code", "legal_basis",
-                "import_batch_id")} | {"units": {}})
+                "import_batch_id")} | {"config_id": config_vintage_id(row["id"]), "units": {}})
             item["units"][row["level"]] = row["n"]
     return list(out.values())
 
@@ -114,7 +157,7 @@ def pick_vintage(vintages: list[dict], day: date) -> str:
 
 
 def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None = None, *,
-                   vintages: list[dict] | None = None) -> dict:
+                   province: str | None = None, vintages: list[dict] | None = None) -> dict:
     """Return the row of the vintage asked for, else the one valid on ``period``'s last day, else the newest.
 
     The one answer to "which vintage": a period is drawn and classified on the vintage valid on
@@ -122,34 +165,52 @@ def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None =
     describes the units in force at its close: from 2025-07-01, the 95 new units); the rule
     itself is :func:`pick_vintage`.
 
-    ``vintages`` (rows of :func:`list_vintages`) saves reading them again when the caller has them.
+    Vintages belong to a province: ``province`` (a code; the only loaded one by default, see
+    :func:`geo.store.province.resolve_province_code`) scopes the choice, and ``vintage`` may be
+    its configured id ("2010-02-06") or its database id ("75:2010-02-06").
+    ``vintages`` (rows of :func:`list_vintages` of one province) saves reading them again when
+    the caller has them.
 
     Raises
     ------
     UnknownVintageError
         When the vintage asked for (or none at all) is loaded; the message lists the loaded ones.
+    UnknownProvinceError
+        When ``province`` is not loaded.
+    ProvinceNotNamedError
+        When none is named and several provinces are loaded.
     """
-    rows = list_vintages(conn) if vintages is None else vintages
-    if not rows:
+    if vintages is None:
+        if province is None and vintage:  # a database id names its province
+            province = vintage_province(vintage)
+        vintages = list_vintages(conn, resolve_province_code(conn, province))
+    if not vintages:
         raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
-    by_id = {v["id"]: v for v in rows}
-    wanted = vintage or (pick_vintage(rows, period.end - timedelta(days=1)) if period is not None
-                         else rows[-1]["id"])
+    by_id = {v["id"]: v for v in vintages} | {v["config_id"]: v for v in vintages}
+    wanted = vintage or (pick_vintage(vintages, period.end - timedelta(days=1)) if period is not None
+                         else vintages[-1]["id"])
     if wanted not in by_id:
-        raise UnknownVintageError(f"vintage {wanted!r} is not loaded; use one of: {', '.join(by_id)}")
+        known = ", ".join(v["config_id"] for v in vintages)
+        raise UnknownVintageError(f"vintage {wanted!r} is not loaded; use one of: {known}")
     return by_id[wanted]
+
+
+#: The code column of each level's frames (ARCHITECTURE.md, Names).
+CODE_COLUMNS = {"commune": "unit_code", "district": "district_code", "province": "province_code"}
 
 
 def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "commune",
                display: bool = False) -> gpd.GeoDataFrame:
     """Read the units of one vintage and level as a GeoDataFrame in EPSG:4326.
 
-    Columns: ``unit_id, unit_code, name, unit_type, level, parent_code, area_km2, geometry``;
-    ``display=True`` returns the simplified display geometry instead of the exact one.
+    Columns: ``unit_id, <level>_code, name, unit_type, level, parent_code, area_km2, geometry``:
+    the code column is named after the level asked for (:data:`CODE_COLUMNS`), so a frame of
+    districts never carries a commune's column name. ``display=True`` returns the simplified
+    display geometry instead of the exact one.
     """
     column = "geom_display" if display else "geom"
     sql = text(
-        f"SELECT id AS unit_id, code AS unit_code, name, unit_type, level, parent_code, "
+        f"SELECT id AS unit_id, code AS {CODE_COLUMNS[level]}, name, unit_type, level, parent_code, "
         f"area_km2, {column} AS geometry FROM admin_unit "
         "WHERE vintage_id = :vintage AND level = :level ORDER BY code"
     )
@@ -160,3 +221,41 @@ def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "comm
         known = ", ".join(v["id"] for v in list_vintages(conn)) or "none loaded"
         raise UnknownVintageError(f"vintage {vintage_id!r} is not loaded; known: {known}")
     return frame
+
+
+_OVERLAPS = text("""
+    SELECT v.id AS vintage, v.province_code, v.valid_from, v.valid_to,
+           ST_Area(ST_Intersection(u.geom, g.geom)::geography) / 1e6 AS overlap_km2,
+           LEAST(ST_Area(u.geom::geography), ST_Area(g.geom::geography)) / 1e6 AS smaller_km2
+    FROM admin_unit u JOIN vintage v ON v.id = u.vintage_id,
+         (SELECT ST_GeomFromText(:wkt, 4326) AS geom) g
+    WHERE u.level = 'province' AND v.province_code <> :code
+      AND v.valid_from <= COALESCE(CAST(:valid_to AS date), 'infinity'::date)
+      AND COALESCE(v.valid_to, 'infinity'::date) >= :valid_from
+      AND ST_Intersects(u.geom, g.geom)
+""")
+
+
+def overlapping_vintages(conn: Connection | Engine, province_code: str, outline, valid_from: date,
+                         valid_to: date | None, *, share: float = 0.01) -> list[dict]:
+    """The vintages of other provinces, valid on some day of the range, whose territory overlaps ``outline``.
+
+    Two provinces' boundaries drawn by different publishers touch along slivers; an overlap
+    counts when it exceeds ``share`` of the smaller of the two areas.
+
+    Parameters
+    ----------
+    outline : shapely geometry
+        The province's territory, EPSG:4326.
+
+    Returns
+    -------
+    list of dict
+        ``vintage, province_code, valid_from, valid_to, overlap_km2``.
+    """
+    params = {"wkt": outline.wkt, "code": province_code, "valid_from": valid_from,
+              "valid_to": valid_to}
+    with connection(conn) as c:
+        rows = c.execute(_OVERLAPS, params).mappings().all()
+    return [{k: row[k] for k in ("vintage", "province_code", "valid_from", "valid_to", "overlap_km2")}
+            for row in rows if row["overlap_km2"] > share * row["smaller_km2"]]

@@ -53,8 +53,8 @@ def render_briefing(briefing: Briefing, *, lang: str = "vi", public: bool = Fals
     return render(flowables, briefing=briefing, lang=lang, public=public)
 
 
-def briefing_pdf(engine: Engine, period: str, *, vintage: str | None = None, lang: str = "vi",
-                 public: bool = False, actor: str) -> tuple[bytes, Briefing]:
+def briefing_pdf(engine: Engine, *, period: str, vintage: str | None = None, lang: str = "vi",
+                 public: bool = False, actor: str, province: str | None = None) -> tuple[bytes, Briefing]:
     """Gather and render the briefing of ``period``; return the PDF bytes and the figures.
 
     Parameters
@@ -70,8 +70,10 @@ def briefing_pdf(engine: Engine, period: str, *, vintage: str | None = None, lan
         The edition for wider distribution.
     actor : str
         Who asked (recorded on a classification snapshot the briefing has to take).
+    province : str, optional
+        The province's code; default: the only loaded one. Its name and plan are the briefing's.
     """
     if lang not in LANGUAGES:
         raise ValueError(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
-    briefing = gather_briefing(engine, period, vintage=vintage, actor=actor)
+    briefing = gather_briefing(engine, period=period, vintage=vintage, actor=actor, province=province)
     return render_briefing(briefing, lang=lang, public=public), briefing

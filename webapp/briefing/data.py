@@ -87,25 +87,25 @@ def previous_period(period: Period) -> Period:
     return parse_period(label, convention=period.convention)
 
 
-def gather_briefing(engine: Engine, period_label: str, *, vintage: str | None = None,
-                    actor: str) -> Briefing:
-    """Read and compute every figure of the briefing of ``period_label``.
+def gather_briefing(engine: Engine, *, period: str, vintage: str | None = None,
+                    actor: str, province: str | None = None) -> Briefing:
+    """Read and compute every figure of the briefing of ``period``.
 
     Parameters
     ----------
     engine : Engine
         The database.
-    period_label : str
+    period : str
         ``2018``, ``2018-Q2``, ``2018-H1``, ``2018-9M`` or ``2018-06``.
     vintage : str, optional
         Boundary vintage; default: the one valid on the period's last day.
     actor : str
         Recorded on any snapshot the briefing has to take.
     """
-    period = parse_period(period_label)
+    period = parse_period(period)
     before = previous_period(period)
     with engine.connect() as conn:
-        vintage_row = choose_vintage(conn, period, vintage)
+        vintage_row = choose_vintage(conn, period, vintage, province=province)
     chosen = vintage_row["id"]
     current, snapshot = _classified(engine, period, chosen, actor, DEFAULT_RULESET)
     ruleset = _ruleset(snapshot["ruleset_id"], snapshot["ruleset_sha256"])
@@ -115,17 +115,17 @@ def gather_briefing(engine: Engine, period_label: str, *, vintage: str | None = 
         communes, outlines, level = _map_layers(conn, current, earlier, chosen)
         results = [read_snapshot(conn, meta["id"])[1] for meta in (previous, snapshot)]
         changes = status_changes(*results, communes)
-        unassigned = count_by_unit(conn, chosen, period)[1]
+        unassigned = count_by_unit(conn, chosen, period=period)[1]
         hotspot = _hotspots(conn, period, chosen, communes)
-        reactivation = reactivation_figures(conn, period, chosen, communes)
-        targets = target_figures(engine, period)
+        reactivation = reactivation_figures(conn, communes, period=period, vintage=chosen)
+        targets = target_figures(engine, period=period, province=vintage_row["province_code"])
         as_of = data_as_of(conn)
     communes["reactivated"] = communes["commune_code"].map(
         reactivation["per_commune"].set_index("commune_code")["reactivated"]).fillna(0).astype("int64")
     return Briefing(
         period=period, previous_period=before, vintage=vintage_row, as_of=as_of, snapshot=snapshot,
         previous=previous, ruleset=ruleset, communes=communes, outlines=outlines, outline_level=level,
-        hotspot=hotspot, targets=targets, province=loaded_province(engine),
+        hotspot=hotspot, targets=targets, province=loaded_province(engine, vintage_row["province_code"]),
         districts=district_table(communes) if level == "district" else None,
         changes=changes, reactivation=reactivation, unassigned=unassigned)
 
@@ -134,15 +134,15 @@ def _classified(engine: Engine, period: Period, vintage: str, actor: str,
                 ruleset_id: str) -> tuple[gpd.GeoDataFrame, dict]:
     """The communes layer of ``period`` and its snapshot's metadata, taking a snapshot if none."""
     with engine.connect() as conn:
-        layer = communes_layer(conn, period, vintage=vintage)
+        layer = communes_layer(conn, period=period, vintage=vintage)
     created = layer["snapshot_id"].isna().all()
     if created:
         rules = load_ruleset(ruleset_id)
         with engine.begin() as conn:
-            run = classify_period(conn, period, ruleset=rules, vintage=vintage)
+            run = classify_period(conn, period=period, ruleset=rules, vintage=vintage)
             store_run(conn, run, created_by=f"{actor} (diaban report)")
         with engine.connect() as conn:
-            layer = communes_layer(conn, period, vintage=vintage)
+            layer = communes_layer(conn, period=period, vintage=vintage)
     with engine.connect() as conn:
         meta, _ = read_snapshot(conn, int(layer["snapshot_id"].iloc[0]))
     return layer, meta

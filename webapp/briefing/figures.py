@@ -126,7 +126,7 @@ def district_table(communes: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
-def reactivation_figures(conn, period: Period, vintage: str, communes: pd.DataFrame) -> dict:
+def reactivation_figures(conn, communes: pd.DataFrame, *, period: Period, vintage: str) -> dict:
     """Sites reactivated in ``period``, with the defaults of ``diaban reactivation``, per commune.
 
     The assessment day is the period's last day (records after it are ignored); a site is
@@ -173,14 +173,14 @@ def reactivation_figures(conn, period: Period, vintage: str, communes: pd.DataFr
             "unplaced_sites": int(spells["commune_code"].isna().sum())}
 
 
-def target_figures(engine, period: Period) -> dict | None:
+def target_figures(engine, *, period: Period, province: str | None = None) -> dict | None:
     """Province progress against the plan's targets in the period's year, as ``diaban targets --period``.
 
     A period inside a plan year is measured from the year's start to the period's end and
     judged pro rata (each row's ``basis`` says so); a period outside the plan years shows the
     plan's last year (``outside`` is True). None when the loaded province configures no plan.
     """
-    progress = plan_progress(engine, period=period)
+    progress = plan_progress(engine, period=period, province=province)
     if progress is None:
         return None
     plan, table, rows, _ = progress

@@ -42,16 +42,18 @@ from webapp.workflows.defaults import CONVENTION
 @click.option("--missing", is_flag=True,
               help="Store nothing: list per commune the criteria without data and what to load to fill them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the classification (or the gaps) as JSON.")
+@click.option("--province", default=None, metavar="CODE",
+              help="The province to classify (its code); default: the only loaded one.")
 @click.pass_context
-def classify(ctx, period, vintage, ruleset, convention, missing, as_json):
+def classify(ctx, period, vintage, ruleset, convention, missing, as_json, province):
     """Classify every commune for a period and store the result as an immutable snapshot."""
     rules = load_ruleset(ruleset)
     window = parse_period(period, convention=convention)
     if missing:
-        _print_missing(engine_for(ctx), window, rules, vintage, as_json)
+        _print_missing(engine_for(ctx), window, rules, vintage, as_json, province)
         return
     with engine_for(ctx).begin() as conn:
-        run = classify_period(conn, window, ruleset=rules, vintage=vintage)
+        run = classify_period(conn, period=window, ruleset=rules, vintage=vintage, province=province)
         snapshot = store_run(conn, run, created_by=cli_actor())
     click.echo(f"snapshot {snapshot} ({rules.id} {rules.version}, {window.label} {convention}, "
                f"vintage {run.vintage})" + (" — PROVISIONAL rule set" if rules.provisional else ""),
@@ -69,11 +71,12 @@ def classify(ctx, period, vintage, ruleset, convention, missing, as_json):
         click.echo(f"why not assessed: diaban classify --period {window.label} --missing")
 
 
-def _print_missing(engine, window: Period, rules: Ruleset, vintage: str | None, as_json: bool) -> None:
+def _print_missing(engine, window: Period, rules: Ruleset, vintage: str | None, as_json: bool,
+                   province: str | None = None) -> None:
     """``--missing``: the criteria without data per commune, and what to load (nothing stored)."""
     with engine.connect() as conn:
-        chosen, inputs = read_inputs_for(conn, window, vintage=vintage)
-    completeness = data_completeness(inputs, rules, window)
+        chosen, inputs = read_inputs_for(conn, period=window, vintage=vintage, province=province)
+    completeness = data_completeness(inputs, rules, period=window)
     records = missing_records(completeness, inputs.units)
     if as_json:
         print_json(records)

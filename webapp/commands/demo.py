@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from etl.demo.load import GENERATOR_VERSION, load_demo, parse_demo_source
+from geo.settings import DEFAULT_SEED
 from geo.store.audit import record
 from geo.store.batches import delete_batches, synthetic_batches
 from webapp.commands import engine_for, print_json
@@ -25,7 +26,7 @@ FILES = 11
 
 
 @click.command()
-@click.option("--seed", default=2016, show_default=True, type=int, help="Random seed.")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, type=int, help="Random seed.")
 @click.option("--replace", is_flag=True, help="Delete the demo set loaded already, then load again.")
 @click.option(
     "--out",

@@ -36,6 +36,8 @@ FORMATS = ("gpkg", "shp", "geojson", "kml", "csv", "fgb")
               help="For wider distribution: no site/establishment/inspection points, counts <3 hidden.")
 @click.option("--with-names", is_flag=True, help="Include establishment names (analyst and above).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.option("--province", default=None, metavar="CODE",
+              help="The province to export (its code); default: the only loaded one.")
 @click.pass_context
 def export(ctx, layers, out, as_json, **options):
     """Export LAYERS (communes, districts, sites, establishments, incidents, inspections) to a file."""
@@ -47,7 +49,7 @@ def export(ctx, layers, out, as_json, **options):
                                "for several")
     if options["public"] and options["with_names"]:
         raise click.UsageError("--public outputs carry no establishment names; drop --with-names")
-    options["crs"] = _crs(engine_for(ctx), options["crs"])
+    options["crs"] = _crs(engine_for(ctx), options["crs"], options["province"])
     try:
         written, counts = export_layers(engine_for(ctx), layers, out, options=options, actor=cli_actor())
     except (DiabanError, ValueError) as exc:
@@ -61,9 +63,9 @@ def export(ctx, layers, out, as_json, **options):
     click.echo(f"{', '.join(f'{n} ({c})' for n, c in data['layers'].items())} written to {written}")
 
 
-def _crs(engine, crs: str | None) -> str:
-    """``crs`` checked against the loaded province's export CRSs (its first when None)."""
-    province = loaded_province(engine)
+def _crs(engine, crs: str | None, code: str | None = None) -> str:
+    """``crs`` checked against the province's export CRSs (its first when None)."""
+    province = loaded_province(engine, code)
     if crs is None:
         return next(iter(crs_choices(province)))
     try:

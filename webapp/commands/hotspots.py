@@ -34,7 +34,7 @@ from webapp.workflows.hotspots import METHODS, SOURCES, run_hotspots, summary, w
               help="Grid cell size in metres; default: the Optimized Hot Spot Analysis rule "
                    "(kde: the extent's shorter side / 250).")
 @click.option("--shape", type=click.Choice(["square", "hex"]), default=DEFAULTS["shape"], show_default=True)
-@click.option("--distance-band", type=float, default=DEFAULTS["distance_band"],
+@click.option("--distance-band-m", type=float, default=DEFAULTS["distance_band_m"],
               help="Grid neighbourhood in metres; default: chosen as Optimized Hot Spot Analysis does.")
 @click.option("--step", type=click.Choice(["month", "quarter"]), default=DEFAULTS["step"], show_default=True,
               help="Time step of --method emerging.")
@@ -55,20 +55,22 @@ from webapp.workflows.hotspots import METHODS, SOURCES, run_hotspots, summary, w
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="GeoPackage to write the result layer into (other layers are kept).")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
+@click.option("--province", default=None, metavar="CODE",
+              help="The province to analyse (its code); default: the only loaded one.")
 @click.pass_context
-def hotspots(ctx, as_json, out, **options):
+def hotspots(ctx, as_json, out, province, **options):
     """Find hot spots, clusters, density or emerging hot spots of incidents (or tip-offs) for a period."""
     if options["method"] == "kde" and options["unit"] != "grid":
         raise click.UsageError("--method kde draws a density grid; add --unit grid")
     grid_only = [name for name, given in (("--cell-size", options["cell_size"] is not None),
-                                          ("--distance-band", options["distance_band"] is not None),
+                                          ("--distance-band-m", options["distance_band_m"] is not None),
                                           ("--shape", options["shape"] != "square")) if given]
     if options["unit"] == "commune" and grid_only:
         raise click.UsageError(f"{', '.join(grid_only)} apply to grid cells; add --unit grid")
     vintage = options.pop("vintage")
     try:
         with click.progressbar(length=2, label="Điểm nóng / hot spots", file=sys.stderr) as bar:
-            _, result, unplaced = run_hotspots(engine_for(ctx), options, vintage=vintage)
+            _, result, unplaced = run_hotspots(engine_for(ctx), options, vintage=vintage, province=province)
             bar.update(1)
             layer = write_layer(result, out, unplaced, options["source"]) if out is not None else None
             bar.update(1)

@@ -44,12 +44,15 @@ def _kind_command(kind: str) -> click.Command:
                   help="Header overrides: a TOML or CSV file mapping source headers to fields.")
     @click.option("--dry-run", is_flag=True, help="Check and report everything, write nothing.")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+    @click.option("--province", default=None, metavar="CODE",
+                  help="The province of the records (its code); default: the only loaded one.")
     @click.pass_context
-    def command(ctx, path, mapping, dry_run, as_json, period=None):
+    def command(ctx, path, mapping, dry_run, as_json, province, period=None):
         bar = _Progress(enabled=not as_json)
         try:
             summary = run_ingest(engine_for(ctx), kind, path, mapping=mapping, dry_run=dry_run, actor="cli",
-                                 progress=bar, hmac_key=cli_hmac_key, period=period)
+                                 progress=bar, hmac_key=cli_hmac_key, period=period,
+                                 province=province)
         except DiabanError as exc:
             raise click.ClickException(f"{path}: {exc}") from exc
         finally:

@@ -42,20 +42,22 @@ def _fmt(value, digits: int = 2) -> str:
 @click.command("reactivation")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Assessment day YYYY-MM-DD (default: today); later records are ignored.")
-@click.option("--radius", type=click.FloatRange(min=0, min_open=True), default=REACTIVATION_RADIUS_M,
+@click.option("--radius-m", type=click.FloatRange(min=0, min_open=True), default=REACTIVATION_RADIUS_M,
               show_default=True,
               help="Metres within which an incident or violation reactivates a cleared site.")
-@click.option("--window", type=click.IntRange(min=0), default=REACTIVATION_WINDOW_DAYS, show_default=True,
+@click.option("--window-days", type=click.IntRange(min=0), default=REACTIVATION_WINDOW_DAYS,
+              show_default=True,
               help="Days after each clearing in which evidence counts; 0 for no limit.")
 @click.option("--top", type=click.IntRange(min=1), default=AT_RISK_TOP, show_default=True,
               help="Length of the at-risk list.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def reactivation(ctx, as_of, radius, window, top, as_json):
+def reactivation(ctx, as_of, radius_m, window_days, top, as_json):
     """Cleared sites (triệt xóa) that came back (tái hoạt động), time to reactivation, at-risk list."""
     day = as_of.date() if as_of else date.today()
     inputs = read_inputs(engine_for(ctx), day)
-    report = reactivation_report(inputs, as_of=day, radius=radius, window=window or None, top=top)
+    report = reactivation_report(inputs, as_of=day, radius_m=radius_m, window_days=window_days or None,
+                                 top=top)
     if as_json:
         print_json(report)
     else:
@@ -94,18 +96,18 @@ def _echo_report(report: dict) -> None:
 @click.command("history")
 @click.option("--lon", type=click.FloatRange(-180, 180), required=True, help="Longitude (EPSG:4326).")
 @click.option("--lat", type=click.FloatRange(-90, 90), required=True, help="Latitude (EPSG:4326).")
-@click.option("--radius", type=click.FloatRange(min=0, min_open=True), default=HISTORY_RADIUS_M,
+@click.option("--radius-m", type=click.FloatRange(min=0, min_open=True), default=HISTORY_RADIUS_M,
               show_default=True, help="Search radius in metres.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def history(ctx, lon, lat, radius, as_json):
+def history(ctx, lon, lat, radius_m, as_json):
     """Every violation, site event and incident ever recorded within a radius of a place."""
-    report = place_history(engine_for(ctx), lon, lat, radius=radius)
+    report = place_history(engine_for(ctx), lon, lat, radius_m=radius_m)
     rows = report["records"]
     if as_json:
         print_json(report)
         return
-    click.echo(f"Lịch sử địa điểm / history within {radius:g} m of ({lon}, {lat}): {len(rows)} records")
+    click.echo(f"Lịch sử địa điểm / history within {radius_m:g} m of ({lon}, {lat}): {len(rows)} records")
     for r in rows:
         place = f"site {r['site_id']}" if r["site_id"] is not None else ""
         if r["establishment_id"] is not None:

@@ -28,15 +28,17 @@ from webapp.workflows.reports import audit_report
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The PDF file to write.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.option("--province", default=None, metavar="CODE",
+              help="The province of the briefing (its code); default: the only loaded one.")
 @click.pass_context
-def report(ctx, period, vintage, lang, public, out, as_json):
+def report(ctx, period, vintage, lang, public, out, as_json, province):
     """Write the briefing pack of PERIOD (maps, targets, districts, changes, reactivations, methods)."""
     from webapp.briefing import briefing_pdf
 
     engine = engine_for(ctx)
     try:
-        pdf, briefing = briefing_pdf(engine, period, vintage=vintage, lang=lang, public=public,
-                                     actor=cli_actor())
+        pdf, briefing = briefing_pdf(engine, period=period, vintage=vintage, lang=lang, public=public,
+                                     actor=cli_actor(), province=province)
     except DiabanError as exc:
         raise click.ClickException(str(exc)) from exc
     out.write_bytes(pdf)

@@ -26,12 +26,14 @@ _YES_NO = {True: "đạt / yes", False: "chưa / no", None: "–"}
 @click.option("--convention", type=click.Choice(CONVENTIONS), default=CONVENTION, show_default=True,
               help="Year windows: calendar, or the 15th-to-14th reporting windows.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"plan": ..., "rows": [...]} as JSON.')
+@click.option("--province", default=None, metavar="CODE",
+              help="The province whose plan to show (its code); default: the only loaded one.")
 @click.pass_context
-def targets(ctx, year, district, period, convention, as_json):
+def targets(ctx, year, district, period, convention, as_json, province):
     """Per-year and cumulative progress of the province and each district against the plan."""
-    found = loaded_plan(engine_for(ctx))
+    found = loaded_plan(engine_for(ctx), province)
     if found is None:
-        _no_plan(engine_for(ctx), as_json)
+        _no_plan(engine_for(ctx), as_json, province)
         return
     plan, _ = found
     years = range(int(plan["start_year"]), int(plan["end_year"]) + 1)
@@ -39,7 +41,8 @@ def targets(ctx, year, district, period, convention, as_json):
         raise click.BadParameter(f"{year} is outside the plan; use {years[0]}–{years[-1]}",
                                  param_hint="--year")
     window = None if period is None else parse_period(period, convention=convention)
-    plan, table, rows, communes = plan_progress(engine_for(ctx), period=window, convention=convention)
+    plan, table, rows, communes = plan_progress(engine_for(ctx), period=window, convention=convention,
+                                                province=province)
     names = {"province": "Toàn tỉnh / Province",
              **communes.dropna(subset=["district_code"])
              .drop_duplicates("district_code").set_index("district_code")["district_name"]}
@@ -53,9 +56,9 @@ def targets(ctx, year, district, period, convention, as_json):
     _print_table(records, table)
 
 
-def _no_plan(engine, as_json: bool) -> None:
+def _no_plan(engine, as_json: bool, code: str | None = None) -> None:
     """Say that the loaded province configures no plan (``{"plan": null, "rows": []}`` as JSON)."""
-    province = loaded_province(engine)
+    province = loaded_province(engine, code)
     name = province.name if province else "?"
     if as_json:
         print_json({"plan": None, "rows": [], "note": NO_PLAN[1].format(name=name)})

@@ -33,25 +33,29 @@ class ClassificationRun:
 
     def completeness(self) -> pd.DataFrame:
         """:func:`geo.classify.data_completeness` of the same inputs (why a commune is not assessed)."""
-        return data_completeness(self.inputs, self.ruleset, self.period)
+        return data_completeness(self.inputs, self.ruleset, period=self.period)
 
 
-def read_inputs_for(conn, period: Period, *, vintage: str | None = None) -> tuple[str, ClassificationInputs]:
-    """The vintage (``vintage``, else the one valid on the period's last day) and the inputs read on it."""
-    chosen = choose_vintage(conn, period, vintage)["id"]
-    return chosen, read_classification_inputs(conn, period, vintage=chosen, codes=act_codes())
+def read_inputs_for(conn, *, period: Period, vintage: str | None = None,
+                    province: str | None = None) -> tuple[str, ClassificationInputs]:
+    """The vintage (``vintage``, else the one valid on the period's last day) and the inputs read on it.
+
+    ``province`` is the province's code (default: the only loaded one).
+    """
+    chosen = choose_vintage(conn, period, vintage, province=province)["id"]
+    return chosen, read_classification_inputs(conn, period=period, vintage=chosen, codes=act_codes())
 
 
-def classify_period(conn, period: Period, *, ruleset: Ruleset,
-                    vintage: str | None = None) -> ClassificationRun:
-    """Read the inputs of ``period`` and classify every commune (nothing is stored).
+def classify_period(conn, *, period: Period, ruleset: Ruleset,
+                    vintage: str | None = None, province: str | None = None) -> ClassificationRun:
+    """Read the inputs of ``period`` and classify every commune of ``province`` (nothing is stored).
 
     :func:`store_run` stores the run; the map shows an unstored run as provisional.
     """
     as_of = read_time(conn)
-    chosen, inputs = read_inputs_for(conn, period, vintage=vintage)
+    chosen, inputs = read_inputs_for(conn, period=period, vintage=vintage, province=province)
     return ClassificationRun(period=period, vintage=chosen, ruleset=ruleset, inputs=inputs,
-                             results=classify_communes(inputs, ruleset, period), as_of=as_of)
+                             results=classify_communes(inputs, ruleset, period=period), as_of=as_of)
 
 
 def store_run(conn, run: ClassificationRun, *, created_by: str) -> int:

@@ -12,14 +12,15 @@ Examples
 
 from __future__ import annotations
 
-from geo.hotspots.options import DEFAULT_ALPHA, DEFAULT_INFERENCE, DEFAULT_SEED
+from geo.hotspots.options import DEFAULT_ALPHA, DEFAULT_INFERENCE
 from geo.reactivation import DEFAULT_RADIUS_M, DEFAULT_WINDOW_DAYS
+from geo.settings import DEFAULT_SEED
 
 #: Every option of a hot spot analysis and its default (``diaban hotspots``, map, briefing).
-#: ``cell_size``, ``distance_band`` and ``permutations`` of None are chosen from the data.
+#: ``cell_size``, ``distance_band_m`` and ``permutations`` of None are chosen from the data.
 HOTSPOT_OPTIONS: dict = {
     "source": "incidents", "method": "gi", "unit": "commune", "cell_size": None, "shape": "square",
-    "distance_band": None, "step": "month", "time_lag": 1, "inference": DEFAULT_INFERENCE,
+    "distance_band_m": None, "step": "month", "time_lag": 1, "inference": DEFAULT_INFERENCE,
     "permutations": None, "seed": DEFAULT_SEED, "alpha": DEFAULT_ALPHA, "fdr": True,
 }
 

@@ -53,12 +53,14 @@ def hotspot_options(**given) -> dict:
     return {**HOTSPOT_OPTIONS, **given}
 
 
-def read_inputs(conn, window: Period, vintage: str | None, source: str = "incidents"):
+def read_inputs(conn, window: Period, vintage: str | None, source: str = "incidents", *,
+                province: str | None = None):
     """The vintage, its communes (``commune_code``), the window's records of ``source``, data as-of.
 
     Tip-offs are dated by the day they were received (``event_date`` in the frame returned, the
     column the space-time cube reads); like incidents, they carry a point or a commune reference.
-    The vintage defaults to the one valid on the window's last day.
+    The vintage (of ``province``, a code, by default the only loaded one) defaults to the one
+    valid on the window's last day.
     """
     from geo.store.counts import data_as_of
     from geo.store.records import read_incidents, read_tips
@@ -66,7 +68,7 @@ def read_inputs(conn, window: Period, vintage: str | None, source: str = "incide
 
     if source not in SOURCES:
         raise HotspotError(f"source {source!r} is not known; use one of: {', '.join(SOURCES)}")
-    vintage = choose_vintage(conn, window, vintage)["id"]
+    vintage = choose_vintage(conn, window, vintage, province=province)["id"]
     communes = read_units(conn, vintage).rename(columns={"unit_code": "commune_code"})
     if source == "tips":
         records = read_tips(conn, start=window.start, end=window.end).rename(
@@ -91,7 +93,7 @@ def analyse(options: dict, window: Period, vintage: str, communes, incidents, as
     tests = {"inference": options["inference"], "permutations": options["permutations"],
              "seed": options["seed"],
              "alpha": options["alpha"], "fdr": options["fdr"], "unit": unit,
-             "distance_band": options["distance_band"], **common}
+             "distance_band_m": options["distance_band_m"], **common}
     points = incidents.to_crs(WORK_CRS)
     if method == "kde":
         result = hs.kernel_density(points, communes.to_crs(WORK_CRS), cell_size=options["cell_size"],
@@ -113,14 +115,15 @@ def analyse(options: dict, window: Period, vintage: str, communes, incidents, as
     return function(units, value_column=column, **tests), unplaced
 
 
-def run_hotspots(engine, options: dict, *, vintage: str | None = None):
+def run_hotspots(engine, options: dict, *, vintage: str | None = None, province: str | None = None):
     """Read and analyse ``options["period"]``: the window, result (named communes), unplaced count.
 
     ``options`` are :func:`hotspot_options` with a ``period`` label (or ``START/END``).
     """
     window = parse_window(options["period"])
     with engine.connect() as conn:
-        chosen, communes, records, as_of = read_inputs(conn, window, vintage, options["source"])
+        chosen, communes, records, as_of = read_inputs(conn, window, vintage, options["source"],
+                                                    province=province)
     result, unplaced = analyse(options, window, chosen, communes, records, as_of)
     if "commune_code" in result:
         result.insert(1, "name", communes["name"])  # both keep the communes' index

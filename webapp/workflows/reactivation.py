@@ -50,18 +50,18 @@ def read_inputs(engine, as_of: date) -> dict:
         with_districts = [v["id"] for v in vintages if v["units"].get("district")]
         districts = read_units(conn, with_districts[-1], level="district") if with_districts else None
     sites = sites.assign(commune_code=place_records(sites, units, vintage=vintage))
-    district = (assign_units(sites, districts)["unit_code"] if districts is not None
-                else pd.Series(pd.NA, index=sites.index, dtype="string"))
+    district = (assign_units(sites, districts, code_column="district_code")["district_code"]
+                if districts is not None else pd.Series(pd.NA, index=sites.index, dtype="string"))
     sites = sites.assign(district_code=district)
     return {"sites": sites, "events": events, "evidence": collect_evidence(incidents, inspections),
             "vintage": vintage, "district_vintage": with_districts[-1] if with_districts else None}
 
 
-def reactivation_report(inputs: dict, *, as_of: date, radius: float, window: int | None,
+def reactivation_report(inputs: dict, *, as_of: date, radius_m: float, window_days: int | None,
                         top: int = AT_RISK_TOP) -> dict:
     """Detection, survival summaries and the at-risk list as one JSON-ready dict."""
     result = track_reactivations(inputs["sites"], inputs["events"], inputs["evidence"], as_of=as_of,
-                                 radius_m=radius, window_days=window)
+                                 radius_m=radius_m, window_days=window_days)
     at_risk = rank_at_risk(result.sites, inputs["evidence"], as_of=as_of, top=top, **AT_RISK)
     clearings = result.clearings
     sites = json_records(result.sites, SITE_COLUMNS)
@@ -83,8 +83,8 @@ def reactivation_report(inputs: dict, *, as_of: date, radius: float, window: int
     }
 
 
-def place_history(engine, lon: float, lat: float, *, radius: float = HISTORY_RADIUS_M) -> dict:
-    """Every violation, site event and incident ever recorded within ``radius`` metres of a place.
+def place_history(engine, lon: float, lat: float, *, radius_m: float = HISTORY_RADIUS_M) -> dict:
+    """Every violation, site event and incident ever recorded within ``radius_m`` metres of a place.
 
     Returns
     -------
@@ -97,7 +97,7 @@ def place_history(engine, lon: float, lat: float, *, radius: float = HISTORY_RAD
             lon, lat, sites=sites, site_events=events, incidents=read_incidents(conn),
             inspections=read_inspections(conn),
             establishments=read_establishments(conn)[["establishment_id", "establishment_type"]],
-            radius_m=radius)
+            radius_m=radius_m)
     counts = found["record"].value_counts()
-    return {"lon": lon, "lat": lat, "radius_m": radius, "counts": {k: int(v) for k, v in counts.items()},
+    return {"lon": lon, "lat": lat, "radius_m": radius_m, "counts": {k: int(v) for k, v in counts.items()},
             "records": json_records(found, list(found.columns))}

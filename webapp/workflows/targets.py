@@ -16,6 +16,7 @@ from etl.vocabulary import act_codes
 from geo.periods import Period
 from geo.store.recognition import read_decisions
 from geo.store.targets import plan_windows, read_target_measures, year_elapsed
+from geo.store.units import vintage_key
 from geo.targets import track_targets
 from webapp.workflows.defaults import CONVENTION
 
@@ -58,13 +59,20 @@ NO_PLAN = ("Tỉnh {name} chưa cấu hình kế hoạch (không có [plan] targ
            "Province {name} has no plan configured (no [plan] targets in province.toml): no targets.")
 
 
-def loaded_plan(engine) -> tuple[dict, pd.DataFrame] | None:
-    """The plan and targets of the province whose boundaries are loaded, or None without a plan."""
-    province = loaded_province(engine)
-    return load_targets(province) if has_plan(province) else None
+def loaded_plan(engine, province: str | None = None) -> tuple[dict, pd.DataFrame] | None:
+    """The plan and targets of the loaded province ``province`` (a code; default: the only one), or None.
+
+    The plan's ``vintage`` is the database id of the configured one (``75:2010-02-06``).
+    """
+    config = loaded_province(engine, province)
+    if not has_plan(config):
+        return None
+    plan, table = load_targets(config)
+    return {**plan, "vintage": vintage_key(config.code, str(plan["vintage"]))}, table
 
 
-def plan_progress(engine, *, period: Period | None = None, convention: str = CONVENTION
+def plan_progress(engine, *, period: Period | None = None, convention: str = CONVENTION,
+                  province: str | None = None
                   ) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
     """The plan, its targets, ``track_targets``' rows and the plan's communes, up to ``period``.
 
@@ -78,7 +86,7 @@ def plan_progress(engine, *, period: Period | None = None, convention: str = CON
     they exist and the computed proposal elsewhere (:func:`with_decisions`); each of its rows
     notes which basis it used.
     """
-    found = loaded_plan(engine)
+    found = loaded_plan(engine, province)
     if found is None:
         return None
     plan, table = found

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from etl.text import encode_legacy
-from tests.test_etl_readers import cp1258  # Windows-1258 as Vietnamese Windows writes it
+from tests.helpers import cp1258  # Windows-1258 as Vietnamese Windows writes it
 
 HERE = Path(__file__).resolve().parent
 
