@@ -31,7 +31,7 @@ def _centre(code: str) -> tuple[float, float]:
     return WEST + (col + 0.5) * SIDE, SOUTH + (row + 0.5) * SIDE
 
 
-def write_province(folder, *, code=CODE, name="Tỉnh Thử Nghiệm", west=WEST) -> str:
+def write_province(folder, *, code=CODE, name="Thử Nghiệm", west=WEST) -> str:
     """A province folder: one GeoPackage of four communes and its province.toml; returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     shapes = [shapely.box(west + c * SIDE, SOUTH + r * SIDE, west + (c + 1) * SIDE, SOUTH + (r + 1) * SIDE)
@@ -48,7 +48,7 @@ vn2000_crs = ["{ZONE}"]
 id = "2010-02-06"
 label = "9 xã thử nghiệm"
 valid_from = 2010-02-06
-province_name = "{name}"
+province_name = "Tỉnh {name}"
 file = "units.gpkg"
 expected_units = {len(COMMUNES)}
 communes = {{ layer = "communes", code = "ma", full_name = "ten" }}
@@ -94,7 +94,7 @@ def test_reloading_either_province_is_a_no_op(two):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"name": "Tỉnh Khác"}, "province code 46 is loaded as 'Tỉnh Thử Nghiệm'"),
+    ({"name": "Khác"}, "province code 46 is loaded as 'Thử Nghiệm'"),
     ({"code": "47", "west": WEST + 0.02}, "overlaps vintage 46:2010-02-06 of province 46"),
 ])
 def test_a_conflicting_load_is_refused_and_writes_nothing(two, tmp_path, kwargs, message):
@@ -145,7 +145,7 @@ def test_incidents_land_in_their_own_province(two, tmp_path):
                                              "2;03/03/2018;Mua bán dâm;;;Phường Bình Ba;"])
     refused = run_cli(url, "ingest", "incidents", path)
     assert refused.exit_code != 0 and "several provinces are loaded" in refused.output
-    assert "46 (Tỉnh Thử Nghiệm)" in refused.output and "75 (Đồng Nai)" in refused.output
+    assert "46 (Thử Nghiệm)" in refused.output and "75 (Đồng Nai)" in refused.output
     summary = _ingest(url, path, CODE)
     assert summary["loaded"] == 2, summary["reasons"]
     assert _placed(engine, summary["batch_id"]) == [("46:2010-02-06", "19001"), ("46:2010-02-06", "19003")]
@@ -204,20 +204,20 @@ def test_a_page_without_a_province_lists_the_loaded_ones(web):
     _, _, admin = web
     response = admin.get("/dashboard?period=2018")
     assert response.status_code == 400
-    assert "46 (Tỉnh Thử Nghiệm)" in response.text and "75 (Đồng Nai)" in response.text
+    assert "46 (Thử Nghiệm)" in response.text and "75 (Đồng Nai)" in response.text
 
 
 def test_each_dashboard_and_map_names_its_province_and_plan(web):
     _, _, admin = web
     test_page = admin.get(f"/dashboard?period=2018&province={CODE}")
     assert test_page.status_code == 200, test_page.text[:500]
-    assert 'id="dash-province">Tỉnh Thử Nghiệm<' in test_page.text and 'id="no-plan"' in test_page.text
+    assert 'id="dash-province">Thử Nghiệm<' in test_page.text and 'id="no-plan"' in test_page.text
     assert "Đồng Nai" not in test_page.text
     dong_nai = admin.get("/dashboard?period=2018&province=75")
     assert 'id="dash-province">Đồng Nai<' in dong_nai.text and 'id="no-plan"' not in dong_nai.text
     # the selector is remembered: the map page, asked without a province, keeps Đồng Nai
     assert 'id="map-province">Đồng Nai<' in admin.get("/?period=2018").text
-    assert 'id="map-province">Tỉnh Thử Nghiệm<' in admin.get(f"/?period=2018&province={CODE}").text
+    assert 'id="map-province">Thử Nghiệm<' in admin.get(f"/?period=2018&province={CODE}").text
     communes = admin.get("/api/communes?period=2018").get_json()
     assert sorted(f["properties"]["commune_code"] for f in communes["features"]) == sorted(COMMUNES)
 
@@ -235,7 +235,7 @@ def test_a_limited_user_gets_403_on_another_province(web):
     assert limited.get("/dashboard?period=2018&province=75").status_code == 403
     assert limited.get("/api/communes?period=2018&province=75").status_code == 403
     own = limited.get("/dashboard?period=2018")  # no province named: the user's own
-    assert own.status_code == 200 and 'id="dash-province">Tỉnh Thử Nghiệm<' in own.text
+    assert own.status_code == 200 and 'id="dash-province">Thử Nghiệm<' in own.text
     rollup = limited.get("/api/national").get_json()
     assert [p["province_code"] for p in rollup["provinces"]] == [CODE]
 
@@ -255,7 +255,7 @@ def test_the_national_roll_up_shows_both_provinces(web):
     assert all(f["properties"]["status"] for f in layer["features"])
     assert not any(k in layer["features"][0]["properties"] for k in ("lon", "lat", "incidents"))
     page = admin.get("/national").text
-    assert 'data-province="46"' in page and 'data-province="75"' in page and "Tỉnh Thử Nghiệm" in page
+    assert 'data-province="46"' in page and 'data-province="75"' in page and "Thử Nghiệm" in page
 
 
 def test_each_briefing_names_its_province_and_plan(web, tmp_path):

@@ -151,11 +151,13 @@ def targets_section(b, lang: str, public: bool) -> list:
 
     Each target is followed by how it is measured (the targets file's ``how``); each row
     names its basis (cumulative to date or pro rata for a quarter, half-year or nine months).
-    No page when the loaded province configures no plan.
+    A province that configures no plan gets the heading and one line saying so, never
+    another province's plan.
     """
     t = b.targets
     if not t:
-        return []
+        return [para(tr("brief_targets", lang), "h1"),
+                para(tr("brief_no_plan", lang, province=province_title(b.province, lang))), PageBreak()]
     plan, rows = t["plan"], t["rows"].copy()
     years = int(plan["end_year"]) - int(plan["start_year"]) + 1
     partial = bool(rows["basis"].isin(["cumulative_to_date", "pro_rata"]).any())

@@ -69,6 +69,8 @@ STRINGS = {
     "brief_inference_permutation": ("{permutations} hoán vị (seed {seed})",
                                     "{permutations} permutations (seed {seed})"),
     "brief_targets": ("3. Tiến độ thực hiện chỉ tiêu kế hoạch", "3. Progress against the plan's targets"),
+    "brief_no_plan": ("{province} chưa cấu hình kế hoạch, chỉ tiêu: tài liệu này không đánh giá tiến độ.",
+                      "{province} has no plan configured: this briefing judges no targets."),
     "brief_targets_text": ("Kế hoạch: {plan}. Số liệu toàn tỉnh năm {year}; lũy kế từ {start}. "
                            "Chỉ tiêu tổng được coi là đúng tiến độ khi lũy kế đạt chỉ tiêu × số năm "
                            "đã qua / {years}.",
