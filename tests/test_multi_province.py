@@ -273,3 +273,46 @@ def test_each_briefing_names_its_province_and_plan(web, tmp_path):
     assert "Tỉnh Thử Nghiệm" in texts[CODE] and "Đồng Nai" not in texts[CODE]
     assert "chưa cấu hình kế hoạch" in texts[CODE]
     assert "Đồng Nai" in texts["75"] and "chưa cấu hình kế hoạch" not in texts["75"]
+
+
+def _incident_communes(collection: dict) -> set[str]:
+    return {f["properties"]["commune_code"] for f in collection["features"]}
+
+
+def test_a_limited_analyst_reads_only_their_provinces_points(web):
+    """OGC: another province's commune layers are unknown and its points are not served."""
+    url, app, admin = web
+    add = run_cli(url, "users", "add", "phan-tich-46", "--role", "analyst", "--province", CODE,
+                  "--password-stdin", input="phan-tich-46-password\n")
+    assert add.exit_code == 0, add.output
+    limited = app.test_client()
+    assert login(limited, "phan-tich-46", "phan-tich-46-password").status_code == 302
+    layers = {c["id"] for c in limited.get("/ogc/collections?f=json").get_json()["collections"]}
+    assert f"communes-{CODE}:2010-02-06" in layers and "communes-75:2010-02-06" not in layers
+    assert limited.get("/ogc/collections/communes-75:2010-02-06/items?f=json").status_code == 404
+    everyone = admin.get("/ogc/collections/incidents/items?f=json&limit=1000").get_json()
+    own = limited.get("/ogc/collections/incidents/items?f=json&limit=1000").get_json()
+    inside = [shapely.Point(f["geometry"]["coordinates"]) for f in own["features"]]
+    test_area = shapely.box(WEST, SOUTH, WEST + 3 * SIDE, SOUTH + 3 * SIDE)
+    assert own["numberMatched"] >= 2 and all(test_area.covers(p) for p in inside)
+    assert everyone["numberMatched"] > own["numberMatched"]
+    dong_nai = next(f for f in everyone["features"]
+                    if not test_area.covers(shapely.Point(f["geometry"]["coordinates"])))
+    assert limited.get(f"/ogc/collections/incidents/items/{dong_nai['id']}?f=json").status_code == 404
+
+
+def test_an_export_of_one_province_holds_none_of_the_others_records(web, tmp_path):
+    url, _, _ = web
+    layers = {}
+    for code in (CODE, "75"):
+        out = tmp_path / f"{code}.gpkg"
+        result = run_cli(url, "export", "incidents", "--format", "gpkg", "--out", str(out),
+                         "--period", "2018", "--province", code)
+        assert result.exit_code == 0, result.output
+        layers[code] = gpd.read_file(out, layer="incidents")
+    test_area = shapely.box(WEST, SOUTH, WEST + 3 * SIDE, SOUTH + 3 * SIDE)
+    own, dong_nai = layers[CODE], layers["75"]
+    assert len(own) >= 3 and own["commune_code"].isin(list(COMMUNES)).all()
+    assert own.geometry.dropna().within(test_area).all()
+    assert len(dong_nai) >= 2 and not dong_nai["commune_code"].isin(list(COMMUNES)).any()
+    assert not dong_nai.geometry.dropna().intersects(test_area).any()

@@ -2,7 +2,9 @@
 
 The layers come from :mod:`geo.store.features` (filtering and paging run in SQL). Access is
 role-checked here: a ``viewer`` sees the commune layers only (commune-level data); the point
-layers are listed and served to ``analyst`` and above. Clients log in or send
+layers are listed and served to ``analyst`` and above. A login limited to one province (or a
+request naming ``?province=``) sees that province's commune layers and the points inside it
+only. Clients log in or send
 ``Authorization: Bearer TOKEN`` (:mod:`webapp.auth`).
 """
 
@@ -17,6 +19,7 @@ from geo.store.features import layer_extent, list_layers, read_feature, read_fea
 from webapp.accounts import has_role
 from webapp.auth import audit_request
 from webapp.errors import OgcRequestError
+from webapp.province import service_province_code
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -79,7 +82,8 @@ def items(collection_id: str):
     limit, offset = _paging(request.args)
     start, end = _interval(request.args.get("datetime"))
     matched, features = read_feature_page(engine, layer["id"], bbox=_bbox(request.args),
-                                          start=start, end=end, limit=limit, offset=offset)
+                                          start=start, end=end, limit=limit, offset=offset,
+                                          province=service_province_code())
     _audit_points(layer, returned=len(features))
     links = [_page_link("self", offset, limit), _link("ogc.collection", "collection", JSON,
                                                       "The collection", collection_id=layer["id"])]
@@ -99,7 +103,7 @@ def item(collection_id: str, feature_id: str):
     _check_format()
     engine = current_app.extensions["diaban.engine"]
     layer = _layer(engine, collection_id)
-    feature = read_feature(engine, layer["id"], feature_id)
+    feature = read_feature(engine, layer["id"], feature_id, province=service_province_code())
     if feature is None:
         abort(404, f"no feature {feature_id!r} in collection {layer['id']!r}")
     _audit_points(layer, returned=1)
@@ -117,13 +121,13 @@ def _audit_points(layer: dict, *, returned: int) -> None:
 
 def _visible_layers(engine) -> list[dict]:
     """The layers the current user may read: communes for everyone, points for analyst+."""
-    return [layer for layer in list_layers(engine)
+    return [layer for layer in list_layers(engine, province=service_province_code())
             if layer["kind"] == "communes" or has_role(g.user, "analyst")]
 
 
 def _layer(engine, collection_id: str) -> dict:
     """The layer of ``collection_id``: 404 when unknown, 403 when the role may not read it."""
-    layers = {layer["id"]: layer for layer in list_layers(engine)}
+    layers = {layer["id"]: layer for layer in list_layers(engine, province=service_province_code())}
     if collection_id not in layers:
         abort(404, f"no collection {collection_id!r}")
     layer = layers[collection_id]
@@ -134,7 +138,7 @@ def _layer(engine, collection_id: str) -> dict:
 
 def _describe(engine, layer: dict) -> dict:
     """The collection document of ``layer``."""
-    extent = layer_extent(engine, layer["id"])
+    extent = layer_extent(engine, layer["id"], province=service_province_code())
     described = {"id": layer["id"], "title": layer["title"], "itemType": "feature",
                  "crs": [CRS84], "extent": {"spatial": {"bbox": [extent["bbox"] or [-180, -90, 180, 90]],
                                                         "crs": CRS84}}}

@@ -34,6 +34,16 @@ def requested_province_code() -> str | None:
     return g.province_code
 
 
+def service_province_code() -> str | None:
+    """The province a data service (OGC API) is limited to: the user's own, else ``?province=``.
+
+    Unlike the pages, no province is remembered from the session: a GIS client asking without
+    one reads every province it may. A limited user asking for another gets 403.
+    """
+    requested_province_code()
+    return (g.get("user") or {}).get("province") or request.args.get("province") or None
+
+
 def current_province() -> Province | None:
     """The province of this request (:func:`requested_province_code`), read once (None before any load).
 

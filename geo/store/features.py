@@ -5,12 +5,16 @@ point layers ``incidents``, ``inspections`` (at the establishment's point) and `
 Point layers hold only records with a point; no column identifies a person, and the
 descriptor of a site and the name of an establishment are not served. Geometries are in
 EPSG:4326 with longitude first (OGC CRS84).
+
+Every function takes ``province`` (a code, or None for all): the commune layers are then that
+province's vintages only, and a point layer holds only the points inside one of the province's
+outlines (any of its vintages), so a login limited to one province reads nothing of another.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import Connection, Engine, text
@@ -55,14 +59,21 @@ _COMMUNES = _Layer(
 POINT_LAYERS = tuple(_POINT_LAYERS)
 
 
-def list_layers(conn: Connection | Engine) -> list[dict]:
+#: The point-layer clause keeping points inside an outline of province ``:province``.
+_IN_PROVINCE = ("EXISTS (SELECT 1 FROM admin_unit p JOIN vintage pv ON pv.id = p.vintage_id "
+                "WHERE p.level = 'province' AND pv.province_code = :province "
+                "AND ST_Intersects(p.geom, {geom}))")
+
+
+def list_layers(conn: Connection | Engine, *, province: str | None = None) -> list[dict]:
     """Every served layer: ``id, title, kind ("communes" or "points"), temporal, vintage``.
 
-    Communes come first, one layer per loaded vintage (oldest first), then the point layers.
+    Communes come first, one layer per loaded vintage (oldest first; of ``province`` only when
+    given), then the point layers.
     """
     layers = [{"id": f"{COMMUNES_PREFIX}{v['id']}", "title": f"Communes ({v['label']})",
                "kind": "communes", "temporal": False, "vintage": v["id"]}
-              for v in list_vintages(conn) if v["units"].get("commune")]
+              for v in list_vintages(conn, province) if v["units"].get("commune")]
     titles = {"incidents": "Incidents (points)", "inspections": "Inspections (establishment points)",
               "sites": "Sites (points)"}
     return layers + [{"id": name, "title": titles[name], "kind": "points",
@@ -70,13 +81,13 @@ def list_layers(conn: Connection | Engine) -> list[dict]:
                      for name in POINT_LAYERS]
 
 
-def layer_extent(conn: Connection | Engine, layer_id: str) -> dict:
+def layer_extent(conn: Connection | Engine, layer_id: str, *, province: str | None = None) -> dict:
     """The layer's bounding box ``[minx, miny, maxx, maxy]`` (CRS84) and date range.
 
     Returns ``{"bbox": list | None, "interval": [date | None, date | None] | None}``;
     ``interval`` is None for layers without a date.
     """
-    layer, params = _resolve(conn, layer_id)
+    layer, params = _resolve(conn, layer_id, province)
     dates = f"min({layer.date}) AS lo, max({layer.date}) AS hi" if layer.date else "NULL AS lo, NULL AS hi"
     sql = f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), lo, hi FROM (SELECT " \
           f"ST_Extent({layer.geom}) AS e, {dates} FROM {layer.source} WHERE {layer.where}) x"
@@ -89,7 +100,8 @@ def layer_extent(conn: Connection | Engine, layer_id: str) -> dict:
 def read_feature_page(conn: Connection | Engine, layer_id: str, *,
                       bbox: tuple[float, float, float, float] | None = None,
                       start: date | None = None, end: date | None = None,
-                      limit: int = 10, offset: int = 0) -> tuple[int, list[dict]]:
+                      limit: int = 10, offset: int = 0,
+                      province: str | None = None) -> tuple[int, list[dict]]:
     """One page of a layer's features, filtered and paged in SQL.
 
     Parameters
@@ -107,7 +119,7 @@ def read_feature_page(conn: Connection | Engine, layer_id: str, *,
     (int, list of dict)
         The number of features matching the filters, and the page as GeoJSON features.
     """
-    layer, params = _resolve(conn, layer_id)
+    layer, params = _resolve(conn, layer_id, province)
     where, filters = _filters(layer, bbox, start, end)
     params |= filters
     with connection(conn) as c:
@@ -119,9 +131,10 @@ def read_feature_page(conn: Connection | Engine, layer_id: str, *,
     return matched, [_feature(row) for row in rows]
 
 
-def read_feature(conn: Connection | Engine, layer_id: str, fid: str) -> dict | None:
+def read_feature(conn: Connection | Engine, layer_id: str, fid: str, *,
+                 province: str | None = None) -> dict | None:
     """One feature of a layer by its id (a commune code, or a record id), or None."""
-    layer, params = _resolve(conn, layer_id)
+    layer, params = _resolve(conn, layer_id, province)
     if layer.fid == "t.id":
         if not fid.isdigit() or len(fid) > 18:
             return None
@@ -135,11 +148,19 @@ def read_feature(conn: Connection | Engine, layer_id: str, fid: str) -> dict | N
     return None if row is None else _feature(row)
 
 
-def _resolve(conn: Connection | Engine, layer_id: str) -> tuple[_Layer, dict]:
-    """The layer's SQL fragments and base parameters, or :class:`UnknownLayerError`."""
+def _resolve(conn: Connection | Engine, layer_id: str, province: str | None) -> tuple[_Layer, dict]:
+    """The layer's SQL fragments and base parameters, or :class:`UnknownLayerError`.
+
+    With ``province``, a point layer keeps only the points inside that province's outlines
+    and a commune layer of another province's vintage is unknown.
+    """
     if layer_id in _POINT_LAYERS:
-        return _POINT_LAYERS[layer_id], {}
-    known = {layer["id"]: layer for layer in list_layers(conn)}
+        layer = _POINT_LAYERS[layer_id]
+        if province is None:
+            return layer, {}
+        where = f"{layer.where} AND {_IN_PROVINCE.format(geom=layer.geom)}"
+        return replace(layer, where=where), {"province": province}
+    known = {layer["id"]: layer for layer in list_layers(conn, province=province)}
     if layer_id not in known:
         raise UnknownLayerError(f"layer {layer_id!r} is not served; known: {', '.join(known)}")
     return _COMMUNES, {"vintage": known[layer_id]["vintage"]}

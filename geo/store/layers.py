@@ -5,13 +5,18 @@ never a person count; establishment names only when the caller allows them). Lay
 by a period keep the records with ``period.start <= date < period.end``. Point layers get a
 ``commune_code`` of the vintage asked for by ``geo.join.place_records``: the commune covering
 the point, or for a record without one its own reference when it belongs to that vintage.
+
+When several provinces share the database, a point layer holds only the records of the
+vintage's province: placed in one of its communes, or with a point inside one of the
+province's outlines (any of its vintages). A record of another province never reaches an export.
 """
 
 from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Connection, Engine
+import shapely
+from sqlalchemy import Connection, Engine, text
 
 from geo.join import place_records
 from geo.periods import Period
@@ -19,9 +24,10 @@ from geo.settings import STORAGE_CRS
 from geo.store.classification import newest_snapshot, read_snapshot
 from geo.store.counts import communes_with_counts
 from geo.store.engine import connection
+from geo.store.province import loaded_province_codes
 from geo.store.recognition import read_decisions
 from geo.store.records import read_establishments, read_incidents, read_inspections, read_sites
-from geo.store.units import read_units
+from geo.store.units import read_units, vintage_province
 
 #: The layer names every exporter knows, in a stable order.
 LAYER_NAMES = ("communes", "districts", "sites", "establishments", "incidents", "inspections")
@@ -163,4 +169,27 @@ def read_layers(conn: Connection | Engine, names, *, period: Period | None, vint
         "inspections": lambda c: inspections_layer(c, period=period, vintage=vintage),
     }
     with connection(conn) as c:
-        return {name: readers[name](c) for name in names}
+        layers = {name: readers[name](c) for name in names}
+        if len(loaded_province_codes(c)) > 1:
+            outline = _province_outline(c, vintage_province(vintage))
+            layers = {name: _within(frame, outline) if name in POINT_LAYERS else frame
+                      for name, frame in layers.items()}
+    return layers
+
+
+#: The layers of records (one row per site, establishment, incident or inspection).
+POINT_LAYERS = ("sites", "establishments", "incidents", "inspections")
+
+
+def _province_outline(c: Connection, province: str):
+    """The union of every outline of ``province`` (all its vintages), EPSG:4326."""
+    wkb = c.execute(text("SELECT ST_AsBinary(ST_Union(u.geom)) FROM admin_unit u JOIN vintage v "
+                         "ON v.id = u.vintage_id WHERE u.level = 'province' AND v.province_code = :p"),
+                    {"p": province}).scalar_one()
+    return shapely.from_wkb(bytes(wkb)) if wkb is not None else shapely.Polygon()
+
+
+def _within(frame: gpd.GeoDataFrame, outline) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` placed in a commune or with a point inside ``outline``."""
+    inside = frame.geometry.notna() & frame.geometry.intersects(outline)
+    return frame[frame["commune_code"].notna() | inside]
