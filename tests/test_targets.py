@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from geo.store.targets import read_target_measures
 from geo.targets import track_targets
 from webapp.commands.targets import targets as targets_command
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+#: The team's shared folder beside the checkout; ``DIABAN_SHARED`` names it from a git worktree elsewhere.
+SEEDS = Path(os.environ.get("DIABAN_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "seeds"
 YEARS = [2016, 2017, 2018, 2019, 2020]
 
 
