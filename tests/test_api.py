@@ -116,7 +116,7 @@ def test_status_per_period_is_the_newest_snapshot(analyst, conn, classified):
                                           "chua_mai_dam"),
     ("/api/series?period=2018&etype=spa", "etype 'spa' is not known"),
     ("/api/series?period=2018&vintage=2010-02-06&district=999",
-     "district '999' is not a district of vintage 2010-02-06; use one of: 731 (Thành phố Biên Hòa)"),
+     "district '999' is not a district of vintage 75:2010-02-06; use one of: 731 (Thành phố Biên Hòa)"),
     ("/api/series?period=2025-H2&vintage=2025-07-01&district=731", "none: leave it empty"),
     ("/api/series?period=2018-13", "period '2018-13' is not understood"),
     ("/api/hotspots?period=2018&method=lisa",

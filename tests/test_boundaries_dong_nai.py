@@ -113,7 +113,7 @@ def test_reloading_is_a_no_op(db_url, loaded):
 def test_list_shows_the_unit_counts(db_url, loaded):
     from tests.helpers import run_cli
 
-    listed = {v["id"]: v["units"] for v in json.loads(run_cli(db_url, "boundaries", "list",
+    listed = {v["config_id"]: v["units"] for v in json.loads(run_cli(db_url, "boundaries", "list",
                                                               "--json").stdout)}
     assert listed == {OLD: {"commune": 171, "district": 11, "province": 1},
                       NEW: {"commune": 95, "province": 1}}

@@ -67,7 +67,7 @@ def check_username(username: str) -> str:
     >>> check_username("x" * 81)
     Traceback (most recent call last):
     ...
-    webapp.accounts.AccountError: the username has 81 characters; use at most 80
+    webapp.errors.AccountError: the username has 81 characters; use at most 80
     """
     if not username:
         raise AccountError("the username is empty; give a name of 1 to 80 characters")
