@@ -350,6 +350,42 @@ def test_the_communes_answer_is_gzip_of_the_same_bytes_with_an_etag_and_a_304(vi
     assert other.status_code == 200 and other.headers["ETag"] not in tags
 
 
+def test_requests_arriving_while_an_entry_is_computed_wait_for_it_instead_of_computing_it_again():
+    import threading
+
+    from webapp.map_cache import cached
+
+    calls, values, started, key = [], [], threading.Barrier(8), ("single-flight", time.time_ns())
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)  # long enough for every other thread to arrive meanwhile
+        return "page"
+
+    def ask():
+        started.wait()
+        values.append(cached(key, compute))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert values == ["page"] * 8 and len(calls) == 1
+
+
+def test_a_failed_computation_leaves_no_entry_and_the_next_request_computes_again():
+    from webapp.map_cache import cached
+
+    def fail():
+        raise RuntimeError("database went away")
+
+    key = ("failing", time.time_ns())
+    with pytest.raises(RuntimeError):
+        cached(key, fail)
+    assert cached(key, lambda: "recovered") == "recovered"
+
+
 def test_the_cached_map_page_carries_each_users_own_name_and_form_token(app, db_url, viewer):
     from webapp.map_cache import cache_size
 

@@ -32,6 +32,8 @@ from webapp.province import requested_province_code
 CACHE_SIZE = 64
 _CACHE: OrderedDict = OrderedDict()
 _LOCK = threading.Lock()
+#: The keys being computed now, each with the event its waiters wait on.
+_PENDING: dict = {}
 
 
 def cached(key: tuple, compute: Callable):
@@ -47,18 +49,33 @@ def cached(key: tuple, compute: Callable):
 
     Within a request the key also holds the request's province (``webapp.province``): two
     provinces' answers to the same query never share an entry.
+
+    One computation per key at a time: when new data change every key at once, the requests
+    that arrive while the first of them computes wait for its value instead of computing the
+    same page side by side (twenty clients' renders on two cores took each past a minute).
+    Should it fail, the next waiter computes in its turn.
     """
     if has_request_context():
         key = (*key, requested_province_code())
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    value = compute()
-    with _LOCK:
-        _CACHE[key] = value
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    while True:
+        with _LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
+            pending = _PENDING.get(key)
+            if pending is None:
+                _PENDING[key] = threading.Event()
+                break
+        pending.wait()
+    try:
+        value = compute()
+        with _LOCK:
+            _CACHE[key] = value
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    finally:
+        with _LOCK:
+            _PENDING.pop(key).set()
     return value
 
 
