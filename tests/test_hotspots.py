@@ -326,6 +326,27 @@ def test_clipped_cells_keep_the_lattice_neighbourhood_of_their_whole_cells():
         assert np.allclose(cell_centres(cells.geometry.values, 1000, shape), expected)
 
 
+def test_cells_cut_by_the_parts_equal_cells_cut_by_their_union():
+    # An irregular coverage of a disc (Voronoi pieces): every cell, inside or on the edge,
+    # must be the cell ∩ the whole area, and no cell that touches the area may be lost.
+    rng = np.random.default_rng(5)
+    disc = Point(0, 0).buffer(4200, quad_segs=64)
+    seeds = shapely.multipoints(rng.uniform(-4200, 4200, (40, 2)))
+    parts = [p.intersection(disc) for p in shapely.get_parts(shapely.voronoi_polygons(seeds))]
+    area = gpd.GeoSeries(parts, crs=WORK_CRS)
+    for shape in ("square", "hex"):
+        cells = hs.make_grid(area, cell_size=700, shape=shape, min_inside=0)
+        whole = hs.make_grid(gpd.GeoSeries([box(-9000, -9000, 9000, 9000)], crs=WORK_CRS),
+                             cell_size=700, shape=shape, min_inside=0).set_index("cell_id")
+        expected = shapely.intersection(whole.geometry.values, disc)
+        touching = whole.index[shapely.area(expected) > 0]
+        assert sorted(cells["cell_id"]) == sorted(touching)
+        mine = cells.set_index("cell_id").geometry
+        exact = gpd.GeoSeries(expected, index=whole.index, crs=WORK_CRS).loc[mine.index]
+        assert np.allclose(mine.area, exact.area)
+        assert (mine.symmetric_difference(exact).area < 1e-6).all()
+
+
 def test_hexagons_tile_the_plane_with_neighbours_one_cell_size_apart():
     area = gpd.GeoSeries([box(0, 0, 6000, 5000)], crs=WORK_CRS)
     cells = hs.make_grid(area, cell_size=1000, shape="hex", min_inside=0)

@@ -142,7 +142,7 @@ def make_grid(
     centres, polygons = (_squares if shape == "square" else _hexagons)(area.bounds, size)
     shapely.prepare(area)
     touching = shapely.intersects(area, polygons)
-    clipped = shapely.intersection(polygons[touching], area)
+    clipped = _clip(polygons[touching], area, extent_geoms.geometry.values)
     share = shapely.area(clipped) / shapely.area(polygons[touching])
     keep = (share > 0) & (share >= min_inside - 1e-9)
     cells = gpd.GeoDataFrame({"cell_id": _names(centres[touching][keep], size, shape),
@@ -150,6 +150,28 @@ def make_grid(
                              geometry=_polygonal(clipped[keep]), crs=WORK_CRS)
     cells.attrs.update(cell_size=size, cell_shape=shape, min_inside=float(min_inside))
     return cells
+
+
+def _clip(cells: np.ndarray, area, parts: np.ndarray) -> np.ndarray:
+    """``cells ∩ area``, where ``area`` (prepared) is the union of the polygons ``parts``.
+
+    A cell wholly inside is kept as it is; a cell on the edge is cut by the few parts it
+    meets, not by the whole area: one intersection with an outline of a hundred thousand
+    vertices per edge cell took minutes for a province (2025 Đồng Nai, 500 m cells).
+    """
+    out = cells.copy()
+    edge = np.flatnonzero(~shapely.contains_properly(area, cells))
+    if not len(edge):
+        return out
+    parts = parts[~shapely.is_empty(parts)]
+    cell_at, part_at = shapely.STRtree(parts).query(cells[edge], predicate="intersects")
+    pieces = shapely.intersection(cells[edge][cell_at], parts[part_at])
+    order = np.argsort(cell_at, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(cell_at[order]) != 0])
+    groups = np.split(pieces[order], starts[1:])
+    out[edge] = shapely.Polygon()
+    out[edge[cell_at[order][starts]]] = [g[0] if len(g) == 1 else shapely.union_all(g) for g in groups]
+    return out
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
