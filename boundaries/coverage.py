@@ -98,7 +98,7 @@ def clean_coverage(
     # district line here stays exactly on it (an edge straight in UTM is not in lon/lat).
     before = communes.geometry.values
     if parents is None:
-        cleaned = shapely.coverage_clean(before, gap_width=_in_crs_units(gap_width_m, communes.crs))
+        cleaned = shapely.coverage_clean(before, gap_width=in_crs_units(gap_width_m, communes.crs))
         clipped, reassigned = before, 0
     else:
         nested, clipped, reassigned = _nest_in_parents(communes, parents, parent_column,
@@ -110,7 +110,7 @@ def clean_coverage(
                                                crs=communes.crs)), report
 
 
-def _in_crs_units(metres: float, crs) -> float:
+def in_crs_units(metres: float, crs) -> float:
     """Express a length in metres in the units of ``crs`` (degrees near the equator)."""
     return metres / 111_320.0 if crs is not None and crs.is_geographic else metres
 

@@ -48,12 +48,15 @@ _QUALIFIED = re.compile(r"^(?P<name>[^(]+?)\s*\((?P<note>[^)]*)\)\s*$")
 
 @dataclass(frozen=True)
 class CrosswalkSpec:
-    """A configured crosswalk: successors' text, and the list whose names the text uses."""
+    """A configured crosswalk: successors' text, and the lists whose names the text uses.
+
+    One list per former province of a province made of several.
+    """
 
     from_vintage: str
     to_vintage: str
     successors: Path
-    predecessor_list: Path
+    predecessor_lists: tuple[Path, ...]
 
 
 def name_key(name: str) -> str:
@@ -115,11 +118,13 @@ def build_crosswalk(spec: CrosswalkSpec, old_units: gpd.GeoDataFrame,
         of the list and ``attrs["rejected"]`` the name matches the geometry refused.
     """
     successors = pd.read_csv(spec.successors, dtype=str)
-    listed = pd.read_csv(spec.predecessor_list, dtype=str)
-    for column, frame, path in (("predecessors_text", successors, spec.successors),
-                                ("commune_name", listed, spec.predecessor_list)):
-        if column not in frame:
-            raise BoundaryDataError(f"{path} has no column {column!r}")
+    if "predecessors_text" not in successors:
+        raise BoundaryDataError(f"{spec.successors} has no column 'predecessors_text'")
+    lists = [pd.read_csv(path, dtype=str) for path in spec.predecessor_lists]
+    for frame, path in zip(lists, spec.predecessor_lists, strict=True):
+        if "commune_name" not in frame:
+            raise BoundaryDataError(f"{path} has no column 'commune_name'")
+    listed = pd.concat(lists, ignore_index=True)
     listed["core"] = listed["commune_name"].map(core_key)
     pairs, unresolved = [], []
     for to_code, own_name, text in zip(successors["ward_code"], successors["ward_full_name"],
@@ -212,10 +217,16 @@ def core_key(name: str) -> str:
 
 
 def crosswalk_specs(province: Province) -> list[CrosswalkSpec]:
-    """The crosswalks a province configures under ``[[crosswalks]]``."""
+    """The crosswalks a province configures under ``[[crosswalks]]``.
+
+    ``predecessor_list`` is one list or several (a province made of former provinces).
+    """
+    def paths(value) -> tuple[Path, ...]:
+        return tuple(province.folder / v for v in ([value] if isinstance(value, str) else value))
+
     return [
         CrosswalkSpec(from_vintage=c["from_vintage"], to_vintage=c["to_vintage"],
                       successors=province.folder / c["successors"],
-                      predecessor_list=province.folder / c["predecessor_list"])
+                      predecessor_lists=paths(c["predecessor_list"]))
         for c in province.crosswalks
     ]

@@ -129,8 +129,7 @@ def _load_vintage(engine: Engine, province: Province, spec: VintageSpec, built: 
             delete_vintage(session, key)
         units, report = built
         batch = start_batch(session, kind="boundaries", created_by=actor,
-                            source=f"{spec.file.name}:{spec.communes.layer}",
-                            source_sha256=file_sha256(spec.file))
+                            source=spec.source, source_sha256=file_sha256(spec.source_file))
         vintage = {"id": key, "province_code": province.code, "label": spec.label,
                    "valid_from": spec.valid_from, "valid_to": spec.valid_to,
                    "legal_basis": spec.legal_basis}
@@ -169,7 +168,7 @@ def load_crosswalks(engine: Engine, province: Province, *, actor: str = "cli") -
             old = read_units(session.connection(), spec.from_vintage)
             table = build_crosswalk(spec, old, read_units(session.connection(), spec.to_vintage))
             batch = start_batch(session, kind="crosswalk", created_by=actor,
-                                source=f"{spec.successors.name} + {spec.predecessor_list.name}",
+                                source=" + ".join(p.name for p in (spec.successors, *spec.predecessor_lists)),
                                 source_sha256=file_sha256(spec.successors))
             counts = table.groupby(["method", "kind"]).size()
             report = {

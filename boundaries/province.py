@@ -39,8 +39,25 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
+class PartSpec:
+    """A predecessor province's vintage that is part of a vintage (``[[vintages.parts]]``).
+
+    Đồng Nai from 2025-07-01 is old Đồng Nai plus former Bình Phước: its vintages before that
+    date hold both provinces' units of the date, each unit marked with its former province.
+    """
+
+    province: Path
+    vintage: str
+
+
+@dataclass(frozen=True)
 class VintageSpec:
-    """One boundary vintage of a province, as configured."""
+    """One boundary vintage of a province, as configured.
+
+    A vintage is drawn from layers (``file``, ``communes`` …), or derived from an earlier one
+    (``derived_from``) with the official change list ``changes`` and the GSO code lists of its
+    date (``lists``, one per former province code), see ``boundaries.history``.
+    """
 
     id: str
     label: str
@@ -48,11 +65,27 @@ class VintageSpec:
     valid_to: date | None
     legal_basis: str | None
     province_name: str
-    file: Path
-    communes: LayerSpec
+    file: Path | None = None
+    communes: LayerSpec | None = None
     districts: LayerSpec | None = None
     outline: LayerSpec | None = None
     expected_units: int | None = None
+    parts: tuple[PartSpec, ...] = ()
+    derived_from: str | None = None
+    changes: Path | None = None
+    lists: dict = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """Where the vintage comes from, for its import batch: a layer, or what it derives from."""
+        if self.derived_from:
+            return f"{self.derived_from} + {self.changes.name}"
+        return f"{self.file.name}:{self.communes.layer}"
+
+    @property
+    def source_file(self) -> Path:
+        """The file whose checksum the import batch records."""
+        return self.changes if self.derived_from else self.file
 
 
 @dataclass(frozen=True)
@@ -97,7 +130,7 @@ def load_province(where: str | Path = DEFAULT_PROVINCE) -> Province:
     --------
     >>> p = load_province()
     >>> p.code, [v.id for v in p.vintages]
-    ('75', ['2010-02-06', '2025-07-01'])
+    ('75', ['2010-02-06', '2019-04-10', '2024-11-01', '2025-07-01'])
     """
     path = Path(where)
     if not path.exists() and (PROVINCES / str(where)).exists():
@@ -162,22 +195,25 @@ def _targets_document(plan: dict, path: Path) -> dict | None:
 
 
 def _vintage(raw: dict, folder: Path) -> VintageSpec:
-    """Build one VintageSpec from its TOML table."""
+    """Build one VintageSpec from its TOML table: drawn from layers, or derived from another vintage."""
     def layer(key):
         return LayerSpec(**raw[key]) if key in raw else None
 
+    common = {"id": str(raw["id"]), "label": raw["label"], "valid_from": raw["valid_from"],
+              "valid_to": raw.get("valid_to"), "legal_basis": raw.get("legal_basis"),
+              "province_name": raw["province_name"]}
+    if "derived_from" in raw:
+        return VintageSpec(**common, derived_from=str(raw["derived_from"]), changes=folder / raw["changes"],
+                           lists={str(code): folder / path for code, path in raw["lists"].items()})
     return VintageSpec(
-        id=str(raw["id"]),
-        label=raw["label"],
-        valid_from=raw["valid_from"],
-        valid_to=raw.get("valid_to"),
-        legal_basis=raw.get("legal_basis"),
-        province_name=raw["province_name"],
+        **common,
         file=folder / raw["file"],
         communes=LayerSpec(**raw["communes"]),
         districts=layer("districts"),
         outline=layer("outline"),
         expected_units=raw.get("expected_units"),
+        parts=tuple(PartSpec(province=folder / part["province"], vintage=str(part["vintage"]))
+                    for part in raw.get("parts", ())),
     )
 
 

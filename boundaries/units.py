@@ -11,11 +11,12 @@ from __future__ import annotations
 import unicodedata
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 
-from boundaries.coverage import clean_coverage
+from boundaries.coverage import clean_coverage, in_crs_units, polygonal
 from boundaries.errors import BoundaryDataError
 from boundaries.province import LayerSpec, Province, VintageSpec
 from geo.settings import AREA_CRS, STORAGE_CRS, WORK_CRS
@@ -34,9 +35,12 @@ TYPE_PREFIXES = (
 
 #: Tolerance of the display geometry, in metres of ``WORK_CRS``.
 DISPLAY_TOLERANCE_M = 50.0
+#: Gaps enclosed along the border between a province's parts narrower than this (metres)
+#: go to a neighbouring commune.
+BORDER_GAP_M = 100.0
 
 UNIT_COLUMNS = ["code", "name", "unit_type", "level", "parent_code", "area_km2", "geometry",
-                "geom_display"]
+                "geom_display", "former_province_code", "history_note"]
 
 
 def unit_type_of(full_name: str) -> str:
@@ -97,10 +101,92 @@ def _check_rows(frame: gpd.GeoDataFrame, where: str) -> None:
 def build_units(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFrame, dict]:
     """Read, clean and assemble every unit of one vintage.
 
+    A vintage with ``parts`` also holds each predecessor province's units of its dates (read
+    from that province's folder and cleaned on their own), every commune and district marked
+    with its ``former_province_code``; a derived vintage is built by ``boundaries.history``.
+
     Returns
     -------
     (GeoDataFrame, dict)
-        Units of all levels in EPSG:4326 with ``geom_display``, and the cleaning report.
+        Units of all levels in EPSG:4326 with ``geom_display``, and the cleaning report
+        (``coverage`` and ``outline_iou`` of the province's own layers, and with parts the
+        same per former province under ``parts``).
+    """
+    if spec.derived_from:
+        from boundaries.history import derive_units  # history builds on this module
+
+        return derive_units(province, spec)
+    communes, districts, reports = [], [], {}
+    for part_province, part_spec in _parts(province, spec):
+        cleaned, part_districts, coverage = _clean_part(part_province, part_spec, province.code)
+        if spec.parts:
+            cleaned["former_province_code"] = part_province.code
+            if part_districts is not None:
+                part_districts["former_province_code"] = part_province.code
+        communes.append(cleaned)
+        if part_districts is not None:
+            districts.append(part_districts)
+        reports[part_province.code] = {"coverage": coverage.as_dict(),
+                                       "outline_iou": _outline_iou(cleaned, part_spec)}
+    units = assemble_units(_join_parts(communes),
+                      pd.concat(districts, ignore_index=True) if districts else None, province, spec)
+    report = {"vintage": spec.id, **reports[province.code]}
+    if spec.parts:
+        report["parts"] = reports
+    return units, report
+
+
+def _parts(province: Province, spec: VintageSpec) -> list[tuple[Province, VintageSpec]]:
+    """The province's own layers of ``spec``, then each configured part's province and vintage."""
+    from boundaries.province import load_province  # the loader of whole province folders
+
+    out = [(province, spec)]
+    for part in spec.parts:
+        other = load_province(part.province)
+        other_spec = other.vintage(part.vintage)
+        if other_spec.parts or other_spec.derived_from:
+            raise BoundaryDataError(f"{part.province}: vintage {part.vintage} is itself made of parts "
+                                    "or derived; a part must be drawn from layers")
+        ends_early = other_spec.valid_to is not None and (spec.valid_to is None
+                                                           or other_spec.valid_to < spec.valid_to)
+        if other_spec.valid_from > spec.valid_from or ends_early:
+            raise BoundaryDataError(
+                f"{part.province}: vintage {part.vintage} is valid {other_spec.valid_from} → "
+                f"{other_spec.valid_to or 'now'}, which does not cover vintage {spec.id} of "
+                f"{province.name} ({spec.valid_from} → {spec.valid_to or 'now'}); name a part valid "
+                "on every day of the vintage")
+        out.append((other, other_spec))
+    return out
+
+
+def _join_parts(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """The parts' communes as one coverage: a later part gives up what an earlier one covers.
+
+    Predecessor provinces' layers come from different publishers and overlap along the old
+    border by slivers (about 280 m² between Đồng Nai and Bình Phước); the province's own
+    layer (the first part) keeps them, and slivers of gap enclosed along that border
+    (narrower than ``BORDER_GAP_M``) go to a neighbour. A last ``coverage_clean`` matches the
+    vertices of the edges the parts now share.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    taken = shapely.union_all(parts[0].geometry.values)
+    trimmed = [parts[0]]
+    for part in parts[1:]:
+        geoms = np.array([polygonal(g) for g in shapely.difference(part.geometry.values, taken)])
+        trimmed.append(part.set_geometry(gpd.GeoSeries(geoms, index=part.index, crs=part.crs)))
+        taken = shapely.union(taken, shapely.union_all(geoms))
+    joined = pd.concat(trimmed, ignore_index=True)
+    cleaned = [polygonal(g) for g in shapely.coverage_clean(
+        joined.geometry.values, gap_width=in_crs_units(BORDER_GAP_M, joined.crs))]
+    return joined.set_geometry(gpd.GeoSeries(cleaned, index=joined.index, crs=joined.crs))
+
+
+def _clean_part(province: Province, spec: VintageSpec, top_code: str):
+    """One province's communes of ``spec`` cleaned into a coverage, its districts, the cleaning report.
+
+    ``top_code`` is the code of the province the vintage is stored under (the parent of the
+    districts, or of the communes when there are no districts).
     """
     communes = read_layer(spec, spec.communes, "commune")
     districts = read_layer(spec, spec.districts, "district") if spec.districts else None
@@ -110,15 +196,12 @@ def build_units(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFrame
             f"configuration expects {spec.expected_units}; check the layer or expected_units"
         )
     if districts is None:
-        communes["parent_code"] = province.code
+        communes["parent_code"] = top_code
     else:
         _check_parents(communes, districts, spec)
-        districts["parent_code"] = province.code
+        districts["parent_code"] = top_code
     cleaned, coverage = clean_coverage(communes, districts)
-    units = _assemble(cleaned, districts, province, spec)
-    report = {"vintage": spec.id, "coverage": coverage.as_dict(),
-              "outline_iou": _outline_iou(units, spec)}
-    return units, report
+    return cleaned, districts, coverage
 
 
 def _check_parents(communes, districts, spec) -> None:
@@ -131,8 +214,13 @@ def _check_parents(communes, districts, spec) -> None:
         )
 
 
-def _assemble(communes, districts, province, spec) -> gpd.GeoDataFrame:
-    """Add display geometries, districts and the province as unions of the communes."""
+def assemble_units(communes, districts, province, spec) -> gpd.GeoDataFrame:
+    """Add display geometries, districts and the province as unions of the communes.
+
+    ``communes`` is a clean coverage with ``code, name, unit_type, level, parent_code`` (and
+    optionally ``former_province_code``, ``history_note``); ``districts`` (or None) the
+    districts' attributes, whose polygons are the unions of their communes.
+    """
     work = pd.DataFrame(communes.drop(columns="geometry"))
     work["geometry"] = communes.geometry.to_crs(WORK_CRS).values.to_numpy()
     work["geom_display"] = shapely.coverage_simplify(work["geometry"].to_numpy(), DISPLAY_TOLERANCE_M)
@@ -142,15 +230,24 @@ def _assemble(communes, districts, province, spec) -> gpd.GeoDataFrame:
     top = pd.DataFrame({"code": [province.code], "name": [spec.province_name],
                         "parent_code": [None], "level": ["province"]})
     top["unit_type"] = top["name"].map(unit_type_of)
-    parts.append(_dissolve(work.assign(_all=province.code), "_all", top.set_index("code")))
+    # Parts of a province (former provinces) are cleaned apart and may touch along slivers:
+    # their union is the general one, not a coverage union.
+    union = shapely.union_all if spec.parts or spec.derived_from else shapely.coverage_union_all
+    parts.append(_dissolve(work.assign(_all=province.code), "_all", top.set_index("code"), union=union))
     units = pd.concat(parts, ignore_index=True)
     units["geometry"] = _to_storage(units["geometry"])
-    # Display vertices to 1e-5° (about 1 m), far below the simplification tolerance; shared
-    # vertices round alike, so the coverage stays gap-free and pages stay light.
-    units["geom_display"] = shapely.transform(_to_storage(units["geom_display"]).values,
-                                              lambda xy: xy.round(5))
+    # Display vertices on a 1e-5° grid (about 1 m), far below the simplification tolerance;
+    # shared vertices snap alike, so the coverage stays gap-free and pages stay light.
+    # Snap rounding, not plain rounding: rounding can fold a narrow spike into a self-
+    # intersection (a Bình Phước commune did).
+    units["geom_display"] = shapely.set_precision(_to_storage(units["geom_display"]).values, 1e-5)
     units = gpd.GeoDataFrame(units, geometry="geometry", crs=STORAGE_CRS)
     units["area_km2"] = units.geometry.to_crs(AREA_CRS).area / 1e6
+    for column in ("former_province_code", "history_note"):
+        if column not in units:
+            units[column] = None
+    for column in ("former_province_code", "history_note"):
+        units[column] = units[column].astype(object).where(units[column].notna(), None)
     return units[UNIT_COLUMNS]
 
 
@@ -181,21 +278,23 @@ def _to_storage(geoms: pd.Series) -> gpd.GeoSeries:
     return gpd.GeoSeries(multi, index=geoms.index, crs=WORK_CRS).to_crs(STORAGE_CRS)
 
 
-def _dissolve(work, by, attributes) -> gpd.GeoDataFrame:
+def _dissolve(work, by, attributes, union=shapely.coverage_union_all) -> gpd.GeoDataFrame:
     """Union communes (and their display geometries) per ``by`` and attach ``attributes``."""
     groups = work.groupby(by)
-    geoms = groups.geometry.apply(lambda s: shapely.coverage_union_all(s.values))
-    display = groups["geom_display"].apply(lambda s: shapely.coverage_union_all(s.values))
-    out = attributes.loc[geoms.index, ["name", "unit_type", "level", "parent_code"]].copy()
+    geoms = groups.geometry.apply(lambda s: union(s.values))
+    display = groups["geom_display"].apply(lambda s: union(s.values))
+    columns = ["name", "unit_type", "level", "parent_code"]
+    columns += [c for c in ("former_province_code", "history_note") if c in attributes]
+    out = attributes.loc[geoms.index, columns].copy()
     out["geometry"] = geoms.values
     out["geom_display"] = display.values
     return out.reset_index(names="code")
 
 
-def _outline_iou(units: gpd.GeoDataFrame, spec: VintageSpec) -> float | None:
-    """Intersection over union of the province (union of communes) and the outline layer."""
+def _outline_iou(communes: gpd.GeoDataFrame, spec: VintageSpec) -> float | None:
+    """Intersection over union of the province (union of its cleaned communes) and the outline layer."""
     if spec.outline is None:
         return None
     outline = gpd.read_file(spec.file, layer=spec.outline.layer).to_crs(AREA_CRS).union_all()
-    mine = units.loc[units["level"] == "province"].to_crs(AREA_CRS).union_all()
+    mine = communes.to_crs(AREA_CRS).union_all()
     return round(float(mine.intersection(outline).area / mine.union(outline).area), 4)

@@ -35,8 +35,14 @@ EDITOR = ("editor-test", "editor-test-password")
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 #: The case number of :func:`incidents_csv`, never to be stored in clear.
 CASE_NUMBER = "1234/QĐ-XPVPHC"
-#: The vintage of 2010 (171 communes), valid over :data:`YEARS`, and the years of :func:`incidents_file`.
+#: The vintage of 2010 (171 communes of old Đồng Nai, 111 of former Bình Phước), valid over
+#: :data:`YEARS`, and the years of :func:`incidents_file`.
 OLD_VINTAGE, YEARS = "75:2010-02-06", (2011, 2018)
+#: SQL condition: the establishment ``e`` lies in old Đồng Nai (the former province the
+#: 2016–2020 plan covers, ``[plan] province_code``), on the 2010 vintage.
+IN_PLAN_PROVINCE = ("EXISTS (SELECT 1 FROM admin_unit u WHERE u.vintage_id = '75:2010-02-06' "
+                    "AND u.level = 'commune' AND u.former_province_code = '75' "
+                    "AND ST_Covers(u.geom, e.geom))")
 LABELS = ["Mua bán dâm", "Chứa mại dâm", "Môi giới mại dâm", "Tổ chức hoạt động mại dâm"]
 #: The five Vietnamese tone marks as combining characters (what :func:`cp1258` writes apart).
 TONES = "\u0300\u0301\u0303\u0309\u0323"

@@ -116,7 +116,7 @@ def test_status_per_period_is_the_newest_snapshot(analyst, conn, classified):
                                           "chua_mai_dam"),
     ("/api/series?period=2018&etype=spa", "etype 'spa' is not known"),
     ("/api/series?period=2018&vintage=2010-02-06&district=999",
-     "district '999' is not a district of vintage 75:2010-02-06; use one of: 731 (Thành phố Biên Hòa)"),
+     "district '999' is not a district of vintage 75:2010-02-06; use one of: 688 (Thị xã Phước Long)"),
     ("/api/series?period=2025-H2&vintage=2025-07-01&district=731", "none: leave it empty"),
     ("/api/series?period=2018-13", "period '2018-13' is not understood"),
     ("/api/hotspots?period=2018&method=lisa",
@@ -136,7 +136,8 @@ def test_an_unknown_vintage_is_a_404_naming_the_loaded_ones(analyst):
     # A LookupError of the domain (geo.errors.UnknownVintageError) is "not found", not "bad request".
     response = analyst.get("/api/series?period=2018&vintage=1999")
     assert response.status_code == 404, response.text
-    assert "vintage '1999' is not loaded; use one of: 2010-02-06, 2025-07-01" in response.get_json()["error"]
+    loaded = "2010-02-06, 2019-04-10, 2024-11-01, 2025-07-01"
+    assert f"vintage '1999' is not loaded; use one of: {loaded}" in response.get_json()["error"]
 
 
 def test_an_unknown_commune_is_a_404(analyst):
@@ -256,7 +257,7 @@ def test_gi_star_on_communes_matches_the_cli(analyst, db_url):
     import json
 
     body = analyst.get(f"/api/hotspots?period=2018&vintage={OLD}&fdr=false").get_json()
-    assert len(body["classes"]) == 171
+    assert len(body["classes"]) == 171 + 111  # old Đồng Nai and former Bình Phước
     p = body["parameters"]
     assert (p["method"], p["inference"], p["permutations"], p["alpha"], p["fdr"]) == \
         ("gi_star", "analytic", None, 0.05, False)

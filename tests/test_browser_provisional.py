@@ -1,8 +1,9 @@
 """The map never opens grey: without a snapshot it shows a provisional status, marked as not stored.
 
 In Chromium: the default page (no query) starts on the status layer; a period nobody classified
-(2019 on the 2010 layer) is coloured by the provisional status of the API, several colours, with
-"Tạm tính — chưa lưu" in the legend and in the commune panel, and no shell command anywhere.
+(2019 on its own layer, that of 2019-04-10) is coloured by the provisional status of the API,
+several colours, with "Tạm tính — chưa lưu" in the legend and in the commune panel, and no
+shell command anywhere.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def test_the_default_map_shows_a_status_never_a_shell_command(watched_page, live
 
 def test_an_unclassified_period_is_coloured_provisionally_and_says_so(watched_page, live_server):
     page = watched_page
-    _open(page, live_server, "/?period=2019%26vintage=2010-02-06")
+    _open(page, live_server, "/?period=2019%26vintage=2019-04-10")
     status = page.evaluate("() => diabanMap.state.series.status['2019']")
     assert status["snapshot"] is None and status["provisional"]["stored"] is False
     fills = page.evaluate(FILLS)
@@ -57,7 +58,7 @@ def test_an_unclassified_period_is_coloured_provisionally_and_says_so(watched_pa
     assert page.locator("#panel-status").get_attribute("data-stored") == "0"
     assert "null" not in page.locator("#panel-commune").inner_text()
     gaps = page.evaluate("""async (c) => (await (await fetch(
-        `/api/communes/${c}?period=2019&vintage=2010-02-06`)).json()).missing""", code)
+        `/api/communes/${c}?period=2019&vintage=2019-04-10`)).json()).missing""", code)
     assert page.locator("#panel-missing li").count() == len(gaps)
     screenshot(page, "map-provisional.png")
     assert page.errors == [] and page.failures == [] and page.foreign == []

@@ -512,7 +512,7 @@ def cli(db_url, *args):
 
 
 @pytest.mark.postgis
-@pytest.mark.parametrize(("period", "vintage", "units"), [("2018", "75:2010-02-06", 171),
+@pytest.mark.parametrize(("period", "vintage", "units"), [("2018", "75:2010-02-06", 171 + 111),
                                                           ("2025-H2", "75:2025-07-01", 95)])
 def test_cli_classifies_the_demo_with_every_status_and_stores_the_snapshot(db_url, loaded, engine,
                                                                            period, vintage, units):

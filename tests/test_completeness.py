@@ -92,7 +92,7 @@ def test_the_cli_lists_the_gaps_of_the_not_assessed_communes_and_stores_nothing(
         assert row["what_to_load"].startswith(f"{row['criterion_id']}: ") and row["what_to_load_vi"]
     assert unassessed and {k: sorted(v) for k, v in listed.items()} == unassessed
     text_out = run_cli(db_url, "classify", "--period", "2018", "--vintage", OLD, "--missing")
-    assert f"{len(unassessed)} of 171 communes lack data" in text_out.output
+    assert f"{len(unassessed)} of {171 + 111} communes lack data" in text_out.output
 
 
 @pytest.mark.postgis

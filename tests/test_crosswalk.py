@@ -31,7 +31,7 @@ def test_text_geometry_and_split_rules_on_a_hand_made_case(tmp_path):
     pd.DataFrame({"ward_code": ["N1", "N2"], "ward_full_name": ["Xã N1", "Xã N2"],
                   "predecessors_text": ["Xã A, Xã C", "Xã B, Xã C (phần còn lại sau khi sáp nhập)"]}
                  ).to_csv(tmp_path / "succ.csv", index=False)
-    spec = CrosswalkSpec("old", "new", tmp_path / "succ.csv", tmp_path / "list.csv")
+    spec = CrosswalkSpec("old", "new", tmp_path / "succ.csv", (tmp_path / "list.csv",))
     table = build_crosswalk(spec, old, new).set_index(["from_code", "to_code"])
     assert table.loc[("1", "N1"), "kind"] == "whole"
     # "Xã B" matches Phường B (type prefixes differ) and the far namesake; geometry keeps one
@@ -49,14 +49,17 @@ def test_commas_inside_parentheses_do_not_split_names():
 
 @pytest.mark.postgis
 def test_dong_nai_crosswalk_follows_the_published_text(engine):
-    table = read_crosswalk(engine).set_index(["from_code", "to_code"])
+    table = read_crosswalk(engine).query("from_vintage == '75:2010-02-06'")
+    table = table.set_index(["from_code", "to_code"])
     # Xã Xuân Tâm was split between Xuân Đông (26359) and Xuân Hòa (26446): flagged, both
     assert table.loc[("26449", "26359"), "kind"] == table.loc[("26449", "26446"), "kind"] == "split"
     # Phường Tân Phong went whole into Phường Tân Triều (text and geometry agree)
     assert table.loc[("25996", "26188"), ["kind", "method"]].tolist() == ["whole", "text"]
-    # every 2016–2019 commune has a successor row
-    old = pd.read_csv(GAZETTEER / "dong_nai_gso_units_2016-2019.csv", dtype=str)["commune_code"]
-    assert set(old) == set(table.index.get_level_values("from_code"))
+    # every 2016–2019 commune of old Đồng Nai and former Bình Phước has a successor row
+    old = pd.concat([pd.read_csv(GAZETTEER / "dong_nai_gso_units_2016-2019.csv", dtype=str),
+                     pd.read_csv(GAZETTEER.parent.parent / "binh_phuoc" / "gazetteer"
+                                 / "binh_phuoc_gso_units_2016-2019.csv", dtype=str)])
+    assert set(old["commune_code"]) == set(table.index.get_level_values("from_code"))
 
 
 @pytest.mark.postgis

@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from etl import ingest
 from etl.demo import Vintage, generate_demo
+from etl.demo.load import GENERATOR_VERSION
 from etl.headers import KINDS
 from geo.reactivation import collect_evidence, track_reactivations
 from geo.settings import WORK_CRS
@@ -141,7 +142,8 @@ def test_every_demo_row_has_the_import_batch_of_a_real_ingest(own_demo):
             assert rows, table
             for batch, kind, synthetic, source, ingested in rows:
                 assert batch in again["batches"] and kind in KINDS and synthetic and ingested, (table, source)
-                assert source.startswith("diaban demo v3 --seed 7: ") and source.split(": ")[1] in files
+                assert source.startswith(f"diaban demo v{GENERATOR_VERSION} --seed 7: ")
+                assert source.split(": ")[1] in files
         assert conn.execute(text("SELECT count(*) FROM import_batch WHERE kind = 'demo'")).scalar_one() == 0
 
 

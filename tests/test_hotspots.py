@@ -598,11 +598,11 @@ def test_cli_gi_on_communes_writes_one_gpkg_layer_with_its_parameters(db_url, lo
     summary = json.loads(result.stdout)
     assert set(summary) == {"n_units", "classes", "parameters", "unplaced_records", "out", "layer", "source"}
     assert summary["source"] == "incidents"  # the default
-    assert summary["n_units"] == 171 and sum(summary["classes"].values()) == 171
+    assert summary["n_units"] == 282 and sum(summary["classes"].values()) == 282  # 171 + 111 of Bình Phước
     assert summary["parameters"]["inference"] == "analytic" and summary["parameters"]["synthetic"] is True
     assert summary["parameters"]["permutations"] is None
     info = ogrinfo(out)
-    assert "Layer name: gi_star_commune" in info and "Feature Count: 171" in info
+    assert "Layer name: gi_star_commune" in info and "Feature Count: 282" in info
     for field in ("commune_code: String", "name: String", "value: Real", "z_score: Real",
                   "p_value: Real", "p_fdr: Real", "hotspot_class: String"):
         assert field in info
@@ -624,15 +624,15 @@ def test_cli_emerging_over_quarters_and_its_errors(db_url, loaded):
                           "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert sum(summary["classes"].values()) == 171
+    assert sum(summary["classes"].values()) == 170 + 111  # the units of the range's last day
     assert set(summary["classes"]) <= set(hs.CATEGORIES)
-    assert len(summary["parameters"]["steps"]) == 16 and summary["parameters"]["vintage"] == "75:2010-02-06"
+    assert len(summary["parameters"]["steps"]) == 16 and summary["parameters"]["vintage"] == "75:2019-04-10"
     bad = run_hotspots(db_url, "--period", "2018", "--method", "kde")
     assert bad.exit_code == 2 and "--unit grid" in bad.output
     grid_only = run_hotspots(db_url, "--period", "2018", "--cell-size", "1000")
     assert grid_only.exit_code == 2 and "--cell-size apply to grid cells" in grid_only.output
     few = run_hotspots(db_url, "--period", "2018", "--inference", "permutation", "--permutations", "999")
-    assert few.exit_code == 1 and "use at least 6839" in few.output  # 171 communes, FDR
+    assert few.exit_code == 1 and "use at least 11279" in few.output  # 282 communes, FDR: 2·282/0.05 − 1
     stray = run_hotspots(db_url, "--period", "2018", "--permutations", "9999")
     assert stray.exit_code == 1 and "applies to inference='permutation' only" in stray.output
     unknown = run_hotspots(db_url, "--period", "2018", "--vintage", "1999-01-01")

@@ -76,11 +76,17 @@ def _vintages(engine) -> list[tuple[str, str]]:
 
 def test_vintages_belong_to_their_province(two):
     _, engine, _ = two
-    assert _vintages(engine) == [("46:2010-02-06", "46"), ("75:2010-02-06", "75"), ("75:2025-07-01", "75")]
+    assert _vintages(engine) == [("46:2010-02-06", "46"), ("75:2010-02-06", "75"), ("75:2019-04-10", "75"),
+                                 ("75:2024-11-01", "75"), ("75:2025-07-01", "75")]
     with engine.connect() as c:
-        counts = dict(c.execute(text("SELECT vintage_id, count(*) FROM admin_unit WHERE level = 'commune' "
-                                     "GROUP BY vintage_id")).all())
-    assert counts == {"46:2010-02-06": len(COMMUNES), "75:2010-02-06": 171, "75:2025-07-01": 95}
+        counts = {(v, p): n for v, p, n in c.execute(text(
+            "SELECT vintage_id, coalesce(former_province_code, ''), count(*) FROM admin_unit "
+            "WHERE level = 'commune' GROUP BY 1, 2"))}
+    # Đồng Nai before 2025-07-01 is old Đồng Nai (75) beside former Bình Phước (70)
+    assert counts == {("46:2010-02-06", ""): len(COMMUNES), ("75:2025-07-01", ""): 95,
+                      ("75:2010-02-06", "75"): 171, ("75:2010-02-06", "70"): 111,
+                      ("75:2019-04-10", "75"): 170, ("75:2019-04-10", "70"): 111,
+                      ("75:2024-11-01", "75"): 159, ("75:2024-11-01", "70"): 111}
 
 
 def test_reloading_either_province_is_a_no_op(two):
@@ -184,7 +190,77 @@ def test_vintages_are_resolved_within_the_province(two):
     listed = run_cli(url, "boundaries", "list", "--json")
     assert listed.exit_code == 0, listed.output
     assert {v["id"]: v["config_id"] for v in json.loads(listed.stdout)} == {
-        "75:2010-02-06": "2010-02-06", "75:2025-07-01": "2025-07-01", "46:2010-02-06": "2010-02-06"}
+        "75:2010-02-06": "2010-02-06", "75:2019-04-10": "2019-04-10", "75:2024-11-01": "2024-11-01",
+        "75:2025-07-01": "2025-07-01", "46:2010-02-06": "2010-02-06"}
+
+
+def _unit_at(engine, vintage: str, lon: float, lat: float) -> str:
+    """The commune of ``vintage`` whose stored polygon holds the point, asked of PostGIS."""
+    with engine.connect() as c:
+        return c.execute(text("SELECT code FROM admin_unit WHERE vintage_id = :v AND level = 'commune' "
+                              "AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"),
+                         {"v": vintage, "x": lon, "y": lat}).scalar_one()
+
+
+#: The Đồng Nai vintage of each year's early March (the dates below).
+DONG_NAI_VINTAGE = {**dict.fromkeys(range(2016, 2020), "75:2010-02-06"),
+                    **dict.fromkeys(range(2020, 2025), "75:2019-04-10"),
+                    2025: "75:2024-11-01", 2026: "75:2025-07-01"}
+
+
+def test_incidents_of_every_year_land_in_the_unit_of_their_date_in_both_provinces(two, tmp_path):
+    """Lat/lon, VN-2000 X/Y in each province's zones and names, 2016–2026, Đồng Nai with former Bình Phước."""
+    url, engine, _ = two
+    years = range(2016, 2027)
+    tan_phong, dong_xoai = _dong_nai_point(engine, "25996"), _dong_nai_point(engine, "25195")
+    rows, expected = [], []
+    for year in years:
+        vintage = DONG_NAI_VINTAGE[year]
+        for lon, lat in (tan_phong, dong_xoai):
+            rows.append(f"{len(rows) + 1};05/03/{year};Mua bán dâm;{lat:.6f};{lon:.6f};;")
+            expected.append((vintage, _unit_at(engine, vintage, lon, lat)))
+    summary = _ingest(url, _csv(tmp_path, "moi_nam.csv", rows), "75")
+    assert summary["loaded"] == len(rows), summary
+    placed = _placed(engine, summary["batch_id"])
+    assert sorted(placed) == sorted(expected)
+    # before 2025-07-01 the Đồng Xoài point is in former Bình Phước's Phường Tân Phú (25195)
+    assert {code for vintage, code in placed if vintage != "75:2025-07-01"} == {"25996", "25195"}
+    # VN-2000 X/Y: old Đồng Nai's zone 107°45′ and former Bình Phước's 106°15′
+    zones = {"EPSG:5899": tan_phong, "EPSG:9212": dong_xoai}
+    rows = [f"{i};01/03/2021;Mua bán dâm;{x:.2f};{y:.2f}" for i, (zone, point) in enumerate(zones.items(), 1)
+            for x, y in [Transformer.from_crs("EPSG:4326", zone, always_xy=True).transform(*point)]]
+    summary = _ingest(url, _csv(tmp_path, "xy_2021.csv", rows, xy=True), "75")
+    assert sorted(_placed(engine, summary["batch_id"])) == [("75:2019-04-10", "25195"),
+                                                            ("75:2019-04-10", "25996")], summary["reasons"]
+    # names of the date: Suối Trầu exists in 2018 and is dissolved from 2019-04-10
+    named = [("01/03/2018", "Xã Suối Trầu", "Huyện Long Thành"),
+             ("01/03/2024", "Phường Tân Phú", "Thành phố Đồng Xoài"),
+             ("01/03/2020", "Xã Suối Trầu", "Huyện Long Thành")]
+    rows = [f"{i};{day};Mua bán dâm;;;{commune};{district}"
+            for i, (day, commune, district) in enumerate(named, 1)]
+    summary = _ingest(url, _csv(tmp_path, "ten.csv", rows), "75")
+    assert _placed(engine, summary["batch_id"]) == [("75:2010-02-06", "26407"), ("75:2019-04-10", "25195")]
+    assert summary["reasons"] == {"UNKNOWN_UNIT": 1}
+    # the test province: one vintage from 2010, every year on it
+    rows = [f"{i};01/03/{y};Mua bán dâm;{_centre('19005')[1]:.6f};{_centre('19005')[0]:.6f};;"
+            for i, y in enumerate(range(2016, 2027), 1)]
+    summary = _ingest(url, _csv(tmp_path, "thu_nghiem_moi_nam.csv", rows), CODE)
+    assert _placed(engine, summary["batch_id"]) == [("46:2010-02-06", "19005")] * 11
+
+
+def test_classifying_2020_gives_170_old_dong_nai_and_111_former_binh_phuoc_communes(two):
+    url, engine, _ = two
+    result = run_cli(url, "classify", "--period", "2020", "--province", "75", "--json")
+    assert result.exit_code == 0, result.output
+    with engine.connect() as c:
+        counts = dict(c.execute(text(
+            "SELECT u.former_province_code, count(*) FROM classification_result r "
+            "JOIN classification_snapshot s ON s.id = r.snapshot_id "
+            "JOIN admin_unit u ON u.vintage_id = s.vintage_id AND u.code = r.unit_code "
+            "AND u.level = 'commune' "
+            "WHERE s.id = (SELECT max(id) FROM classification_snapshot WHERE period = '2020' "
+            "AND vintage_id = '75:2019-04-10') GROUP BY 1")).all())
+    assert counts == {"75": 170, "70": 111}
 
 
 @pytest.fixture(scope="module")
@@ -244,14 +320,14 @@ def test_the_national_roll_up_shows_both_provinces(web):
     _, _, admin = web
     rollup = {p["province_code"]: p for p in admin.get("/api/national").get_json()["provinces"]}
     assert set(rollup) == {CODE, "75"}
-    assert rollup[CODE]["communes"] == len(COMMUNES) and rollup["75"]["communes"] == 171
+    assert rollup[CODE]["communes"] == len(COMMUNES) and rollup["75"]["communes"] == 171 + 111
     assert rollup[CODE]["vintage"] == "46:2010-02-06" and rollup["75"]["period"] == "2018"
-    assert sum(rollup["75"]["statuses"].values()) == 171
+    assert sum(rollup["75"]["statuses"].values()) == 171 + 111
     layer = admin.get("/api/national/communes").get_json()
     by_province = {}
     for feature in layer["features"]:
         by_province.setdefault(feature["properties"]["province_code"], []).append(feature)
-    assert {k: len(v) for k, v in by_province.items()} == {CODE: len(COMMUNES), "75": 171}
+    assert {k: len(v) for k, v in by_province.items()} == {CODE: len(COMMUNES), "75": 171 + 111}
     assert all(f["properties"]["status"] for f in layer["features"])
     assert not any(k in layer["features"][0]["properties"] for k in ("lon", "lat", "incidents"))
     page = admin.get("/national").text

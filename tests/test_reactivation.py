@@ -541,9 +541,9 @@ def test_cli_reactivation_json_lists_officers_reactivations_with_their_evidence(
     assert all(c["incident_ids"] or c["inspection_ids"] or c["event_ids"] for c in spells if c["reactivated"])
     assert report["survival"]["overall"][0]["spells"] == len(spells)
     assert {r["group"] for r in report["survival"]["by_site_kind"]} <= {"public", "in_establishment"}
-    # districts (abolished in 2025) come from the latest vintage that has them
-    assert report["survival"]["district_vintage"] == "75:2010-02-06"
-    districts = set(read_units(engine, "75:2010-02-06", level="district")["district_code"])
+    # districts (abolished in 2025) come from the latest vintage that has them: 2024-11-01
+    assert report["survival"]["district_vintage"] == "75:2024-11-01"
+    districts = set(read_units(engine, "75:2024-11-01", level="district")["district_code"])
     by_district = report["survival"]["by_district"]
     assert by_district and {r["group"] for r in by_district if r["group"] is not None} <= districts
     assert sum(r["spells"] for r in by_district) == len(spells)

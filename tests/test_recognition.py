@@ -33,12 +33,18 @@ def snapshot(classified) -> int:
     return classified
 
 
+#: The plan's communes in a snapshot: those of old Đồng Nai (``[plan] province_code``).
+IN_PLAN = ("unit_code IN (SELECT code FROM admin_unit WHERE vintage_id = :v AND level = 'commune' "
+           "AND former_province_code = '75')")
+
+
 def proposal(engine, snapshot_id: int, status: str) -> str:
-    """The code of a commune whose proposal in the snapshot is ``status`` (or is not, with ``!``)."""
+    """The code of a plan commune whose proposal in the snapshot is ``status`` (or is not, with ``!``)."""
     op, status = ("<>", status[1:]) if status.startswith("!") else ("=", status)
     with engine.connect() as c:
         return c.execute(text(f"SELECT min(unit_code) FROM classification_result WHERE snapshot_id = :s "
-                              f"AND status {op} :status"), {"s": snapshot_id, "status": status}).scalar_one()
+                              f"AND status {op} :status AND {IN_PLAN}"),
+                         {"s": snapshot_id, "status": status, "v": VINTAGE}).scalar_one()
 
 
 def decide(engine, code: str, recognised: bool, *, snapshot_id=None, by="editor-test", year=YEAR,
@@ -218,8 +224,8 @@ def healthy_2018(engine) -> tuple[float, str]:
 
 def test_the_healthy_target_counts_decisions_where_they_exist(engine, snapshot):
     with engine.connect() as c:
-        communes = c.execute(text("SELECT count(*) FROM classification_result WHERE snapshot_id = :s"),
-                             {"s": snapshot}).scalar_one()
+        communes = c.execute(text(f"SELECT count(*) FROM classification_result WHERE snapshot_id = :s "
+                                  f"AND {IN_PLAN}"), {"s": snapshot, "v": VINTAGE}).scalar_one()
     proposed, note = healthy_2018(engine)
     assert "đề xuất (chưa có quyết định" in note and "the computed proposal (no recognition" in note
     decide(engine, proposal(engine, snapshot, "healthy"), False)  # the committee did not recognise it

@@ -19,6 +19,7 @@ from etl.vocabulary import act_codes
 from geo.periods import parse_period
 from geo.store.targets import read_target_measures
 from geo.targets import track_targets
+from tests.helpers import IN_PLAN_PROVINCE
 from webapp.commands.targets import targets as targets_command
 
 #: The team's shared folder beside the checkout; ``DIABAN_SHARED`` names it from a git worktree elsewhere.
@@ -233,6 +234,34 @@ def test_snapshots_of_another_convention_are_never_read(conn):
     assert len(own) == len(results) and gaps.empty
 
 
+@pytest.mark.postgis
+def test_each_plan_year_is_counted_on_the_units_of_its_date(conn):
+    # 2019 and 2020 on the 170 old-Đồng-Nai communes of 2019-04-10 (Suối Trầu dissolved), the
+    # years before on the 171 of 2010; a snapshot of 2020 on its units is the healthy share's
+    from geo.classify import classify_communes, load_ruleset
+    from geo.store.classification import read_classification_inputs, read_time, write_snapshot
+    from webapp.workflows.targets import plan_progress
+
+    period, vintage = parse_period("2020"), "75:2019-04-10"
+    rules = load_ruleset()
+    results = classify_communes(read_classification_inputs(conn, period=period, vintage=vintage,
+                                                           codes=act_codes()), rules, period=period)
+    snapshot = write_snapshot(conn, results, ruleset=rules, period=period, vintage=vintage,
+                              as_of=read_time(conn), created_by="test")
+    plan, _, rows, communes = plan_progress(conn)
+    assert plan["vintages"] == {2016: "75:2010-02-06", 2017: "75:2010-02-06", 2018: "75:2010-02-06",
+                                2019: vintage, 2020: vintage}
+    healthy, total = conn.execute(text(
+        "SELECT count(*) FILTER (WHERE status = 'healthy'), count(*) FROM classification_result r "
+        "JOIN admin_unit u ON u.code = r.unit_code AND u.vintage_id = :v AND u.level = 'commune' "
+        "AND u.former_province_code = '75' WHERE r.snapshot_id = :s"), {"v": vintage, "s": snapshot}).one()
+    assert total == 170
+    row = rows[(rows["scope"] == "province") & (rows["target_id"] == "healthy_communes")
+               & (rows["year"] == 2020)]
+    assert row["value"].iloc[0] == pytest.approx(healthy / total)
+    assert "26407" in set(communes["unit_code"])  # Suối Trầu, a commune of 2016–2018, is still named
+
+
 # --- the command on the demo data ---------------------------------------------------------
 
 @pytest.mark.postgis
@@ -244,10 +273,11 @@ def test_cli_json_matches_the_store(db_url, loaded, engine):
     assert data["plan"]["start_year"] == 2016 and len(data["plan"]["targets"]) >= 8
     rows = data["rows"]
     with engine.connect() as conn:
-        direct = conn.execute(text("SELECT count(*) FROM inspection WHERE inspection_date >= "
-                                   "'2018-01-01' AND inspection_date < '2019-01-01'")).scalar_one()
-        districts = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = "
-                                      "'75:2010-02-06' AND level = 'district'")).scalar_one()
+        direct = conn.execute(text("SELECT count(*) FROM inspection JOIN establishment e ON e.id = "
+                                   "establishment_id WHERE inspection_date >= '2018-01-01' AND "
+                                   f"inspection_date < '2019-01-01' AND {IN_PLAN_PROVINCE}")).scalar_one()
+        districts = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = '75:2010-02-06' "
+                                      "AND level = 'district' AND former_province_code = '75'")).scalar_one()
     inspections_2018 = [r for r in rows if r["scope"] == "province" and r["target_id"] == "inspections"
                         and r["year"] == 2018]
     assert direct > 0 and [r["value"] for r in inspections_2018] == [direct]
@@ -273,8 +303,9 @@ def test_cli_for_a_quarter_shows_the_year_to_date_pro_rata(db_url, loaded, engin
     assert max(r["year"] for r in rows) == 2018
     insp = next(r for r in rows if r["target_id"] == "inspections" and r["year"] == 2018)
     with engine.connect() as conn:
-        q1 = conn.execute(text("SELECT count(*) FROM inspection WHERE inspection_date >= '2018-01-01' "
-                               "AND inspection_date < '2018-04-01'")).scalar_one()
+        q1 = conn.execute(text("SELECT count(*) FROM inspection JOIN establishment e ON e.id = "
+                               "establishment_id WHERE inspection_date >= '2018-01-01' AND "
+                               f"inspection_date < '2018-04-01' AND {IN_PLAN_PROVINCE}")).scalar_one()
     assert insp["value"] == q1 and insp["basis"] == "cumulative_to_date"
     assert insp["due"] == pytest.approx(8000 * (2 + 90 / 365) / 5)
 
@@ -282,8 +313,9 @@ def test_cli_for_a_quarter_shows_the_year_to_date_pro_rata(db_url, loaded, engin
 @pytest.mark.postgis
 def test_cli_table_for_one_district_and_year(db_url, loaded, engine):
     with engine.connect() as conn:
+        # a district of old Đồng Nai: the 2016–2020 plan is old Đồng Nai's ([plan] province_code)
         code = conn.execute(text("SELECT min(code) FROM admin_unit WHERE vintage_id = '75:2010-02-06' "
-                                 "AND level = 'district'")).scalar_one()
+                                 "AND level = 'district' AND former_province_code = '75'")).scalar_one()
     env = {"DATABASE_URL": db_url}
     result = CliRunner().invoke(targets_command, ["--year", "2018", "--district", code], env=env,
                                 catch_exceptions=False)

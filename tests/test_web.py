@@ -62,8 +62,8 @@ def test_map_page_states_its_period_vintage_and_data_and_loads_nothing_remote(au
     communes = conn.execute(text("SELECT count(*) FROM admin_unit WHERE vintage_id = '75:2010-02-06' "
                                  "AND level = 'commune'")).scalar_one()
     geometry = script_block(page, "map-geometry")
-    assert len(geometry["communes"]["features"]) == communes == 171
-    assert len(geometry["outlines"]["features"]) == 11  # the districts
+    assert len(geometry["communes"]["features"]) == communes == 171 + 111  # with former Bình Phước
+    assert len(geometry["outlines"]["features"]) == 11 + 11  # the districts of both former provinces
     config = script_block(page, "map-config")
     assert config["series"]["current"] == "2018" and config["vintage"] == "75:2010-02-06"
     assert set(config["series"]["incidents"]) == {f["properties"]["commune_code"]
@@ -192,7 +192,8 @@ def test_api_full_detail_has_more_vertices(auth_client):
 @pytest.mark.parametrize(("query", "status", "message"), [
     ("period=2018-13", 400, "period '2018-13' is not understood"),
     # A vintage that is not loaded is something asked for that does not exist (a LookupError): 404.
-    ("period=2018&vintage=1999", 404, "vintage '1999' is not loaded; use one of: 2010-02-06, 2025-07-01"),
+    ("period=2018&vintage=1999", 404,
+     "vintage '1999' is not loaded; use one of: 2010-02-06, 2019-04-10, 2024-11-01, 2025-07-01"),
 ])
 def test_bad_parameters_get_a_status_and_a_message_that_names_the_fix(auth_client, query, status, message):
     response = auth_client.get(f"/api/communes?{query}")
@@ -206,8 +207,8 @@ def test_an_unknown_vintage_on_a_page_is_a_404_page(auth_client):
 
 def test_vintages_endpoint(auth_client):
     body = auth_client.get("/api/vintages").get_json()
-    assert [v["id"] for v in body] == ["75:2010-02-06", "75:2025-07-01"]
-    assert body[1]["valid_to"] is None and body[0]["units"]["commune"] == 171
+    assert [v["id"] for v in body] == ["75:2010-02-06", "75:2019-04-10", "75:2024-11-01", "75:2025-07-01"]
+    assert body[-1]["valid_to"] is None and [v["units"]["commune"] for v in body] == [282, 281, 270, 95]
 
 
 def _failed_logins(client, username, times, address):

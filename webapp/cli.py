@@ -80,16 +80,27 @@ def boundaries_load(ctx, province, vintages, replace, as_json):
         if r["status"] != "loaded":
             click.echo(f"{r['vintage']}: {r['status']}")
             continue
-        cov = r["coverage"]
-        click.echo(
-            f"{r['vintage']}: {r['units']} units loaded in {r['seconds']} s; cleaning moved "
-            f"{cov['total_moved_km2']:.3f} km² (overlaps {cov['overlap_removed_km2']:.3f}, gaps "
-            f"filled {cov['gaps_filled_km2']:.3f}, clipped to parent "
-            f"{cov['clipped_outside_parent_km2']:.3f}); outline IoU {r['outline_iou']}")
+        click.echo(f"{r['vintage']}: {r['units']} units loaded in {r['seconds']} s; " + _how_drawn(r))
     for c in crosswalks:
         detail = (f": {c['rows']} pairs {c['by_method_and_kind']}, without successor "
                   f"{c['old_units_without_successor'] or 'none'}") if c["status"] == "loaded" else ""
         click.echo(f"crosswalk {c['from_vintage']} → {c['to_vintage']}: {c['status']}{detail}")
+
+
+def _how_drawn(result: dict) -> str:
+    """How a loaded vintage was drawn: its cleaning per former province, or what it derives from."""
+    if "derived_from" in result:
+        return (f"derived from {result['derived_from']} with the change list; "
+                f"{len(result['notes'])} units carry a note of what no layer draws")
+    parts = result.get("parts") or {"": result}
+    lines = []
+    for code, part in parts.items():
+        cov = part["coverage"]
+        lines.append(f"{'former province ' + code + ': ' if code else ''}cleaning moved "
+                     f"{cov['total_moved_km2']:.3f} km² (overlaps {cov['overlap_removed_km2']:.3f}, gaps "
+                     f"filled {cov['gaps_filled_km2']:.3f}, clipped to parent "
+                     f"{cov['clipped_outside_parent_km2']:.3f}); outline IoU {part['outline_iou']}")
+    return "; ".join(lines)
 
 
 @boundaries.command("list")

@@ -26,7 +26,7 @@ from webapp.selection import Selection
 from webapp.workflows.defaults import AT_RISK
 from webapp.workflows.jsonable import json_ready, json_ready_dict
 from webapp.workflows.reactivation import read_inputs
-from webapp.workflows.targets import BASIS_NAMES, plan_progress, recognition_basis
+from webapp.workflows.targets import BASIS_NAMES, counted_on, plan_progress, recognition_basis
 
 
 def _tracked_targets(engine, period, province: str | None = None
@@ -66,7 +66,7 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
     if not tracked:
         return None
     plan, table, rows = tracked
-    same_units = selection.vintage["id"] == plan["vintage"]
+    same_units = selection.vintage["id"] in set(plan["vintages"].values())
     scope = district if district is not None and same_units and district in set(rows["scope"]) \
         else "province"
     own = rows[rows["scope"] == scope]
@@ -90,7 +90,7 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
         })
     unmeasured = table.loc[table["measure"] == "none", "text_en" if english else "text"].tolist()
     partial = bool(set(own["basis"]) & {"cumulative_to_date", "pro_rata"})
-    return {"title": plan.get("title_en" if english else "title", plan["id"]), "vintage": plan["vintage"],
+    return {"title": plan.get("title_en" if english else "title", plan["id"]), "vintage": counted_on(plan),
             "years": sorted({int(y) for y in own["year"]}), "scope": scope, "rows": out,
             "through": selection.period.label if partial else None, "unmeasured": unmeasured}
 

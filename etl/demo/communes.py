@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from etl.demo.generate import END, START, Vintage
+from etl.demo.generate import END, START, Vintage, vintage_of
 
 #: Awareness activity forms as commune reports write them (etl/vocabulary.toml [activity_forms]).
 ACTIVITY_FORMS = ("Họp dân", "Loa phát thanh", "Phát tờ rơi", "Băng rôn, khẩu hiệu", "Tập huấn")
@@ -21,6 +21,8 @@ def attestations(vintages: list[Vintage], rng) -> pd.DataFrame:
     for v in vintages:
         last = min(v.valid_to or END, END)
         for year in range(max(v.valid_from.year, START.year), last.year + 1):
+            if vintage_of(vintages, date(year, 12, 31)) is not v:
+                continue  # the year ends on a later vintage's units: attested there
             for code in v.communes["unit_code"]:
                 if rng.random() < 0.06:
                     continue  # not attested: the classification must say not_assessed
@@ -47,7 +49,10 @@ def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
     """The periods communes report aggregate counts for, per vintage id.
 
     The first vintage reports whole years from the start of the demo to the year its
-    validity ends; each later one, half-years from its start to the end of the demo.
+    validity ends; each later one, half-years from the first ending in its validity to the
+    end of the demo. A period is reported on the units the ingest puts it on, those of its
+    last day (:func:`etl.demo.generate.vintage_of`), so a vintage reports no period that
+    ends in a later one's validity.
 
     Examples
     --------
@@ -55,16 +60,23 @@ def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
     ...      Vintage("b", date(2025, 7, 1), None, None)]
     >>> report_periods(v)
     {'a': ['2016', '2017', '2018', '2019'], 'b': ['2025-H2', '2026-H1']}
+    >>> v.insert(1, Vintage("c", date(2019, 4, 10), date(2025, 6, 30), None))
+    >>> periods = report_periods(v)
+    >>> periods["a"], periods["c"][:2], periods["c"][-1], periods["b"]
+    (['2016', '2017', '2018'], ['2019-H1', '2019-H2'], '2025-H1', ['2025-H2', '2026-H1'])
     """
     first, *later = vintages
     last_year = min(first.valid_to or END, END).year
-    periods = {first.id: [str(y) for y in range(START.year, last_year + 1)]}
+    periods = {first.id: [str(y) for y in range(START.year, last_year + 1)
+                          if vintage_of(vintages, date(y, 12, 31)) is first]}
     for v in later:
         halves = [(y, h) for y in range(v.valid_from.year, END.year + 1) for h in (1, 2)]
+        ends = {(y, h): date(y, 12, 31) if h == 2 else date(y, 6, 30) for y, h in halves}
         periods[v.id] = [
             f"{y}-H{h}"
             for y, h in halves
-            if date(y, 6 * h - 5, 1) >= v.valid_from.replace(day=1) and date(y, 6 * h - 5, 1) <= END
+            if ends[y, h] >= v.valid_from and date(y, 6 * h - 5, 1) <= END
+            and vintage_of(vintages, ends[y, h]) is v
         ]
     return periods
 

@@ -284,7 +284,8 @@ def _incidents(data: DemoData, folder: Path, places: _Places) -> list[DemoFile]:
     later = (
         frame[~early].assign(**{"Ngày xảy ra": _dmy(frame.loc[~early, "Ngày xảy ra"])}).reset_index(drop=True)
     )
-    later = pd.concat([later, refs[~early][["Mã xã"]].reset_index(drop=True)], axis=1)
+    # this file names a commune by its code, never by its name
+    later = later.assign(**{"Mã xã": inc["ref_code"][~early].to_numpy()})
     return [
         _xlsx(
             folder,

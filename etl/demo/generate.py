@@ -70,6 +70,17 @@ class Vintage:
     communes: gpd.GeoDataFrame  # unit_code, unit_type, geometry (EPSG:4326)
 
 
+def vintage_of(vintages: list[Vintage], day: date) -> Vintage:
+    """The vintage the ingest puts a record of ``day`` on.
+
+    The one valid that day, else the latest begun, else the oldest: the rule of
+    ``geo.store.units.pick_vintage``, on the generator's vintages.
+    """
+    started = [v for v in vintages if v.valid_from <= day]
+    covering = [v for v in started if v.valid_to is None or day <= v.valid_to]
+    return (covering or started or vintages[:1])[-1]
+
+
 class Locator:
     """Which vintage and unit a point falls in on a date, and whether that unit is clean."""
 
@@ -78,9 +89,8 @@ class Locator:
         self.clean = clean
 
     def vintage_on(self, day: date) -> Vintage:
-        """The latest vintage begun by ``day`` (the oldest before every one), as the ingest picks it."""
-        started = [v for v in self.vintages if v.valid_from <= day]
-        return started[-1] if started else self.vintages[0]
+        """The vintage the ingest puts a record of ``day`` on (:func:`vintage_of`)."""
+        return vintage_of(self.vintages, day)
 
     def covered(self, day: date) -> bool:
         """True when a loaded vintage is officially valid on the day."""

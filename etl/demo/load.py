@@ -23,7 +23,7 @@ from etl.pipeline import ingest
 from geo.settings import DEFAULT_SEED
 from geo.store.units import list_vintages, read_units
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 """Raised whenever the generator changes what it produces: a demo set made by another version is
 replaced by the next ``diaban demo`` (it is synthetic, nothing is lost)."""
 
@@ -36,9 +36,9 @@ def demo_source(seed: int, name: str) -> str:
     Examples
     --------
     >>> demo_source(7, "01_co_so_kinh_doanh.csv")
-    'diaban demo v3 --seed 7: 01_co_so_kinh_doanh.csv'
+    'diaban demo v4 --seed 7: 01_co_so_kinh_doanh.csv'
     >>> parse_demo_source(demo_source(7, "x.csv")), parse_demo_source("upload.csv")
-    ((3, 7), None)
+    ((4, 7), None)
     """
     return f"diaban demo v{GENERATOR_VERSION} --seed {seed}: {name}"
 

@@ -140,6 +140,10 @@ class AdminUnit(Base):
     unit_type: Mapped[str] = mapped_column(String(10))
     level: Mapped[str] = mapped_column(String(10))
     parent_code: Mapped[str | None] = mapped_column(String(5))
+    #: The predecessor province a unit lay in, in a vintage made of several (null otherwise).
+    former_province_code: Mapped[str | None] = mapped_column(String(2))
+    #: How a derived vintage drew the unit where no published layer does (``boundaries.history``).
+    history_note: Mapped[str | None] = mapped_column(Text)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     area_km2: Mapped[float] = mapped_column()

@@ -75,7 +75,8 @@ _INSPECTED = locate_sql(
 
 def read_target_measures(conn: Connection | Engine, measures, *, vintage: str, years=PLAN_YEARS,
                          codes: ActCodes | None = None, period: Period | None = None,
-                         convention: str = "calendar") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                         convention: str = "calendar", former_province: str | None = None
+                         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read the yearly values of ``measures`` per commune of ``vintage``.
 
     Parameters
@@ -96,6 +97,10 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str, y
         snapshot. Its convention wins.
     convention : {"calendar", "report_15_14"}, default "calendar"
         The windows of the years, and the only snapshots read.
+    former_province : str, optional
+        Count only the communes that lay in this former province (``admin_unit.former_province_code``):
+        a plan of old Đồng Nai is not judged on former Bình Phước's communes. A vintage whose
+        communes carry no former province (one after the merger) is counted whole.
 
     Returns
     -------
@@ -129,7 +134,13 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str, y
             parts.append(_inspected(c, vintage, windows, gaps))
     measured = pd.concat([p for p in parts if len(p)] or [pd.DataFrame(columns=_MEASURED)],
                          ignore_index=True)
-    return measured[_MEASURED], pd.DataFrame(gaps, columns=["measure", "year", "note"]), communes
+    if former_province is not None and communes["former_province_code"].notna().any():
+        mine = communes["former_province_code"] == former_province
+        others = set(communes.loc[~mine, "unit_code"])
+        communes = communes[mine].reset_index(drop=True)
+        measured = measured[~measured["unit_code"].isin(others)].reset_index(drop=True)
+    return (measured[_MEASURED], pd.DataFrame(gaps, columns=["measure", "year", "note"]),
+            communes.drop(columns="former_province_code"))
 
 
 def plan_windows(years, *, period: Period | None = None, convention: str = "calendar") -> dict[int, Period]:
@@ -190,7 +201,8 @@ def _communes(c: Connection, vintage: str) -> pd.DataFrame:
     """The communes of the vintage with their district code and name."""
     units = read_units(c, vintage)
     districts = read_units(c, vintage, level="district").set_index("district_code")["name"]
-    frame = pd.DataFrame({"unit_code": units["unit_code"], "name": units["name"]})
+    frame = pd.DataFrame({"unit_code": units["unit_code"], "name": units["name"],
+                          "former_province_code": units["former_province_code"]})
     frame["district_code"] = units["parent_code"].where(units["parent_code"].isin(districts.index))
     frame["district_name"] = frame["district_code"].map(districts)
     return frame

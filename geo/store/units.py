@@ -63,7 +63,7 @@ def write_vintage(session: Session, vintage: dict, units: gpd.GeoDataFrame,
         ``id``, ``province_code``, ``label``, ``valid_from``, ``valid_to``, ``legal_basis``.
     units : GeoDataFrame
         Columns ``code, name, unit_type, level, parent_code, area_km2, geom_display`` and
-        the geometry, in EPSG:4326.
+        the geometry, in EPSG:4326; optionally ``former_province_code`` and ``history_note``.
 
     Returns
     -------
@@ -76,6 +76,8 @@ def write_vintage(session: Session, vintage: dict, units: gpd.GeoDataFrame,
         {
             "vintage_id": vintage["id"], "code": r.code, "name": r.name, "unit_type": r.unit_type,
             "level": r.level, "parent_code": r.parent_code, "area_km2": float(r.area_km2),
+            "former_province_code": getattr(r, "former_province_code", None),
+            "history_note": getattr(r, "history_note", None),
             "valid_from": vintage["valid_from"], "valid_to": vintage["valid_to"],
             "geom": from_shape(r.geometry, srid=STORAGE_SRID),
             "geom_display": from_shape(r.geom_display, srid=STORAGE_SRID),
@@ -125,9 +127,9 @@ def list_vintages(conn: Connection | Engine, province: str | None = None) -> lis
 def pick_vintage(vintages: list[dict], day: date) -> str:
     """Return the id of the vintage of ``vintages`` (oldest first) valid on ``day``.
 
-    When none covers the day (e.g. 2019-04-10 → 2025-06-30 in Đồng Nai, whose 170- and 159-unit
-    lists have no open geometry), the latest vintage that began before it is returned, and for a day
-    before every vintage the oldest; callers state the vintage they used.
+    When none covers the day (a province whose configuration leaves a gap between vintages),
+    the latest vintage that began before it is returned, and for a day before every vintage
+    the oldest; callers state the vintage they used.
 
     Parameters
     ----------
@@ -203,7 +205,8 @@ def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "comm
                display: bool = False) -> gpd.GeoDataFrame:
     """Read the units of one vintage and level as a GeoDataFrame in EPSG:4326.
 
-    Columns: ``unit_id, <level>_code, name, unit_type, level, parent_code, area_km2, geometry``:
+    Columns: ``unit_id, <level>_code, name, unit_type, level, parent_code, area_km2,
+    former_province_code, history_note, geometry``:
     the code column is named after the level asked for (:data:`CODE_COLUMNS`), so a frame of
     districts never carries a commune's column name. ``display=True`` returns the simplified
     display geometry instead of the exact one.
@@ -211,7 +214,7 @@ def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "comm
     column = "geom_display" if display else "geom"
     sql = text(
         f"SELECT id AS unit_id, code AS {CODE_COLUMNS[level]}, name, unit_type, level, parent_code, "
-        f"area_km2, {column} AS geometry FROM admin_unit "
+        f"area_km2, former_province_code, history_note, {column} AS geometry FROM admin_unit "
         "WHERE vintage_id = :vintage AND level = :level ORDER BY code"
     )
     with connection(conn) as c:

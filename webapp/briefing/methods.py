@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from webapp.briefing.pdf import para, table, timestamp
 from webapp.briefing.sections import count
 from webapp.briefing.text import tr
+from webapp.workflows.targets import counted_on
 
 
 def methods_section(b, lang: str, public: bool) -> list:
@@ -102,7 +103,7 @@ def _reactivation(b, lang: str, n) -> list[tuple[str, object]]:
 def _targets(b) -> list[tuple[str, object]]:
     """The plan the targets come from and the vintage they are counted on."""
     plan = b.targets["plan"]
-    return [("plan", plan["id"]), ("title", plan["title"]), ("vintage", plan["vintage"]),
+    return [("plan", plan["id"]), ("title", plan["title"]), ("vintage", counted_on(plan)),
             ("years", f"{plan['start_year']}–{plan['end_year']}"), ("year_shown", b.targets["year"]),
             ("command", "diaban targets")]
 

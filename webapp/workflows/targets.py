@@ -7,6 +7,8 @@ of them says what a row means.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 
@@ -16,7 +18,7 @@ from etl.vocabulary import act_codes
 from geo.periods import Period
 from geo.store.recognition import read_decisions
 from geo.store.targets import plan_windows, read_target_measures, year_elapsed
-from geo.store.units import vintage_key
+from geo.store.units import list_vintages, pick_vintage, vintage_key, vintage_province
 from geo.targets import track_targets
 from webapp.workflows.defaults import CONVENTION
 
@@ -92,15 +94,54 @@ def plan_progress(engine, *, period: Period | None = None, convention: str = CON
     plan, table = found
     years = range(int(plan["start_year"]), int(plan["end_year"]) + 1)
     windows = plan_windows(years, period=period, convention=convention)
-    measured, gaps, communes = read_target_measures(
-        engine, table["measure"], years=years, vintage=plan["vintage"], codes=act_codes(), period=period,
-        convention=convention)
-    decisions = read_decisions(engine, vintage=plan["vintage"], years=list(windows))
-    measured, decided = with_decisions(measured, decisions)
+    plan["vintages"] = year_vintages(engine, plan["vintage"], windows)
+    parts = []
+    for vintage in dict.fromkeys(plan["vintages"].values()):
+        own = [y for y, v in plan["vintages"].items() if v == vintage]
+        measured, gaps, communes = read_target_measures(
+            engine, table["measure"], years=own, vintage=vintage, codes=act_codes(), period=period,
+            convention=convention, former_province=plan.get("province_code"))
+        decisions = read_decisions(engine, vintage=vintage, years=own)
+        # only the plan's communes: a decision on a commune of another former province is not its
+        decisions = decisions[decisions["commune_code"].isin(communes["unit_code"])]
+        parts.append((*with_decisions(measured, decisions), gaps, communes))
+    measured, decided, gaps, communes = (
+        pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4))
+    communes = communes.drop_duplicates("unit_code", keep="last").reset_index(drop=True)
     last = max(windows)
     rows = track_targets(table, measured, communes, years=years, gaps=gaps, through=last,
                          elapsed=year_elapsed(windows[last]))
     return plan, table, _note_basis(rows, table, decided, communes), communes
+
+
+def year_vintages(engine, vintage: str, windows: dict[int, Period]) -> dict[int, str]:
+    """The vintage each plan year is counted on: that of its province in force on the window's last day.
+
+    Records are placed on the units of their date, so a year is measured on the units in force
+    when it ends (2019 and 2020 of Đồng Nai on the 170 communes of 2019-04-10, not on the 171
+    of the plan's ``vintage``), by the rule of :func:`geo.store.units.pick_vintage`.
+    """
+    vintages = list_vintages(engine, vintage_province(vintage))
+    return {year: pick_vintage(vintages, window.end - timedelta(days=1)) for year, window in windows.items()}
+
+
+def counted_on(plan: dict) -> str:
+    """The vintages the plan's years are counted on, as a page prints it.
+
+    Examples
+    --------
+    >>> counted_on({"vintage": "75:2010-02-06", "vintages": {2016: "75:2010-02-06", 2017: "75:2010-02-06",
+    ...             2019: "75:2019-04-10", 2020: "75:2019-04-10"}})
+    '75:2010-02-06 (2016–2017), 75:2019-04-10 (2019–2020)'
+    """
+    by_year = plan.get("vintages") or {}
+    if len(set(by_year.values())) < 2:
+        return next(iter(by_year.values()), plan["vintage"])
+    spans = {}
+    for year, vintage in sorted(by_year.items()):
+        spans.setdefault(vintage, []).append(year)
+    return ", ".join(f"{v} ({ys[0]}–{ys[-1]})" if len(ys) > 1 else f"{v} ({ys[0]})"
+                     for v, ys in spans.items())
 
 
 def with_decisions(measured: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
