@@ -128,11 +128,13 @@ def build_units(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFrame
             districts.append(part_districts)
         reports[part_province.code] = {"coverage": coverage.as_dict(),
                                        "outline_iou": _outline_iou(cleaned, part_spec)}
-    units = assemble_units(_join_parts(communes),
-                      pd.concat(districts, ignore_index=True) if districts else None, province, spec)
+    joined, border = _join_parts(communes)
+    units = assemble_units(joined, pd.concat(districts, ignore_index=True) if districts else None,
+                           province, spec)
     report = {"vintage": spec.id, **reports[province.code]}
     if spec.parts:
         report["parts"] = reports
+        report["border"] = border
     return units, report
 
 
@@ -159,17 +161,20 @@ def _parts(province: Province, spec: VintageSpec) -> list[tuple[Province, Vintag
     return out
 
 
-def _join_parts(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _join_parts(parts: list[gpd.GeoDataFrame]) -> tuple[gpd.GeoDataFrame, dict | None]:
     """The parts' communes as one coverage: a later part gives up what an earlier one covers.
 
     Predecessor provinces' layers come from different publishers and overlap along the old
-    border by slivers (about 280 m² between Đồng Nai and Bình Phước); the province's own
+    border by slivers (91 m² between Đồng Nai and Bình Phước); the province's own
     layer (the first part) keeps them, and slivers of gap enclosed along that border
     (narrower than ``BORDER_GAP_M``) go to a neighbour. A last ``coverage_clean`` matches the
     vertices of the edges the parts now share.
+
+    Returns the communes and what joining moved along the border (``overlap_removed_km2``,
+    ``gaps_filled_km2``; None for a single part).
     """
     if len(parts) == 1:
-        return parts[0]
+        return parts[0], None
     taken = shapely.union_all(parts[0].geometry.values)
     trimmed = [parts[0]]
     for part in parts[1:]:
@@ -177,9 +182,17 @@ def _join_parts(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         trimmed.append(part.set_geometry(gpd.GeoSeries(geoms, index=part.index, crs=part.crs)))
         taken = shapely.union(taken, shapely.union_all(geoms))
     joined = pd.concat(trimmed, ignore_index=True)
-    cleaned = [polygonal(g) for g in shapely.coverage_clean(
-        joined.geometry.values, gap_width=in_crs_units(BORDER_GAP_M, joined.crs))]
-    return joined.set_geometry(gpd.GeoSeries(cleaned, index=joined.index, crs=joined.crs))
+    cleaned = joined.set_geometry(gpd.GeoSeries(
+        [polygonal(g) for g in shapely.coverage_clean(joined.geometry.values,
+                                                      gap_width=in_crs_units(BORDER_GAP_M, joined.crs))],
+        index=joined.index, crs=joined.crs))
+
+    def km2(frames) -> float:
+        return float(sum(f.geometry.to_crs(AREA_CRS).area.sum() for f in frames) / 1e6)
+
+    border = {"overlap_removed_km2": round(km2(parts) - km2(trimmed), 6),
+              "gaps_filled_km2": round(km2([cleaned]) - km2(trimmed), 6)}
+    return cleaned, border
 
 
 def _clean_part(province: Province, spec: VintageSpec, top_code: str):

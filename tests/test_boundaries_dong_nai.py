@@ -29,6 +29,9 @@ def test_cli_load_reports_both_vintages_and_the_area_moved(loaded):
     assert results[OLD]["units"] == 171 + 11 + 111 + 11 + 1
     assert results[NEW]["units"] == 95 + 1
     assert set(results[OLD]["parts"]) == {"75", "70"}
+    # the two publishers' layers meet along the old border with slivers, not whole communes
+    assert 0 < results[OLD]["border"]["overlap_removed_km2"] < 0.01
+    assert 0 < results[OLD]["border"]["gaps_filled_km2"] < 0.01
     coverage = results[OLD]["coverage"]
     # The sources' README measured 16.6 km² of overlaps in the publisher's layer.
     assert coverage["overlap_removed_km2"] == pytest.approx(16.6, abs=0.1)

@@ -93,6 +93,14 @@ def test_the_cli_lists_the_gaps_of_the_not_assessed_communes_and_stores_nothing(
     assert unassessed and {k: sorted(v) for k, v in listed.items()} == unassessed
     text_out = run_cli(db_url, "classify", "--period", "2018", "--vintage", OLD, "--missing")
     assert f"{len(unassessed)} of {171 + 111} communes lack data" in text_out.output
+    # the dashboard's section computes the same outside any Flask app or request context
+    from webapp.period_status import missing_section
+
+    section = missing_section(engine, OLD, parse_period("2018"), list(listed) + ["00000"], lang="en")
+    assert section["communes"] == len(unassessed)
+    assert section["command"] == f"diaban classify --period 2018 --vintage {OLD} --missing"
+    english = {row["what_to_load"] for row in gaps}  # the CLI's English actions
+    assert section["rows"] and {row["what_to_load"] for row in section["rows"]} <= english
 
 
 @pytest.mark.postgis

@@ -155,18 +155,19 @@ def commune(code: str):
     payload = commune_payload(req, code, analyst=analyst)
     if payload is None:
         abort(404, f"no commune {code!r} in vintage {req.vintage}; /api/communes lists them")
-    payload["missing"] = commune_missing(req.vintage, req.selection.period, code)
-    payload["provisional"] = None if payload["classification"] else _provisional(req, code, analyst)
+    engine = current_app.extensions["diaban.engine"]
+    payload["missing"] = commune_missing(engine, req.vintage, req.selection.period, code,
+                                         lang=current_language())
+    payload["provisional"] = None if payload["classification"] else _provisional(engine, req, code, analyst)
     if analyst:
         payload["sites"] = commune_sites(req, code)
-    payload["recognition"] = recognition_payload(current_app.extensions["diaban.engine"], req.vintage, code,
-                                                 period=req.selection.period.label)
+    payload["recognition"] = recognition_payload(engine, req.vintage, code, period=req.selection.period.label)
     return json_response(payload)
 
 
-def _provisional(req, code: str, analyst: bool) -> dict | None:
+def _provisional(engine, req, code: str, analyst: bool) -> dict | None:
     """The commune's unstored status and criteria, shaped as a snapshot's (``"stored": False``)."""
-    found = provisional_result(req.vintage, req.selection.period, code)
+    found = provisional_result(engine, req.vintage, req.selection.period, code)
     if found is None:
         return None
     meta, result = found

@@ -100,6 +100,9 @@ def _how_drawn(result: dict) -> str:
                      f"{cov['total_moved_km2']:.3f} km² (overlaps {cov['overlap_removed_km2']:.3f}, gaps "
                      f"filled {cov['gaps_filled_km2']:.3f}, clipped to parent "
                      f"{cov['clipped_outside_parent_km2']:.3f}); outline IoU {part['outline_iou']}")
+    if result.get("border"):
+        lines.append(f"joined along the old border: overlaps {result['border']['overlap_removed_km2']:.6f} "
+                     f"km², gaps filled {result['border']['gaps_filled_km2']:.6f} km²")
     return "; ".join(lines)
 
 

@@ -154,7 +154,8 @@ def _figures(detailed: bool) -> dict:
         districts=districts, district=district, lang=lang, targets=targets,
         healthy=healthy, table=district_section(engine, selection, scope, healthy["current"], unassigned),
         at_risk=at_risk_section(engine, selection, scope, detailed=detailed),
-        completeness=missing_section(selection.vintage["id"], selection.period, list(scope["commune_code"])))
+        completeness=missing_section(engine, selection.vintage["id"], selection.period,
+                                     list(scope["commune_code"]), lang=lang))
 
 
 def format_number(value, digits: int = 0, *, percent: bool = False, lang: str = "vi") -> str:

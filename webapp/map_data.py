@@ -122,7 +122,8 @@ def series_payload(req: MapRequest) -> dict:
         **{family: {code: row.tolist() for code, row in zip(codes, table.to_numpy(), strict=True)}
            for family, table in tables.items()},
         "incident_breaks": count_breaks(tables["incidents"].loc[visible].to_numpy().ravel()),
-        "status": with_provisional(statuses(req.vintage, labels), req.vintage, req.selection.period),
+        "status": with_provisional(engine, statuses(engine, req.vintage, labels), req.vintage,
+                                   req.selection.period),
         "unassigned": unassigned,
         "visible": visible,
         "filters": filters.as_query(),
@@ -131,9 +132,8 @@ def series_payload(req: MapRequest) -> dict:
     }
 
 
-def statuses(vintage: str, labels: list[str]) -> dict:
+def statuses(engine, vintage: str, labels: list[str]) -> dict:
     """``{period: {"snapshot": metadata, "codes": {code: status}}}`` from each newest snapshot."""
-    engine = current_app.extensions["diaban.engine"]
     snapshots = {meta["period"]: meta
                  for meta in newest_snapshots(engine, vintage=vintage, periods=labels, convention="calendar")}
     rows = snapshot_statuses(engine, [m["id"] for m in snapshots.values()])
