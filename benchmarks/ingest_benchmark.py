@@ -105,7 +105,8 @@ def points_inside(engine, n: int, rng: np.random.Generator) -> np.ndarray:
         inside = np.ones(len(xy), dtype=bool)
         for frame in units.values():
             points = gpd.GeoSeries.from_xy(xy[:, 0], xy[:, 1], crs=frame.crs)
-            inside &= assign_units(points, frame[["unit_code", "geometry"]])["unit_code"].notna().to_numpy()
+            placed = assign_units(points, frame[["commune_code", "geometry"]])["commune_code"]
+            inside &= placed.notna().to_numpy()
         kept.append(xy[inside])
     return np.concatenate(kept)[:n]
 

@@ -104,7 +104,7 @@ def build_crosswalk(spec: CrosswalkSpec, old_units: gpd.GeoDataFrame,
     Parameters
     ----------
     old_units, new_units : GeoDataFrame
-        The communes of the two vintages (``unit_code``, polygons). A named predecessor is
+        The communes of the two vintages (``commune_code``, polygons). A named predecessor is
         accepted only when its polygon shares at least ``min_share`` of its area with the
         successor: names repeat across provinces (a merged-in province's "Xã Phước Tân" is
         not Đồng Nai's), and the text is free-hand.
@@ -160,9 +160,9 @@ def _by_geometry(old_units, new_units, done: set[str]) -> pd.DataFrame:
     area, else ``split``.
     """
     rows = []
-    old = old_units[~old_units["unit_code"].isin(done)]
-    for code in old["unit_code"]:
-        frame = pd.DataFrame({"from_code": code, "to_code": new_units["unit_code"]})
+    old = old_units[~old_units["commune_code"].isin(done)]
+    for code in old["commune_code"]:
+        frame = pd.DataFrame({"from_code": code, "to_code": new_units["commune_code"]})
         frame["share"] = _area_shares(frame, old_units, new_units)
         frame = frame[frame["share"] >= MIN_SHARE]
         whole = frame["share"].max() >= WHOLE_SHARE
@@ -174,8 +174,8 @@ def _by_geometry(old_units, new_units, done: set[str]) -> pd.DataFrame:
 
 def _area_shares(pairs: pd.DataFrame, old_units, new_units) -> list[float]:
     """Share of each old unit's area that lies in its named successor (equal-area CRS)."""
-    old = old_units.set_index("unit_code").geometry.to_crs(AREA_CRS)
-    new = new_units.set_index("unit_code").geometry.to_crs(AREA_CRS)
+    old = old_units.set_index("commune_code").geometry.to_crs(AREA_CRS)
+    new = new_units.set_index("commune_code").geometry.to_crs(AREA_CRS)
     shares = []
     for from_code, to_code in zip(pairs["from_code"], pairs["to_code"], strict=True):
         if from_code not in old.index or to_code not in new.index:

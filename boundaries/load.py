@@ -174,7 +174,7 @@ def load_crosswalks(engine: Engine, province: Province, *, actor: str = "cli") -
             report = {
                 "rows": write_crosswalk(session, table, batch),
                 "by_method_and_kind": {f"{m}/{k}": int(n) for (m, k), n in counts.items()},
-                "old_units_without_successor": sorted(set(old["unit_code"]) - set(table["from_code"])),
+                "old_units_without_successor": sorted(set(old["commune_code"]) - set(table["from_code"])),
                 "unresolved_names": table.attrs["unresolved"],
             }
             finish_batch(batch, rows_loaded=report["rows"], report=report)

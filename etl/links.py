@@ -109,7 +109,7 @@ def _by_name(places: Places, target: Target, row: pd.Series, name: str | None) -
     if candidates.empty:
         return []
     units = places.units(row["vintage"])
-    code = units.loc[units["unit_id"] == row["unit_id"], "unit_code"].iloc[0]
+    code = units.loc[units["unit_id"] == row["unit_id"], "commune_code"].iloc[0]
     same = same_commune(candidates, places, row["vintage"], code)
     return [int(v) for v in candidates.loc[same, target.id]]
 
@@ -129,11 +129,12 @@ def same_commune(records: gpd.GeoDataFrame, places: Places, vintage: str, code: 
     A record with a point is placed on ``vintage``; one referenced to a unit of another vintage
     matches when the crosswalk links that unit and ``code`` in either direction.
     """
-    placed = place_records(records, places.units(vintage)[["unit_code", "geometry"]], vintage=vintage,
+    placed = place_records(records, places.units(vintage)[["commune_code", "geometry"]], vintage=vintage,
                            crosswalk=places.crosswalk)
     linked = _crosswalked(places.crosswalk, vintage, code)
     no_point = records.geometry.isna() | records.geometry.is_empty
-    by_ref = [(v, c) in linked for v, c in zip(records["ref_vintage"], records["ref_unit_code"], strict=True)]
+    by_ref = [(v, c) in linked
+              for v, c in zip(records["ref_vintage"], records["ref_commune_code"], strict=True)]
     return placed.eq(code).fillna(False).astype(bool) | (no_point & pd.Series(by_ref, index=records.index))
 
 

@@ -175,8 +175,9 @@ def place(frame: pd.DataFrame, out: pd.DataFrame, places: Places, *, rows: pd.Se
         units = places.units(vintage)
         lon, lat = group["lon"].to_numpy(dtype=float), group["lat"].to_numpy(dtype=float)
         geoms = shapely.points(lon, lat)
-        codes = assign_units_xy(lon, lat, units[["unit_code", "geometry"]], crs=STORAGE_CRS)["unit_code"]
-        ids = dict(zip(units["unit_code"], units["unit_id"], strict=True))
+        codes = assign_units_xy(lon, lat, units[["commune_code", "geometry"]],
+                                crs=STORAGE_CRS)["commune_code"]
+        ids = dict(zip(units["commune_code"], units["unit_id"], strict=True))
         out.loc[group.index, "geom"] = pd.Series(geoms, index=group.index, dtype=object)
         placed = codes.notna().to_numpy()
         unit = np.full(len(codes), None, dtype=object)  # None where no unit covers the point
@@ -214,7 +215,7 @@ def _by_reference(places: Places, vintage: str, code: str | None, commune: str |
     units = places.units(vintage)
     if code is not None:
         code = code.zfill(5) if code.isdigit() else code
-        found = units.loc[units["unit_code"] == code, "unit_id"]
+        found = units.loc[units["commune_code"] == code, "unit_id"]
         if found.empty:
             return None, reasons.UNKNOWN_UNIT, code, None
         return int(found.iloc[0]), None, None, None
@@ -233,7 +234,7 @@ def _by_reference(places: Places, vintage: str, code: str | None, commune: str |
     found = exact if len(exact) else _similar(units if scope is None or scope.empty else scope, ckey)
     if found.empty:
         return None, reasons.UNKNOWN_UNIT, shown, None
-    listed = ", ".join(found["name"] + " " + found["unit_code"])
+    listed = ", ".join(found["name"] + " " + found["commune_code"])
     review = {"vintage_id": vintage, "commune_text": commune, "district_text": district,
               "commune_key": ckey, "district_key": dkey, "candidates": _candidates(places, vintage, found)}
     return None, reasons.AMBIGUOUS_UNIT, f"{shown}: {listed}", review
@@ -265,6 +266,6 @@ def _candidates(places: Places, vintage: str, found: pd.DataFrame) -> list[dict]
     """The review candidates: unit id, code, name, district name and similarity (1.0 for exact names)."""
     districts = places.districts(vintage)
     parents = dict(zip(districts["district_code"], districts["name"], strict=True))
-    return [{"unit_id": int(r.unit_id), "code": r.unit_code, "name": r.name,
+    return [{"unit_id": int(r.unit_id), "code": r.commune_code, "name": r.name,
              "district": parents.get(r.parent_code), "score": float(getattr(r, "score", 1.0))}
             for r in found.itertuples()]

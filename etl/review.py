@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 
 def resolve_review(engine, item_id: int, *, actor: str, unit_id: int | None = None,
-                   unit_code: str | None = None, dismiss: bool = False, remember: bool = True) -> dict:
+                   commune_code: str | None = None, dismiss: bool = False, remember: bool = True) -> dict:
     """Resolve (or dismiss) one review item, all in one transaction.
 
     Parameters
@@ -47,7 +47,7 @@ def resolve_review(engine, item_id: int, *, actor: str, unit_id: int | None = No
         The open review item.
     actor : str
         Who decides (audit log, alias).
-    unit_id, unit_code : int or str, optional
+    unit_id, commune_code : int or str, optional
         The commune the row names, by id or by GSO code, in the item's vintage.
     dismiss : bool, default False
         Close the item and leave the row in quarantine.
@@ -75,7 +75,7 @@ def resolve_review(engine, item_id: int, *, actor: str, unit_id: int | None = No
             audit(session, actor, "review.dismiss", f"review_item:{item.id}", batch=item.import_batch_id)
             return {"status": "dismissed", "unit": None, "alias": False, "results": {"dismissed": 1},
                     "items": [{"item_id": item.id, "result": "dismissed"}]}
-        unit = unit_in_vintage(session, item.vintage_id, unit_id=unit_id, code=unit_code)
+        unit = unit_in_vintage(session, item.vintage_id, unit_id=unit_id, code=commune_code)
         if remember:
             remember_alias(session, item, unit.id, actor)
         items = same_text_items(session, item) if remember else [item]

@@ -102,7 +102,7 @@ class UnitIndex:
     Examples
     --------
     >>> from shapely import box
-    >>> units = gpd.GeoDataFrame({"unit_code": ["B", "A"]},
+    >>> units = gpd.GeoDataFrame({"commune_code": ["B", "A"]},
     ...                          geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1)], crs=4326)
     >>> index = build_unit_index(units, cell_size=0.25)
     >>> index
@@ -121,7 +121,7 @@ class UnitIndex:
     labels: np.ndarray
     offsets: np.ndarray
     candidates: np.ndarray
-    code_column: str = "unit_code"
+    code_column: str = "commune_code"
     """The column the codes came from, and the name of the column `assign_units` returns."""
 
     def __len__(self) -> int:
@@ -138,7 +138,7 @@ class UnitIndex:
 def build_unit_index(
     units: gpd.GeoDataFrame,
     *,
-    code_column: str = "unit_code",
+    code_column: str = "commune_code",
     cell_size: float | None = None,
 ) -> UnitIndex:
     """Prepare units for `assign_units`, to reuse over many batches of points.
@@ -147,7 +147,7 @@ def build_unit_index(
     ----------
     units : GeoDataFrame
         Valid polygons or multipolygons of one vintage; rows without a geometry cover nothing.
-    code_column : str, default "unit_code"
+    code_column : str, default "commune_code"
         The column of ``units`` holding the unit code; codes are compared as strings.
     cell_size : float, optional
         The side of a grid cell in the units' CRS units (degrees for EPSG:4326, metres
@@ -194,7 +194,7 @@ def assign_units(
     points: gpd.GeoSeries | gpd.GeoDataFrame,
     units: gpd.GeoDataFrame | UnitIndex,
     *,
-    code_column: str = "unit_code",
+    code_column: str = "commune_code",
 ) -> pd.DataFrame:
     """Assign each point to the unit covering it.
 
@@ -206,7 +206,7 @@ def assign_units(
         Polygons of one vintage in the same CRS as ``points``, or the same prepared once by
         `build_unit_index`: given a frame and ``SMALL_BATCH`` points or more, an index is
         built for the call, so pass the index when assigning several batches.
-    code_column : str, default "unit_code"
+    code_column : str, default "commune_code"
         The column of ``units`` holding the unit code (unused when ``units`` is a UnitIndex,
         which has its codes already).
 
@@ -226,10 +226,10 @@ def assign_units(
     Examples
     --------
     >>> from shapely import box, Point
-    >>> units = gpd.GeoDataFrame({"unit_code": ["B", "A"]},
+    >>> units = gpd.GeoDataFrame({"commune_code": ["B", "A"]},
     ...                          geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1)], crs=4326)
     >>> pts = gpd.GeoSeries([Point(0.5, 0.5), Point(1, 0.5), Point(5, 5)], crs=4326)
-    >>> assign_units(pts, units)["unit_code"].tolist()
+    >>> assign_units(pts, units)["commune_code"].tolist()
     ['A', 'A', <NA>]
     """
     check_same_crs(points, units)
@@ -244,7 +244,7 @@ def assign_units_xy(
     units: gpd.GeoDataFrame | UnitIndex,
     *,
     crs,
-    code_column: str = "unit_code",
+    code_column: str = "commune_code",
 ) -> pd.DataFrame:
     """Assign each coordinate pair to the unit covering it: `assign_units` for coordinate arrays.
 
@@ -260,7 +260,7 @@ def assign_units_xy(
         As for `assign_units`.
     crs : anything pyproj.CRS.from_user_input takes
         The CRS of ``x`` and ``y``; it must equal the units' CRS (no silent reprojection).
-    code_column : str, default "unit_code"
+    code_column : str, default "commune_code"
         As for `assign_units`.
 
     Returns
@@ -279,9 +279,10 @@ def assign_units_xy(
     Examples
     --------
     >>> from shapely import box
-    >>> units = gpd.GeoDataFrame({"unit_code": ["B", "A"]},
+    >>> units = gpd.GeoDataFrame({"commune_code": ["B", "A"]},
     ...                          geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1)], crs=4326)
-    >>> assign_units_xy([0.5, 1.0, 5.0, np.nan], [0.5, 0.5, 5.0, 0.5], units, crs=4326)["unit_code"].tolist()
+    >>> out = assign_units_xy([0.5, 1.0, 5.0, np.nan], [0.5, 0.5, 5.0, 0.5], units, crs=4326)
+    >>> out["commune_code"].tolist()
     ['A', 'A', <NA>, <NA>]
     """
     _check_crs(None if crs is None else CRS.from_user_input(crs), units.crs)
@@ -415,10 +416,10 @@ def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage
     Parameters
     ----------
     records : GeoDataFrame
-        Points (EPSG:4326) or ``None``, with ``ref_unit_code`` and ``ref_vintage`` columns
+        Points (EPSG:4326) or ``None``, with ``ref_commune_code`` and ``ref_vintage`` columns
         for records placed only by a commune reference.
     units : GeoDataFrame
-        The communes of ``vintage`` (``unit_code``, polygons in the records' CRS).
+        The communes of ``vintage`` (``commune_code``, polygons in the records' CRS).
     vintage : str
         The evaluated vintage.
     crosswalk : DataFrame, optional
@@ -434,8 +435,8 @@ def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage
     Examples
     --------
     >>> from shapely import Point, box
-    >>> units = gpd.GeoDataFrame({"unit_code": ["A"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
-    >>> recs = gpd.GeoDataFrame({"ref_unit_code": [None, "B", "C"],
+    >>> units = gpd.GeoDataFrame({"commune_code": ["A"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
+    >>> recs = gpd.GeoDataFrame({"ref_commune_code": [None, "B", "C"],
     ...     "ref_vintage": [None, "v1", "v0"]}, geometry=[Point(0.5, 0.5), None, None], crs=4326)
     >>> place_records(recs, units, vintage="v1").tolist()
     ['A', 'B', <NA>]
@@ -445,17 +446,17 @@ def place_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, vintage
     ['A', 'B', 'A']
     """
     if records.empty:
-        return pd.Series(pd.array([], dtype="string"), index=records.index, name="unit_code")
-    by_point = assign_units(records.geometry, units)["unit_code"].astype("string")
+        return pd.Series(pd.array([], dtype="string"), index=records.index, name="commune_code")
+    by_point = assign_units(records.geometry, units)["commune_code"].astype("string")
     ref_ok = records["ref_vintage"].eq(vintage).fillna(False).astype(bool)
-    by_ref = records["ref_unit_code"].where(ref_ok).astype("string")
+    by_ref = records["ref_commune_code"].where(ref_ok).astype("string")
     if crosswalk is not None and not crosswalk.empty:
         whole = crosswalk[(crosswalk["kind"] == "whole") & (crosswalk["to_vintage"] == vintage)]
         successor = dict(zip(zip(whole["from_vintage"], whole["from_code"], strict=True),
                              whole["to_code"], strict=True))
         followed = pd.Series([successor.get((v, c)) for v, c in zip(
-            records["ref_vintage"], records["ref_unit_code"], strict=True)],
+            records["ref_vintage"], records["ref_commune_code"], strict=True)],
             index=records.index, dtype="string")
         by_ref = by_ref.fillna(followed)
     has_point = records.geometry.notna() & ~records.geometry.is_empty
-    return by_point.where(has_point, by_ref).rename("unit_code")
+    return by_point.where(has_point, by_ref).rename("commune_code")

@@ -10,7 +10,7 @@ against the pro rata goal, a yearly duty pro rata, a share held at every period,
 reduction from the baseline year.
 
 A *measured* frame holds, per measure, year and commune, a ``numerator`` and (for shares) a
-``denominator``; a row with no ``unit_code`` is a record that no commune took (it counts for
+``denominator``; a row with no ``commune_code`` is a record that no commune took (it counts for
 the province, in no district). A *gaps* frame names the (measure, year) pairs with no data
 at all: their value is missing (NaN) with the note, never a silent zero.
 """
@@ -61,9 +61,9 @@ def track_targets(targets: pd.DataFrame, measured: pd.DataFrame, communes: pd.Da
         ``baseline`` (the baseline year of a reduction; default the first plan year).
         Targets whose measure is not in ``MEASURES`` (e.g. ``"none"``) are left out.
     measured : DataFrame
-        ``measure, year, unit_code, numerator, denominator`` (denominator NaN for counts).
+        ``measure, year, commune_code, numerator, denominator`` (denominator NaN for counts).
     communes : DataFrame
-        ``unit_code, district_code`` of the vintage measured on.
+        ``commune_code, district_code`` of the vintage measured on.
     years : sequence of int
         The plan years, first to last; a cumulative target is on track in year ``y`` when the
         running total reaches ``target × (y − first + 1) / len(years)``.
@@ -89,9 +89,9 @@ def track_targets(targets: pd.DataFrame, measured: pd.DataFrame, communes: pd.Da
     >>> targets = pd.DataFrame({"target_id": ["insp"], "kind": ["cumulative"],
     ...                         "measure": ["inspections"], "target": [100.0]})
     >>> measured = pd.DataFrame({"measure": "inspections", "year": [2016, 2017],
-    ...                          "unit_code": ["A1", "A1"], "numerator": [15.0, 30.0],
+    ...                          "commune_code": ["A1", "A1"], "numerator": [15.0, 30.0],
     ...                          "denominator": np.nan})
-    >>> communes = pd.DataFrame({"unit_code": ["A1"], "district_code": ["D1"]})
+    >>> communes = pd.DataFrame({"commune_code": ["A1"], "district_code": ["D1"]})
     >>> out = track_targets(targets, measured, communes, years=[2016, 2017, 2018, 2019, 2020])
     >>> out.loc[out.scope == "province", ["year", "cumulative", "on_track"]].head(2)
        year  cumulative on_track
@@ -140,7 +140,7 @@ def _reduce(values: pd.DataFrame, targets: pd.DataFrame, last: int, elapsed: flo
 
 def _aggregate(measured: pd.DataFrame, communes: pd.DataFrame) -> pd.DataFrame:
     """Sum numerators and denominators per scope, measure and year."""
-    rows = measured.merge(communes[["unit_code", "district_code"]], on="unit_code", how="left")
+    rows = measured.merge(communes[["commune_code", "district_code"]], on="commune_code", how="left")
     rows["year"] = rows["year"].astype(int)
     sums = {"numerator": ("numerator", "sum"),
             "denominator": ("denominator", lambda s: s.sum(min_count=1))}

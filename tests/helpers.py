@@ -144,7 +144,7 @@ def incidents_csv(engine, year: int) -> bytes:
     """Six rows: two load, two are rejected (outside the province, no date), one waits for review (a
     commune name two districts share), one repeats the first. Case numbers are pseudonymised."""
     units = read_units(engine, "75:2010-02-06")
-    point = units.loc[units["unit_code"] == "25996", "geometry"].iloc[0].representative_point()
+    point = units.loc[units["commune_code"] == "25996", "geometry"].iloc[0].representative_point()
     lat, lon = (f"{v:.6f}".replace(".", ",") for v in (point.y, point.x))
     rows = ["STT;Ngày xảy ra;Hành vi;Vĩ độ;Kinh độ;Xã/phường;Huyện;Họ tên;Số hồ sơ",
             f"1;15/06/{year};Mua bán dâm;{lat};{lon};;;Nguyễn Văn Bí;{CASE_NUMBER}",

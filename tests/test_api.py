@@ -104,7 +104,7 @@ def test_the_district_filter_keeps_its_communes(analyst, conn):
 def test_status_per_period_is_the_newest_snapshot(analyst, conn, classified):
     body = analyst.get(f"/api/series?period=2018&vintage={OLD}").get_json()
     snapshot = newest_snapshot(conn, "2018", OLD)
-    stored = dict(conn.execute(text("SELECT unit_code, status FROM classification_result "
+    stored = dict(conn.execute(text("SELECT commune_code, status FROM classification_result "
                                     "WHERE snapshot_id = :s"), {"s": snapshot}).all())
     assert body["status"]["2018"]["snapshot"]["id"] == snapshot
     assert body["status"]["2018"]["codes"] == stored
@@ -147,15 +147,16 @@ def test_an_unknown_commune_is_a_404(analyst):
 
 def _stored_result(conn, snapshot: int, code: str) -> dict:
     sql = text("SELECT status, score, criteria FROM classification_result "
-               "WHERE snapshot_id = :s AND unit_code = :c")
+               "WHERE snapshot_id = :s AND commune_code = :c")
     return conn.execute(sql, {"s": snapshot, "c": code}).mappings().one()
 
 
 def test_a_commune_file_shows_every_criterion_with_its_evidence(analyst, conn, classified):
     snapshot = newest_snapshot(conn, "2018", OLD)
-    code = conn.execute(text("""SELECT unit_code FROM classification_result, jsonb_array_elements(criteria) c
+    code = conn.execute(text("""SELECT commune_code
+        FROM classification_result, jsonb_array_elements(criteria) c
         WHERE snapshot_id = :s AND c->>'id' = 'P2' AND jsonb_array_length(c->'evidence') > 0
-        ORDER BY unit_code LIMIT 1"""), {"s": snapshot}).scalar_one()
+        ORDER BY commune_code LIMIT 1"""), {"s": snapshot}).scalar_one()
     stored = _stored_result(conn, snapshot, code)
     body = analyst.get(f"/api/communes/{code}?period=2018&vintage={OLD}").get_json()
     c = body["classification"]
@@ -180,8 +181,8 @@ def test_a_commune_file_shows_every_criterion_with_its_evidence(analyst, conn, c
 
 def test_a_viewer_sees_a_commune_file_without_records_names_or_sites(viewer, analyst, conn, classified):
     snapshot = newest_snapshot(conn, "2018", OLD)
-    code = conn.execute(text("SELECT unit_code FROM classification_result WHERE snapshot_id = :s "
-                             "AND status <> 'not_assessed' ORDER BY unit_code LIMIT 1"),
+    code = conn.execute(text("SELECT commune_code FROM classification_result WHERE snapshot_id = :s "
+                             "AND status <> 'not_assessed' ORDER BY commune_code LIMIT 1"),
                         {"s": snapshot}).scalar_one()
     seen = viewer.get(f"/api/communes/{code}?period=2018&vintage={OLD}")
     body = seen.get_json()
@@ -321,8 +322,8 @@ def test_the_detail_level_is_a_gapless_coverage_between_display_and_full(viewer,
     assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"
     features = viewer.get(f"/api/geometry?vintage={OLD}").get_json()["features"]
     detail = {f["id"]: shape(f["geometry"]) for f in features}
-    full = read_units(engine, OLD).set_index("unit_code").geometry
-    display = read_units(engine, OLD, display=True).set_index("unit_code").geometry
+    full = read_units(engine, OLD).set_index("commune_code").geometry
+    display = read_units(engine, OLD, display=True).set_index("commune_code").geometry
     assert set(detail) == set(full.index)
     counts = {name: sum(shapely.get_num_coordinates(g) for g in geoms)
               for name, geoms in (("display", display.values), ("detail", detail.values()),

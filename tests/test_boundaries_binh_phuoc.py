@@ -78,12 +78,12 @@ def test_cli_load_reports_the_units_and_the_area_moved(bp_loaded):
 @pytest.mark.parametrize("vintage", ["2010", "2016-2019", "2019-2024", "2024-11"])
 def test_codes_equal_every_gso_list_of_the_period(bp_engine, vintage):
     # The 111 codes did not change from 2009-08-12 to 2025-06-30, only types and districts.
-    assert sorted(read_units(bp_engine, "70:" + OLD)["unit_code"]) == sorted(gso(vintage)["commune_code"])
+    assert sorted(read_units(bp_engine, "70:" + OLD)["commune_code"]) == sorted(gso(vintage)["commune_code"])
 
 
 def test_names_types_and_districts_follow_the_2019_list(bp_engine):
     official = gso("2016-2019").set_index("commune_code")
-    communes = read_units(bp_engine, "70:" + OLD).set_index("unit_code").sort_index()
+    communes = read_units(bp_engine, "70:" + OLD).set_index("commune_code").sort_index()
     assert communes["name"].to_dict() == official["commune_name"].to_dict()
     assert communes["parent_code"].to_dict() == official["district_code"].to_dict()
     types = official["commune_type"].map({"Phường": "phuong", "Xã": "xa", "Thị trấn": "thi_tran"})

@@ -43,15 +43,16 @@ def test_communes_match_the_official_gso_list(engine):
     gso = pd.read_csv(GAZETTEER / "dong_nai_gso_units_2016-2019.csv", dtype=str)
     communes = read_units(engine, "75:" + OLD)
     communes = communes[communes["former_province_code"] == "75"]
-    assert sorted(communes["unit_code"]) == sorted(gso["commune_code"])
+    assert sorted(communes["commune_code"]) == sorted(gso["commune_code"])
     per_district = communes.groupby("parent_code").size().to_dict()
     assert per_district == gso.groupby("district_code").size().to_dict()
     official_type = gso.set_index("commune_code")["commune_type"].map(
         {"Phường": "phuong", "Xã": "xa", "Thị trấn": "thi_tran"})
-    mine = communes.set_index("unit_code")["unit_type"]
-    assert mine.sort_index().equals(official_type.sort_index().rename("unit_type").rename_axis("unit_code"))
+    mine = communes.set_index("commune_code")["unit_type"]
+    official = official_type.sort_index().rename("unit_type").rename_axis("commune_code")
+    assert mine.sort_index().equals(official)
     units_2025 = pd.read_csv(GAZETTEER / "dong_nai_units_2025.csv", dtype=str)
-    assert sorted(read_units(engine, "75:" + NEW)["unit_code"]) == sorted(units_2025["ward_code"])
+    assert sorted(read_units(engine, "75:" + NEW)["commune_code"]) == sorted(units_2025["ward_code"])
 
 
 @pytest.mark.parametrize("vintage", [OLD, NEW])
@@ -97,8 +98,8 @@ def test_known_landmark_lands_in_its_ward(engine):
     # Biên Hòa air base (10°58′35″N 106°49′06″E) is in Phường Tân Phong; in 2025 Tân Phong
     # went into Phường Tân Triều (the crosswalk text names it as a predecessor).
     base = gpd.GeoSeries([Point(106.8183, 10.9764)], crs=4326)
-    assert assign_units(base, read_units(engine, "75:" + OLD))["unit_code"].iloc[0] == "25996"
-    new_code = assign_units(base, read_units(engine, "75:" + NEW))["unit_code"].iloc[0]
+    assert assign_units(base, read_units(engine, "75:" + OLD))["commune_code"].iloc[0] == "25996"
+    new_code = assign_units(base, read_units(engine, "75:" + NEW))["commune_code"].iloc[0]
     crosswalk = pd.read_csv(GAZETTEER / "dong_nai_2025_merger_crosswalk_text.csv", dtype=str)
     predecessors = crosswalk.set_index("ward_code").loc[new_code, "predecessors_text"]
     assert "Phường Tân Phong" in predecessors

@@ -142,7 +142,7 @@ def test_province_inspections_so_far_match_the_plan_table(texts, engine):
 
 def test_status_changes_match_the_two_snapshots(texts, engine):
     moved = sql(engine, """
-        SELECT count(*) FROM classification_result a JOIN classification_result b USING (unit_code)
+        SELECT count(*) FROM classification_result a JOIN classification_result b USING (commune_code)
         WHERE a.snapshot_id = :before AND b.snapshot_id = :after AND a.status <> b.status""",
                 before=newest_snapshot(engine, "2017"), after=newest_snapshot(engine, PERIOD))[0]
     summary = " ".join(section(texts["vi"], "5. Thay đổi so với kỳ trước", "Đơn vị").split())

@@ -70,7 +70,7 @@ def test_switching_the_layer_recolours_the_communes(
         snapshot = newest_snapshot(conn, "2018", OLD)
         statuses = dict(
             conn.execute(
-                text("SELECT unit_code, status FROM classification_result WHERE snapshot_id = :s"),
+                text("SELECT commune_code, status FROM classification_result WHERE snapshot_id = :s"),
                 {"s": snapshot},
             ).all()
         )
@@ -130,8 +130,8 @@ def test_clicking_a_commune_shows_its_criteria(
         snapshot = newest_snapshot(conn, "2018", OLD)
         code, name, criteria = conn.execute(
             text("""
-            SELECT r.unit_code, u.name, r.criteria FROM classification_result r
-            JOIN admin_unit u ON u.code = r.unit_code AND u.vintage_id = :v AND u.level = 'commune'
+            SELECT r.commune_code, u.name, r.criteria FROM classification_result r
+            JOIN admin_unit u ON u.code = r.commune_code AND u.vintage_id = :v AND u.level = 'commune'
             WHERE r.snapshot_id = :s AND r.status = 'reduced' ORDER BY u.area_km2 DESC LIMIT 1"""),
             {"s": snapshot, "v": OLD},
         ).one()

@@ -28,8 +28,8 @@ def test_an_editor_records_a_decision_and_sees_it_in_the_map_panel(
     page, snapshot = watched_page, classified
     with engine.connect() as conn:
         code, name = conn.execute(text("""
-            SELECT r.unit_code, u.name FROM classification_result r
-            JOIN admin_unit u ON u.code = r.unit_code AND u.vintage_id = :v AND u.level = 'commune'
+            SELECT r.commune_code, u.name FROM classification_result r
+            JOIN admin_unit u ON u.code = r.commune_code AND u.vintage_id = :v AND u.level = 'commune'
             WHERE r.snapshot_id = :s AND r.status <> 'healthy' ORDER BY u.area_km2 DESC LIMIT 1"""),
             {"s": snapshot, "v": VINTAGE}).one()
     log_in(page, live_server, f"/recognition?year=2018%26vintage={VINTAGE}", user=editor_user)

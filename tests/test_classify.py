@@ -54,10 +54,10 @@ def scenario(*, period="2018", reports=None, attest=None, sites=(), events=(), e
     reports = {"awareness_activities": 3, "tips_received": 2, "tips_handled": 2} if reports is None \
         else reports
     attest = {"P8": True, "P9": True} if attest is None else attest
-    rep = pd.DataFrame([{"report_id": i, "unit_code": "A", "period": period, "indicator_code": k,
+    rep = pd.DataFrame([{"report_id": i, "commune_code": "A", "period": period, "indicator_code": k,
                          "value": v} for i, (k, v) in enumerate(reports.items(), start=1)],
                        columns=base.reports.columns)
-    att = pd.DataFrame([{"assessment_id": i, "unit_code": "A", "period": period, "criterion_id": k,
+    att = pd.DataFrame([{"assessment_id": i, "commune_code": "A", "period": period, "criterion_id": k,
                          "holds": v, "value": None, "assessed_by": "officer-7",
                          "assessed_at": datetime(2019, 1, 5, tzinfo=UTC), "note": "checked"}
                         for i, (k, v) in enumerate(attest.items(), start=10)],
@@ -109,7 +109,7 @@ def test_tips_handled_needs_both_counts():
 def test_hard_knockout_with_a_full_score_is_not_healthy():
     # An active public site (P1 fails) knocks the commune out whatever its score.
     row, crit = classify_one(scenario(
-        sites=[{"site_id": 5, "site_kind": "public", "unit_code": "A"}],
+        sites=[{"site_id": 5, "site_kind": "public", "commune_code": "A"}],
         events=[{"event_id": 1, "site_id": 5, "event_date": date(2016, 3, 1),
                  "event_type": "identified"}]))
     assert row["score"] == 100.0 and row["status"] == "not_healthy"
@@ -120,25 +120,26 @@ def test_hard_knockout_with_a_full_score_is_not_healthy():
 def test_a_sanctioned_establishment_fails_p2_and_leaves_reduced():
     row, crit = classify_one(scenario(
         establishments=[{"establishment_id": 1, "commitment_signed": True, "status": "active",
-                         "unit_code": "A"}],
+                         "commune_code": "A"}],
         inspections=[{"inspection_id": 70, "inspection_date": date(2018, 4, 2), "establishment_id": 1,
-                      "outcome": "tam_dinh_chi", "violation_codes": ["chua_mai_dam"], "unit_code": "A"},
+                      "outcome": "tam_dinh_chi", "violation_codes": ["chua_mai_dam"], "commune_code": "A"},
                      {"inspection_id": 71, "inspection_date": date(2018, 9, 2), "establishment_id": 1,
-                      "outcome": "xu_phat", "violation_codes": ["loi_dung_kddv"], "unit_code": "A"}]))
+                      "outcome": "xu_phat", "violation_codes": ["loi_dung_kddv"], "commune_code": "A"}]))
     assert crit["P2"]["value"] == 1.0 and crit["P2"]["evidence"] == [70, 71]
     assert (row["status"], row["score"]) == ("reduced", 100.0)
 
 
-ONE_ESTABLISHMENT = [{"establishment_id": 1, "commitment_signed": True, "status": "active", "unit_code": "A"}]
+ONE_ESTABLISHMENT = [{"establishment_id": 1, "commitment_signed": True, "status": "active",
+                      "commune_code": "A"}]
 
 
 def test_a_sanction_for_a_licence_breach_alone_does_not_fail_p2():
     # P2's text: sanctioned for prostitution-related acts; a missing labour contract is not one.
     _, crit = classify_one(scenario(establishments=ONE_ESTABLISHMENT, inspections=[
         {"inspection_id": 70, "inspection_date": date(2018, 4, 2), "establishment_id": 1,
-         "outcome": "xu_phat", "violation_codes": ["vi_pham_dieu_kien_kinh_doanh"], "unit_code": "A"},
+         "outcome": "xu_phat", "violation_codes": ["vi_pham_dieu_kien_kinh_doanh"], "commune_code": "A"},
         {"inspection_id": 71, "inspection_date": date(2018, 5, 2), "establishment_id": 1,
-         "outcome": "xu_phat", "violation_codes": [], "unit_code": "A"}]))
+         "outcome": "xu_phat", "violation_codes": [], "commune_code": "A"}]))
     assert (crit["P2"]["passed"], crit["P2"]["value"]) == (True, 0.0)
 
 
@@ -150,7 +151,7 @@ def test_a_warning_is_a_sanction_form_and_fails_p2():
     assert vocabulary("incident_outcomes").code("Phạt cảnh cáo") in CODES.busted_outcomes
     _, crit = classify_one(scenario(establishments=ONE_ESTABLISHMENT, inspections=[
         {"inspection_id": 70, "inspection_date": date(2018, 4, 2), "establishment_id": 1, "outcome": outcome,
-         "violation_codes": ["mua_dam"], "unit_code": "A"}]))
+         "violation_codes": ["mua_dam"], "commune_code": "A"}]))
     assert crit["P2"]["passed"] is False
 
 
@@ -186,13 +187,13 @@ def test_a_reactivated_site_fails_p3():
               {"event_id": 3, "site_id": 9, "event_date": date(2018, 6, 1), "event_type": "reactivated"},
               {"event_id": 4, "site_id": 9, "event_date": date(2018, 8, 1), "event_type": "recleared"}]
     row, crit = classify_one(scenario(
-        sites=[{"site_id": 9, "site_kind": "public", "unit_code": "A"}], events=events))
+        sites=[{"site_id": 9, "site_kind": "public", "commune_code": "A"}], events=events))
     assert crit["P1"]["passed"] is True  # re-cleared by the period end
     assert crit["P3"]["passed"] is False and crit["P3"]["evidence"] == [9]
     assert row["status"] == "not_healthy"
     # The same history evaluated for 2019: nothing new, the commune is healthy again.
     assert classify_one(scenario(period="2019", sites=[{"site_id": 9, "site_kind": "public",
-                        "unit_code": "A"}], events=events), parse_period("2019"))[0]["status"] == "healthy"
+                        "commune_code": "A"}], events=events), parse_period("2019"))[0]["status"] == "healthy"
 
 
 # --- P3: reactivations detected from evidence (criteria.md §4.3) ------------------------------
@@ -201,7 +202,7 @@ def test_a_reactivated_site_fails_p3():
 
 RADIUS = inspect.signature(track_reactivations).parameters["radius_m"].default
 WINDOW = inspect.signature(track_reactivations).parameters["window_days"].default
-SITE_9 = {"site_id": 9, "site_kind": "public", "unit_code": "A", "geometry": Point(700_000, 1_200_000)}
+SITE_9 = {"site_id": 9, "site_kind": "public", "commune_code": "A", "geometry": Point(700_000, 1_200_000)}
 CLEARED_9 = [{"event_id": 1, "site_id": 9, "event_date": date(2016, 5, 1), "event_type": "identified"},
              {"event_id": 2, "site_id": 9, "event_date": date(2017, 11, 1), "event_type": "cleared"}]
 
@@ -266,7 +267,7 @@ def test_a_site_recorded_and_detected_as_reactivated_counts_once():
     events = [*CLEARED_9,
               {"event_id": 3, "site_id": 9, "event_date": date(2018, 4, 1), "event_type": "reactivated"},
               {"event_id": 4, "site_id": 10, "event_date": date(2018, 5, 1), "event_type": "identified"}]
-    sites = [SITE_9, {"site_id": 10, "site_kind": "public", "unit_code": "A"}]
+    sites = [SITE_9, {"site_id": 10, "site_kind": "public", "commune_code": "A"}]
     _, crit = classify_one(scenario(sites=sites, events=events,
                                     evidence=incidents_east((501, date(2018, 3, 10), 0))))
     # Site 9 (recorded on 04-01, detected on 03-10) and the new site 10: two distinct sites.
@@ -275,14 +276,14 @@ def test_a_site_recorded_and_detected_as_reactivated_counts_once():
 
 
 def test_a_violation_at_the_sites_establishment_fails_p3_without_a_point():
-    site = {"site_id": 12, "site_kind": "in_establishment", "unit_code": "A", "establishment_id": 40}
+    site = {"site_id": 12, "site_kind": "in_establishment", "commune_code": "A", "establishment_id": 40}
     events = [{"event_id": 5, "site_id": 12, "event_date": date(2017, 10, 1), "event_type": "cleared"}]
     found = {"inspection_id": 70, "inspection_date": date(2018, 2, 1), "establishment_id": 40,
              "outcome": "lap_bien_ban"}  # a violation record, not a sanction: P2 still holds
     evidence = collect_evidence(None, gpd.GeoDataFrame(
         {**{k: [v] for k, v in found.items()}, "violation_codes": [[]]}, geometry=[None], crs=WORK_CRS))
     _, crit = classify_one(scenario(sites=[site], events=events, evidence=evidence,
-                                    inspections=[{**found, "unit_code": "A"}]))
+                                    inspections=[{**found, "commune_code": "A"}]))
     assert crit["P2"]["passed"] is True
     assert crit["P3"]["passed"] is False and crit["P3"]["evidence"] == [12]
     assert (crit["P3"]["detail"]["inspection_ids"], crit["P3"]["detail"]["incident_ids"]) == ([70], [])
@@ -303,12 +304,12 @@ def test_attested_criteria_knock_out_without_weight_and_score_with_weight():
 
 
 def test_shares_of_establishments_and_the_vacuous_case():
-    est = [{"establishment_id": i, "commitment_signed": s, "status": "active", "unit_code": "A"}
+    est = [{"establishment_id": i, "commitment_signed": s, "status": "active", "commune_code": "A"}
            for i, s in ((1, True), (2, None), (3, True), (4, True))]
     insp = [{"inspection_id": 1, "inspection_date": date(2018, 2, 1), "establishment_id": 1,
-             "outcome": "khong_vi_pham", "unit_code": "A"},
+             "outcome": "khong_vi_pham", "commune_code": "A"},
             {"inspection_id": 2, "inspection_date": date(2017, 2, 1), "establishment_id": 2,
-             "outcome": "khong_vi_pham", "unit_code": "A"}]
+             "outcome": "khong_vi_pham", "commune_code": "A"}]
     row, crit = classify_one(scenario(establishments=est, inspections=insp))
     assert crit["P4"]["value"] == 0.75 and crit["P4"]["evidence"] == [1, 3, 4]  # unknown is not signed
     assert crit["P5"]["value"] == 0.25 and crit["P5"]["evidence"] == [1]
@@ -320,10 +321,10 @@ def test_p5_is_a_yearly_duty_scaled_to_shorter_periods():
     # II.1.c: 100 % inspected regularly (at least once a year). A quarter needs a quarter of it.
     p5 = next(c for c in RULES.criteria if c.id == "P5")
     assert (p5.threshold, p5.duty) == (1.0, "yearly") and "100%" in p5.text_vi
-    est = [{"establishment_id": i, "commitment_signed": True, "status": "active", "unit_code": "A"}
+    est = [{"establishment_id": i, "commitment_signed": True, "status": "active", "commune_code": "A"}
            for i in range(1, 5)]
     insp = [{"inspection_id": 1, "inspection_date": date(2018, 2, 1), "establishment_id": 1,
-             "outcome": "khong_vi_pham", "unit_code": "A"}]
+             "outcome": "khong_vi_pham", "commune_code": "A"}]
     _, quarter = classify_one(scenario(period="2018-Q1", establishments=est, inspections=insp),
                               parse_period("2018-Q1"))
     _, year = classify_one(scenario(establishments=est, inspections=insp))
@@ -346,32 +347,32 @@ def test_reports_inside_the_period_are_summed_and_a_longer_one_is_not_used():
 
 def test_every_status_occurs_over_several_units():
     base = scenario()
-    two = dataclasses.replace(base, units=pd.DataFrame({"unit_code": ["A", "B"], "name": ["A", "B"]}))
+    two = dataclasses.replace(base, units=pd.DataFrame({"commune_code": ["A", "B"], "name": ["A", "B"]}))
     out = classify_communes(two, RULES, period=Y2018)
     assert out["status"].tolist() == ["healthy", "not_assessed"]
-    assert out.index.tolist() == [0, 1] and out.columns[:3].tolist() == ["unit_code", "name", "status"]
+    assert out.index.tolist() == [0, 1] and out.columns[:3].tolist() == ["commune_code", "name", "status"]
 
 
 # --- placing records on a vintage ----------------------------------------------------------
 
 def test_records_are_placed_by_point_or_same_vintage_reference_else_unassigned():
-    units = gpd.GeoDataFrame({"unit_code": ["A", "B"], "name": ["A", "B"]},
+    units = gpd.GeoDataFrame({"commune_code": ["A", "B"], "name": ["A", "B"]},
                              geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326)
     sites = gpd.GeoDataFrame({"site_id": [1, 2, 3, 4], "site_kind": "public",
-                              "ref_unit_code": [None, "B", "B", None],
+                              "ref_commune_code": [None, "B", "B", None],
                               "ref_vintage": [None, "v2", "v1", None]},
                              geometry=[Point(0.5, 0.5), None, None, Point(5, 5)], crs=4326)
     empty = empty_inputs([])
     est = gpd.GeoDataFrame({"establishment_id": [], "commitment_signed": [], "status": [],
-                            "ref_unit_code": [], "ref_vintage": []}, geometry=[], crs=4326)
+                            "ref_commune_code": [], "ref_vintage": []}, geometry=[], crs=4326)
     insp = gpd.GeoDataFrame({"inspection_id": [], "inspection_date": [], "establishment_id": [],
-                             "outcome": [], "ref_unit_code": [], "ref_vintage": []}, geometry=[], crs=4326)
+                             "outcome": [], "ref_commune_code": [], "ref_vintage": []}, geometry=[], crs=4326)
     inputs = build_inputs(units, vintage="v2", sites=sites, site_events=empty.site_events,
                           establishments=est, inspections=insp, codes=CODES,
                           reports=empty.reports.assign(vintage_id=[]),
                           attestations=empty.attestations)
-    assert inputs.sites["unit_code"].tolist()[:2] == ["A", "B"]
-    assert inputs.sites["unit_code"].isna().tolist() == [False, False, True, True]
+    assert inputs.sites["commune_code"].tolist()[:2] == ["A", "B"]
+    assert inputs.sites["commune_code"].isna().tolist() == [False, False, True, True]
     assert inputs.unassigned["sites"] == [3, 4]
 
 
@@ -400,7 +401,7 @@ def test_calendar_stays_the_default_and_a_bad_convention_lists_the_allowed_ones(
 
 def test_a_site_found_on_20_december_belongs_to_next_year_under_15_14():
     events = [{"event_id": 1, "site_id": 3, "event_date": date(2018, 12, 20), "event_type": "identified"}]
-    sites = [{"site_id": 3, "site_kind": "in_establishment", "unit_code": "A"}]
+    sites = [{"site_id": 3, "site_kind": "in_establishment", "commune_code": "A"}]
     cal, _ = classify_one(scenario(sites=sites, events=events), Y2018)
     p2018 = parse_period("2018", convention="report_15_14")
     rep, crit = classify_one(scenario(sites=sites, events=events), p2018)
@@ -472,7 +473,7 @@ def test_an_unknown_rule_set_lists_the_shipped_ones():
 def test_an_indicator_registered_by_name_can_be_used_by_an_edited_rule_set():
     @indicator("test_always_two")
     def _two(inputs, period, *, criterion=""):
-        return frame_for(inputs, {}, values=pd.Series(2.0, index=inputs.units["unit_code"]))
+        return frame_for(inputs, {}, values=pd.Series(2.0, index=inputs.units["commune_code"]))
 
     try:
         data = {"id": "t", "version": "2", "legal_basis": "test", "provisional": True,
@@ -492,7 +493,7 @@ def test_compare_names_status_and_criteria_changes():
                                                 "tips_handled": 0}), RULES, period=Y2018)
     diff = compare_results(before, after)
     assert diff.to_dict(orient="records") == [{
-        "unit_code": "A", "status_before": "healthy", "status_after": "reduced",
+        "commune_code": "A", "status_before": "healthy", "status_after": "reduced",
         "score_before": 100.0, "score_after": 60.0, "changed_criteria": ["P6", "P7"]}]
     assert compare_results(before, before).empty
 
@@ -558,7 +559,7 @@ def test_a_snapshot_is_reproduced_unchanged_after_new_data_arrives(conn):
 
     snapshot = _take_snapshot(conn, "2018", "75:2010-02-06")
     _, before = read_snapshot(conn, snapshot)
-    healthy = before.loc[before["status"] == "healthy", "unit_code"].iloc[0]
+    healthy = before.loc[before["status"] == "healthy", "commune_code"].iloc[0]
     # A new public site is reported in that commune during 2018 (by commune reference only).
     conn.execute(text("""
         WITH s AS (INSERT INTO site (site_kind, unit_id, import_batch_id)
@@ -574,7 +575,7 @@ def test_a_snapshot_is_reproduced_unchanged_after_new_data_arrives(conn):
 
     _, _, changes = compare_snapshots(conn, snapshot, newer)
     assert changes.to_dict(orient="records")[0] | {"score_before": 0, "score_after": 0} == {
-        "unit_code": healthy, "status_before": "healthy", "status_after": "not_healthy",
+        "commune_code": healthy, "status_before": "healthy", "status_after": "not_healthy",
         "score_before": 0, "score_after": 0, "changed_criteria": ["P1", "P3"]}
     assert len(changes) == 1
 

@@ -44,7 +44,7 @@ def test_an_analyst_classifies_and_stores_the_snapshot_the_cli_would(analyst, en
     with engine.connect() as c:
         meta = c.execute(text("SELECT period, vintage_id, created_by, convention "
                               "FROM classification_snapshot WHERE id = :s"), {"s": snapshot}).one()
-        stored = dict(c.execute(text("SELECT unit_code, status FROM classification_result "
+        stored = dict(c.execute(text("SELECT commune_code, status FROM classification_result "
                                      "WHERE snapshot_id = :s"), {"s": snapshot}).all())
         audit = c.execute(text("SELECT actor, detail FROM audit_log WHERE action = 'classify' "
                                "ORDER BY id DESC LIMIT 1")).one()

@@ -56,7 +56,7 @@ def expected_counts(engine, vintage, start, end):
         params={"s": start, "e": end})
     units = read_units(engine, vintage)
     with_point = incidents[incidents.geometry.notna()]
-    codes = assign_units(with_point.geometry, units)["unit_code"].dropna().tolist()
+    codes = assign_units(with_point.geometry, units)["commune_code"].dropna().tolist()
     # a record's unit counts only when it has no point (the ingest keeps both for a placed point)
     by_ref = incidents.geometry.isna() & (incidents["ref_vintage"] == vintage)
     codes += incidents.loc[by_ref, "ref_code"].tolist()

@@ -26,14 +26,14 @@ RULES = load_ruleset()
 def _inputs():
     """A: an activity and P8 attested; B: a tip report without tips_handled; C: awareness reported."""
     base = empty_inputs(["A", "B", "C"])
-    reports = pd.DataFrame({"report_id": [1, 2], "unit_code": ["B", "C"], "period": ["2018", "2018-Q2"],
+    reports = pd.DataFrame({"report_id": [1, 2], "commune_code": ["B", "C"], "period": ["2018", "2018-Q2"],
                             "indicator_code": ["tips_received", "awareness_activities"], "value": [3.0, 2.0]})
-    attestations = pd.DataFrame({"assessment_id": [9], "unit_code": ["A"], "period": ["2018"],
+    attestations = pd.DataFrame({"assessment_id": [9], "commune_code": ["A"], "period": ["2018"],
                                  "criterion_id": ["P8"], "holds": [True], "value": [None],
                                  "assessed_by": ["officer"], "assessed_at": [datetime(2019, 1, 5)],
                                  "note": [None]})
     activities = pd.DataFrame({"activity_id": [4], "activity_date": [pd.Timestamp("2018-05-02")],
-                               "form": ["meeting"], "participants_count": [30], "unit_code": ["A"]})
+                               "form": ["meeting"], "participants_count": [30], "commune_code": ["A"]})
     return replace(base, reports=reports, attestations=attestations, activities=activities)
 
 
@@ -58,7 +58,7 @@ def test_every_reason_and_its_action():
 def test_missing_is_exactly_what_the_classification_cannot_assess():
     inputs, period = _inputs(), parse_period("2018")
     out = data_completeness(inputs, RULES, period=period)
-    results = classify_communes(inputs, RULES, period=period).set_index("unit_code")
+    results = classify_communes(inputs, RULES, period=period).set_index("commune_code")
     for code, rows in out.groupby("commune_code"):
         assert sorted(rows.loc[rows["missing"], "criterion_id"]) == sorted(results.loc[code, "missing"])
     summary = summarize_missing(out)
@@ -96,7 +96,7 @@ def test_the_cli_lists_the_gaps_of_the_not_assessed_communes_and_stores_nothing(
     # the dashboard's section computes the same outside any Flask app or request context
     from webapp.period_status import missing_section
 
-    section = missing_section(engine, OLD, parse_period("2018"), list(listed) + ["00000"], lang="en")
+    section = missing_section(engine, OLD, parse_period("2018"), [*listed, "00000"], lang="en")
     assert section["communes"] == len(unassessed)
     assert section["command"] == f"diaban classify --period 2018 --vintage {OLD} --missing"
     english = {row["what_to_load"] for row in gaps}  # the CLI's English actions

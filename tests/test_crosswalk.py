@@ -14,7 +14,7 @@ GAZETTEER = load_province().folder / "gazetteer"
 
 
 def units(codes_and_boxes):
-    return gpd.GeoDataFrame({"unit_code": [c for c, _ in codes_and_boxes]},
+    return gpd.GeoDataFrame({"commune_code": [c for c, _ in codes_and_boxes]},
                             geometry=[b for _, b in codes_and_boxes], crs=4326)
 
 
@@ -86,7 +86,7 @@ def test_classification_follows_whole_successions_and_flags_split_units():
         "from_vintage": ["old", "old", "old"], "from_code": ["A", "S", "S"],
         "to_vintage": ["new"] * 3, "to_code": ["N1", "N1", "N2"],
         "kind": ["whole", "split", "split"]})
-    sites = gpd.GeoDataFrame({"ref_unit_code": ["A", "S", "N2"],
+    sites = gpd.GeoDataFrame({"ref_commune_code": ["A", "S", "N2"],
                               "ref_vintage": ["old", "old", "new"]},
                              geometry=[None, None, None], crs=4326)
     placed = place_records(sites, new_units, vintage="new", crosswalk=crosswalk)

@@ -70,7 +70,7 @@ _NEWEST = """SELECT max(id) FROM classification_snapshot
 
 _STATUS_BY_DISTRICT = """
 SELECT u.parent_code, r.status, count(*) FROM classification_result r
-JOIN admin_unit u ON u.code = r.unit_code AND u.vintage_id = :v AND u.level = 'commune'
+JOIN admin_unit u ON u.code = r.commune_code AND u.vintage_id = :v AND u.level = 'commune'
 WHERE r.snapshot_id = (""" + _NEWEST + """) GROUP BY 1, 2"""
 
 
@@ -117,7 +117,8 @@ def test_the_healthy_share_series_and_the_plan_targets_match_sql(analyst, engine
             expected[period] = counts.get("healthy", 0) / sum(counts.values())
         # the plan is old Đồng Nai's: its communes' statuses, the inspections of its establishments
         plan = dict(conn.execute(text(
-            "SELECT status, count(*) FROM classification_result r JOIN admin_unit u ON u.code = r.unit_code "
+            "SELECT status, count(*) FROM classification_result r "
+            "JOIN admin_unit u ON u.code = r.commune_code "
             "AND u.vintage_id = :v AND u.level = 'commune' AND u.former_province_code = '75' "
             "WHERE snapshot_id = (" + _NEWEST + ") GROUP BY 1"), {"p": "2018", "v": PLAN_VINTAGE}).all())
         inspections = conn.execute(text(

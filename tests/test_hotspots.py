@@ -373,7 +373,7 @@ def test_the_default_cell_size_is_twice_the_mean_nearest_neighbour_distance():
 def test_counting_places_points_and_commune_references_and_reports_the_rest():
     units = lattice(2, code="commune_code", crs=4326)  # codes 000 001 / 002 003
     records = gpd.GeoDataFrame({
-        "ref_unit_code": [None, None, "003", "003", "999"],
+        "ref_commune_code": [None, None, "003", "003", "999"],
         "ref_vintage": [None, None, "v1", "v0", "v1"],
     }, geometry=[Point(0.5, 0.5), Point(1.0, 0.5), None, None, None], crs=4326)
     counts, unplaced = hs.count_records(records, units, vintage="v1")

@@ -28,7 +28,7 @@ def _counts(engine) -> tuple[int, int, int, int]:
 
 def _inside(engine, vintage: str, code: str) -> tuple[float, float]:
     units = read_units(engine, vintage)
-    point = units.loc[units["unit_code"] == code, "geometry"].iloc[0].representative_point()
+    point = units.loc[units["commune_code"] == code, "geometry"].iloc[0].representative_point()
     return point.x, point.y
 
 
@@ -128,7 +128,7 @@ def test_a_file_that_fails_leaves_nothing_half_loaded(db_url, engine, fresh, inc
 
 def test_establishments_xlsx_with_vn2000_xy(db_url, engine, fresh, tmp_path):
     latest = list_vintages(engine)[-1]["id"]
-    code = read_units(engine, latest)["unit_code"].iloc[10]
+    code = read_units(engine, latest)["commune_code"].iloc[10]
     to_vn2000 = Transformer.from_crs("EPSG:4326", "EPSG:5899", always_xy=True)
     east, north = to_vn2000.transform(*_inside(engine, latest, code))
     far_east, far_north = to_vn2000.transform(105.8542, 21.0285)

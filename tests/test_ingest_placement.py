@@ -40,7 +40,7 @@ _SOURCE = "SELECT r.geom, r.unit_id FROM incident r WHERE r.event_date >= :start
 
 _ORACLE = """
 WITH rec AS (SELECT r.geom, r.unit_id FROM incident r WHERE r.event_date >= :start AND r.event_date < :end)
-SELECT COALESCE(pt.code, CASE WHEN ref.vintage_id = :vintage THEN ref.code END, cw.code) AS unit_code,
+SELECT COALESCE(pt.code, CASE WHEN ref.vintage_id = :vintage THEN ref.code END, cw.code) AS commune_code,
        count(*) AS n
 FROM rec
 LEFT JOIN LATERAL (SELECT u.code FROM admin_unit u WHERE rec.geom IS NOT NULL AND u.vintage_id = :vintage

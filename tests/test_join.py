@@ -14,14 +14,14 @@ from geo.join import SMALL_BATCH, assign_units, assign_units_xy, build_unit_inde
 
 # A 2×2 grid of unit squares, codes deliberately not in spatial order.
 UNITS = gpd.GeoDataFrame(
-    {"unit_code": ["40", "10", "30", "20"]},
+    {"commune_code": ["40", "10", "30", "20"]},
     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2), box(1, 1, 2, 2)],
     crs=32648,
 )
 
 
 def codes(points):
-    return assign_units(gpd.GeoSeries(points, crs=32648), UNITS)["unit_code"].tolist()
+    return assign_units(gpd.GeoSeries(points, crs=32648), UNITS)["commune_code"].tolist()
 
 
 def test_interior_points_get_their_square():
@@ -36,13 +36,13 @@ def test_shared_edge_goes_to_the_lowest_code():
 
 def test_points_outside_get_none_and_missing_geometries_too():
     out = assign_units(gpd.GeoSeries([Point(5, 5), None, Point(-0.0001, 0.5)], crs=32648), UNITS)
-    assert out["unit_code"].isna().tolist() == [True, True, True]
+    assert out["commune_code"].isna().tolist() == [True, True, True]
 
 
 def test_index_is_kept():
     pts = gpd.GeoSeries([Point(0.5, 0.5), Point(1.5, 1.5)], index=[17, 3], crs=32648)
     out = assign_units(pts, UNITS)
-    assert out.index.tolist() == [17, 3] and out.loc[3, "unit_code"] == "20"
+    assert out.index.tolist() == [17, 3] and out.loc[3, "commune_code"] == "20"
 
 
 def test_different_crs_is_an_error_not_a_warning():
@@ -59,17 +59,17 @@ def test_matches_brute_force(xy):
     points = [Point(x, y) for x, y in xy]
     expected = []
     for p in points:
-        covering = sorted(c for c, g in zip(UNITS["unit_code"], UNITS.geometry, strict=True)
+        covering = sorted(c for c, g in zip(UNITS["commune_code"], UNITS.geometry, strict=True)
                           if shapely.covers(g, p))
         expected.append(covering[0] if covering else None)
-    got = assign_units(gpd.GeoSeries(points, crs=32648), UNITS)["unit_code"]
+    got = assign_units(gpd.GeoSeries(points, crs=32648), UNITS)["commune_code"]
     assert [None if pd.isna(v) else v for v in got] == expected
     assert np.all(got.index == np.arange(len(points)))
 
 
 # --- the grid index (geo.join.build_unit_index) ------------------------------------------
 
-def brute_force(points, units, code_column="unit_code"):
+def brute_force(points, units, code_column="commune_code"):
     """The rule spelt out: every unit that covers the point, the lowest code, else None."""
     expected = []
     for p in points:
@@ -89,7 +89,7 @@ def got(points, units, **kwargs):
 U_SHELL = [(0, 0), (6, 0), (6, 6), (4, 6), (4, 2), (2, 2), (2, 6), (0, 6), (0, 0)]
 HOLE = [(0.5, 3), (1.5, 3), (1.5, 5), (0.5, 5), (0.5, 3)]
 FANCY = gpd.GeoDataFrame(
-    {"unit_code": ["60", "50", "07"]},
+    {"commune_code": ["60", "50", "07"]},
     geometry=[Polygon(HOLE),
               MultiPolygon([Polygon(U_SHELL, [HOLE]), box(8, 0, 9, 1)]),
               box(2, 4, 4, 6)],
@@ -178,7 +178,7 @@ def test_non_points_are_refused_by_name(geometry, name):
 
 
 def test_units_must_be_polygons_and_cells_positive():
-    lines = gpd.GeoDataFrame({"unit_code": ["a"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])],
+    lines = gpd.GeoDataFrame({"commune_code": ["a"]}, geometry=[shapely.LineString([(0, 0), (1, 1)])],
                              crs=32648)
     with pytest.raises(ValueError, match=r"polygons or multipolygons.*LineString"):
         build_unit_index(lines)
@@ -197,11 +197,11 @@ def test_no_units_and_units_without_geometry_cover_nothing():
 
 
 def test_overlapping_units_give_the_lowest_code_inside_too():
-    units = gpd.GeoDataFrame({"unit_code": ["b", "a", "c"]},
+    units = gpd.GeoDataFrame({"commune_code": ["b", "a", "c"]},
                              geometry=[box(0, 0, 4, 4), box(1, 1, 3, 3), box(2, 2, 5, 5)], crs=32648)
     for cell_size in (None, 0.5, 0.3):
         points = [Point(2, 2), Point(2.5, 2.5), Point(0.5, 0.5), Point(4.5, 4.5), Point(3.5, 3.5)]
-        assert got(points, units, code_column="unit_code") == ["a", "a", "b", "c", "b"]
+        assert got(points, units, code_column="commune_code") == ["a", "a", "b", "c", "b"]
         assert got(points, build_unit_index(units, cell_size=cell_size)) == ["a", "a", "b", "c", "b"]
 
 
@@ -209,7 +209,7 @@ def test_overlapping_units_give_the_lowest_code_inside_too():
 # cell size give the brute-force answer. The units add a triangle (slanted edges) and a
 # square "25" overlapping three others to the 2×2 squares.
 PROPERTY_UNITS = pd.concat([UNITS, gpd.GeoDataFrame(
-    {"unit_code": ["15", "25"]},
+    {"commune_code": ["15", "25"]},
     geometry=[Polygon([(2, 0), (3, 1), (2, 2)]), box(1.5, 1.5, 2.5, 2.5)], crs=32648)],
     ignore_index=True)
 BOUNDARIES = list(PROPERTY_UNITS.boundary)
@@ -263,7 +263,7 @@ def sjoin_lowest(x, y, units):
     """The rule by geopandas: ``sjoin(..., predicate="intersects")`` (= covers), lowest code per point."""
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=units.crs)
     pairs = gpd.sjoin(points, units, predicate="intersects")
-    lowest = pairs.groupby(level=0)["unit_code"].min()
+    lowest = pairs.groupby(level=0)["commune_code"].min()
     return [lowest.get(i) for i in range(len(x))]
 
 
@@ -283,18 +283,18 @@ def test_arrays_answer_like_points_and_like_sjoin_with_nan_and_boundary_points(n
     by_xy = assign_units_xy(pd.Series(x, index=index), pd.Series(y, index=index), units, crs=32648)
     by_point = assign_units(gpd.GeoSeries(gpd.points_from_xy(x, y), index=index, crs=32648), units)
     pd.testing.assert_frame_equal(by_xy, by_point)
-    by_index = assign_units_xy(x, y, build_unit_index(units), crs="EPSG:32648")["unit_code"]
+    by_index = assign_units_xy(x, y, build_unit_index(units), crs="EPSG:32648")["commune_code"]
     assert by_index.index.tolist() == list(range(n))
-    assert by_index.tolist() == by_xy["unit_code"].tolist()
+    assert by_index.tolist() == by_xy["commune_code"].tolist()
     expected = sjoin_lowest(np.nan_to_num(x, nan=99.0), np.nan_to_num(y, nan=99.0), units)
-    assert [None if pd.isna(v) else v for v in by_xy["unit_code"]] == expected
-    assert by_xy["unit_code"].iloc[2 * k:2 * k + 30].isna().all()
-    assert by_xy["unit_code"].eq("10").any() and (expected.count(None) < n)
+    assert [None if pd.isna(v) else v for v in by_xy["commune_code"]] == expected
+    assert by_xy["commune_code"].iloc[2 * k:2 * k + 30].isna().all()
+    assert by_xy["commune_code"].eq("10").any() and (expected.count(None) < n)
 
 
 def test_arrays_on_shared_edges_give_the_lowest_code():
     x, y = np.array([1.0, 0.5, 1.0, 1.5, np.nan, 0.5]), np.array([0.5, 1.0, 1.0, 1.5, 0.5, np.nan])
-    assert assign_units_xy(x, y, UNITS, crs=32648)["unit_code"].tolist() == ["10", "30", "10", "20", pd.NA,
+    assert assign_units_xy(x, y, UNITS, crs=32648)["commune_code"].tolist() == ["10", "30", "10", "20", pd.NA,
                                                                               pd.NA]
 
 

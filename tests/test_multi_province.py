@@ -256,7 +256,7 @@ def test_classifying_2020_gives_170_old_dong_nai_and_111_former_binh_phuoc_commu
         counts = dict(c.execute(text(
             "SELECT u.former_province_code, count(*) FROM classification_result r "
             "JOIN classification_snapshot s ON s.id = r.snapshot_id "
-            "JOIN admin_unit u ON u.vintage_id = s.vintage_id AND u.code = r.unit_code "
+            "JOIN admin_unit u ON u.vintage_id = s.vintage_id AND u.code = r.commune_code "
             "AND u.level = 'commune' "
             "WHERE s.id = (SELECT max(id) FROM classification_snapshot WHERE period = '2020' "
             "AND vintage_id = '75:2019-04-10') GROUP BY 1")).all())

@@ -34,7 +34,7 @@ def snapshot(classified) -> int:
 
 
 #: The plan's communes in a snapshot: those of old Đồng Nai (``[plan] province_code``).
-IN_PLAN = ("unit_code IN (SELECT code FROM admin_unit WHERE vintage_id = :v AND level = 'commune' "
+IN_PLAN = ("commune_code IN (SELECT code FROM admin_unit WHERE vintage_id = :v AND level = 'commune' "
            "AND former_province_code = '75')")
 
 
@@ -42,7 +42,7 @@ def proposal(engine, snapshot_id: int, status: str) -> str:
     """The code of a plan commune whose proposal in the snapshot is ``status`` (or is not, with ``!``)."""
     op, status = ("<>", status[1:]) if status.startswith("!") else ("=", status)
     with engine.connect() as c:
-        return c.execute(text(f"SELECT min(unit_code) FROM classification_result WHERE snapshot_id = :s "
+        return c.execute(text(f"SELECT min(commune_code) FROM classification_result WHERE snapshot_id = :s "
                               f"AND status {op} :status AND {IN_PLAN}"),
                          {"s": snapshot_id, "status": status, "v": VINTAGE}).scalar_one()
 
@@ -239,12 +239,12 @@ def test_the_healthy_target_counts_decisions_where_they_exist(engine, snapshot):
 def test_decisions_of_a_year_without_a_snapshot_leave_it_a_gap():
     import pandas as pd
 
-    measured = pd.DataFrame({"measure": "healthy_share", "year": [2018], "unit_code": ["A"],
+    measured = pd.DataFrame({"measure": "healthy_share", "year": [2018], "commune_code": ["A"],
                              "numerator": [1.0], "denominator": [1.0]})
     decisions = pd.DataFrame({"year": [2018, 2018, 2019], "commune_code": ["A", "B", "A"],
                               "recognised": [False, True, True]})
     out, used = with_decisions(measured, decisions)
-    assert sorted(zip(out["unit_code"], out["numerator"], strict=True)) == [("A", 0.0), ("B", 1.0)]
+    assert sorted(zip(out["commune_code"], out["numerator"], strict=True)) == [("A", 0.0), ("B", 1.0)]
     assert set(out["year"]) == {2018} and len(used) == 2
 
 

@@ -66,7 +66,7 @@ def test_the_headline_targets_as_the_plan_states_them():
 
 # --- pure progress, worked by hand -------------------------------------------------------
 
-COMMUNES = pd.DataFrame({"unit_code": ["C1", "C2", "C3"], "district_code": ["D1", "D1", "D2"]})
+COMMUNES = pd.DataFrame({"commune_code": ["C1", "C2", "C3"], "district_code": ["D1", "D1", "D2"]})
 TARGETS = pd.DataFrame({"target_id": ["insp", "healthy", "never"],
                         "kind": ["cumulative", "share", "share"],
                         "measure": ["inspections", "healthy_share", "none"],
@@ -74,7 +74,7 @@ TARGETS = pd.DataFrame({"target_id": ["insp", "healthy", "never"],
 
 
 def _counts(rows):
-    return pd.DataFrame(rows, columns=["measure", "year", "unit_code", "numerator"]).assign(
+    return pd.DataFrame(rows, columns=["measure", "year", "commune_code", "numerator"]).assign(
         denominator=np.nan)
 
 
@@ -105,7 +105,7 @@ def test_cumulative_sums_and_on_track_rule():
 def test_share_target_and_missing_snapshot_is_not_a_zero():
     # 2016: C1, C2 healthy, C3 not → province 2/3 < 0.8; D1 2/2 = 1.0. 2017: no snapshot.
     measured = pd.DataFrame({"measure": "healthy_share", "year": 2016,
-                             "unit_code": ["C1", "C2", "C3"], "numerator": [1.0, 1.0, 0.0],
+                             "commune_code": ["C1", "C2", "C3"], "numerator": [1.0, 1.0, 0.0],
                              "denominator": 1.0})
     gaps = pd.DataFrame({"measure": ["healthy_share"], "year": [2017],
                          "note": ["run `diaban classify --period 2017`"]})
@@ -155,9 +155,9 @@ def test_a_quarter_is_judged_to_date_against_pro_rata_goals():
     measured = pd.concat([
         _counts([("inspections", 2016, "C1", 20.0), ("inspections", 2017, "C1", 20.0),
                  ("inspections", 2018, "C1", 6.0)]),
-        pd.DataFrame({"measure": "healthy_share", "year": 2018, "unit_code": ["C1", "C2", "C3"],
+        pd.DataFrame({"measure": "healthy_share", "year": 2018, "commune_code": ["C1", "C2", "C3"],
                       "numerator": [1.0, 1.0, 0.0], "denominator": 1.0}),
-        pd.DataFrame({"measure": "inspected_share", "year": 2018, "unit_code": ["C1"],
+        pd.DataFrame({"measure": "inspected_share", "year": 2018, "commune_code": ["C1"],
                       "numerator": [3.0], "denominator": [10.0]})], ignore_index=True)
     out = track_targets(targets, measured, COMMUNES, years=YEARS, through=2018, elapsed=0.25)
     assert out["year"].max() == 2018  # nothing after the period's year
@@ -253,13 +253,13 @@ def test_each_plan_year_is_counted_on_the_units_of_its_date(conn):
                                 2019: vintage, 2020: vintage}
     healthy, total = conn.execute(text(
         "SELECT count(*) FILTER (WHERE status = 'healthy'), count(*) FROM classification_result r "
-        "JOIN admin_unit u ON u.code = r.unit_code AND u.vintage_id = :v AND u.level = 'commune' "
+        "JOIN admin_unit u ON u.code = r.commune_code AND u.vintage_id = :v AND u.level = 'commune' "
         "AND u.former_province_code = '75' WHERE r.snapshot_id = :s"), {"v": vintage, "s": snapshot}).one()
     assert total == 170
     row = rows[(rows["scope"] == "province") & (rows["target_id"] == "healthy_communes")
                & (rows["year"] == 2020)]
     assert row["value"].iloc[0] == pytest.approx(healthy / total)
-    assert "26407" in set(communes["unit_code"])  # Suối Trầu, a commune of 2016–2018, is still named
+    assert "26407" in set(communes["commune_code"])  # Suối Trầu, a commune of 2016–2018, is still named
 
 
 # --- the command on the demo data ---------------------------------------------------------

@@ -121,7 +121,7 @@ def geometry():
 def _detail_body(engine, vintage: str) -> str:
     units = read_units(engine, vintage)
     units = units.set_geometry(simplify_coverage(units.geometry, DETAIL_TOLERANCE_M))
-    collection = feature_collection(units.rename(columns={"unit_code": "commune_code"}), ["commune_code"])
+    collection = feature_collection(units, ["commune_code"])
     for feature in collection["features"]:
         feature["id"] = feature["properties"]["commune_code"]
     return json_response(collection).get_data(as_text=True)

@@ -151,7 +151,7 @@ def _states(latest) -> dict[str, dict[str, dict]]:
     """``{commune code: {criterion id: newest attestation}}``."""
     out: dict[str, dict[str, dict]] = {}
     for row in latest.to_dict(orient="records"):
-        out.setdefault(row["unit_code"], {})[row["criterion_id"]] = row
+        out.setdefault(row["commune_code"], {})[row["criterion_id"]] = row
     return out
 
 
@@ -177,7 +177,8 @@ def _form_context(period: Period, vintage: str, code: str, form) -> dict:
     for c in common["criteria"]:
         values[f"holds_{c.id}"] = form.get(f"holds_{c.id}", "")
         values[f"value_{c.id}"] = form.get(f"value_{c.id}", "").strip()
-    current = _states(latest_attestations(engine, vintage, period=period.label, unit_code=code)).get(code, {})
+    current = _states(latest_attestations(engine, vintage, period=period.label,
+                                          commune_code=code)).get(code, {})
     return {**common, "code": code, "unit": found.iloc[0].to_dict(), "values": values, "current": current}
 
 
@@ -201,7 +202,8 @@ def _superseded(engine, vintage: str, period: Period, code: str, rows: list[dict
     dated before the one on record does not replace it; nor does an answer that repeats an earlier
     record of the same day, office and value (a duplicate, not stored again) after a different one.
     """
-    current = _states(latest_attestations(engine, vintage, period=period.label, unit_code=code)).get(code, {})
+    current = _states(latest_attestations(engine, vintage, period=period.label,
+                                          commune_code=code)).get(code, {})
     holds = vocabulary("holds").code
     return [row["criterion"] for row in rows if row["criterion"] not in current
             or current[row["criterion"]]["holds"] != (holds(row["holds"]) == "yes")]

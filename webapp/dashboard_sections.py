@@ -95,7 +95,7 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
             "through": selection.period.label if partial else None, "unmeasured": unmeasured}
 
 
-def healthy_section(engine, selection: Selection, unit_codes: list[str], *, goal: float | None) -> dict:
+def healthy_section(engine, selection: Selection, commune_codes: list[str], *, goal: float | None) -> dict:
     """The share of healthy communes in each period's newest snapshot on the selected vintage.
 
     Returns
@@ -107,7 +107,7 @@ def healthy_section(engine, selection: Selection, unit_codes: list[str], *, goal
         ``current`` (the row of the selected period, or None) and ``command`` (how to take one).
     """
     vintage, period = selection.vintage["id"], selection.period
-    series = healthy_share_series(engine, vintage, unit_codes=unit_codes)
+    series = healthy_share_series(engine, vintage, commune_codes=commune_codes)
     # One kind of period and one reporting window per chart: a year's share is not followed by a
     # quarter's, and a 15–14 snapshot never sits among calendar ones.
     alike = [_same_kind(p, c, period) for p, c in zip(series["period"], series["convention"], strict=True)]
@@ -159,7 +159,7 @@ def district_section(engine, selection: Selection, scope: pd.DataFrame, snapshot
     frame = scope.assign(establishments=scope["commune_code"].map(counts).fillna(0).astype("int64"))
     if snapshot is not None:
         _, results = read_snapshot(engine, snapshot["snapshot_id"])
-        frame["status"] = frame["commune_code"].map(results.set_index("unit_code")["status"])
+        frame["status"] = frame["commune_code"].map(results.set_index("commune_code")["status"])
     year = int(selection.period.label[:4])
     decisions = read_decisions(engine, year=year, vintage=selection.vintage["id"],
                                codes=list(frame["commune_code"])).set_index("commune_code")["recognised"]

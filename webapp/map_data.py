@@ -141,7 +141,7 @@ def statuses(engine, vintage: str, labels: list[str]) -> dict:
     for label, meta in snapshots.items():
         mine = rows[rows["snapshot_id"] == meta["id"]]
         out[label] = {"snapshot": snapshot_summary(meta),
-                      "codes": dict(zip(mine["unit_code"], mine["status"], strict=True))}
+                      "codes": dict(zip(mine["commune_code"], mine["status"], strict=True))}
     return out
 
 

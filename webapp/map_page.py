@@ -191,7 +191,7 @@ def page_geometry(req) -> tuple[str, tuple, str]:
 
 
 def _page_geometry(engine, req) -> tuple[str, tuple, str]:
-    communes = read_units(engine, req.vintage, display=True).rename(columns={"unit_code": "commune_code"})
+    communes = read_units(engine, req.vintage, display=True)
     index = req.communes.set_index("commune_code")
     for column in ("district_code", "district_name"):
         communes[column] = communes["commune_code"].map(index[column])

@@ -77,14 +77,14 @@ def with_provisional(engine, status: dict, vintage: str, period: Period) -> dict
     if period.label in status:
         return status
     state = period_state(engine, vintage, period)
-    codes = dict(zip(state.results["unit_code"], state.results["status"], strict=True))
+    codes = dict(zip(state.results["commune_code"], state.results["status"], strict=True))
     return {**status, period.label: {"snapshot": None, "provisional": state.meta, "codes": codes}}
 
 
 def provisional_result(engine, vintage: str, period: Period, code: str) -> tuple[dict, dict] | None:
     """One commune's unstored result: ``(meta, {"status", "score", "criteria"})``; None if unknown."""
     state = period_state(engine, vintage, period)
-    rows = state.results[state.results["unit_code"] == code]
+    rows = state.results[state.results["commune_code"] == code]
     if rows.empty:
         return None
     row = rows.iloc[0]

@@ -113,7 +113,7 @@ def commune_rows(engine, year: int, vintage: str) -> tuple[list[dict], dict | No
     """Per commune of ``vintage``: name, district, the proposal of ``year`` and the current decision."""
     communes = commune_index(engine, vintage)
     snapshot, proposals = read_proposals(engine, year, vintage=vintage)
-    by_code = proposals.set_index("unit_code")
+    by_code = proposals.set_index("commune_code")
     decisions = read_decisions(engine, year=year, vintage=vintage, history=True)
     rows = []
     for unit in communes.itertuples():

@@ -23,26 +23,26 @@ def attestations(vintages: list[Vintage], rng) -> pd.DataFrame:
         for year in range(max(v.valid_from.year, START.year), last.year + 1):
             if vintage_of(vintages, date(year, 12, 31)) is not v:
                 continue  # the year ends on a later vintage's units: attested there
-            for code in v.communes["unit_code"]:
+            for code in v.communes["commune_code"]:
                 if rng.random() < 0.06:
                     continue  # not attested: the classification must say not_assessed
                 rows += [
                     {
                         "vintage": v.id,
-                        "unit_code": code,
+                        "commune_code": code,
                         "period": str(year),
                         "criterion_id": "P8",
                         "holds": bool(rng.random() > 0.02),
                     },
                     {
                         "vintage": v.id,
-                        "unit_code": code,
+                        "commune_code": code,
                         "period": str(year),
                         "criterion_id": "P9",
                         "holds": bool(rng.random() > 0.12),
                     },
                 ]
-    return pd.DataFrame(rows, columns=["vintage", "unit_code", "period", "criterion_id", "holds"])
+    return pd.DataFrame(rows, columns=["vintage", "commune_code", "period", "criterion_id", "holds"])
 
 
 def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
@@ -87,9 +87,9 @@ def reports(vintages: list[Vintage], rng, clean: dict[str, set[str]]) -> pd.Data
     periods = report_periods(vintages)
     for v in vintages:
         for period in periods[v.id]:
-            for code in v.communes["unit_code"]:
+            for code in v.communes["commune_code"]:
                 rows += _commune_reports(v.id, code, period, code in clean[v.id], rng)
-    return pd.DataFrame(rows, columns=["vintage", "unit_code", "period", "indicator_code", "value"])
+    return pd.DataFrame(rows, columns=["vintage", "commune_code", "period", "indicator_code", "value"])
 
 
 def _commune_reports(vintage: str, code: str, period: str, clean: bool, rng) -> list[dict]:
@@ -107,7 +107,7 @@ def _commune_reports(vintage: str, code: str, period: str, clean: bool, rng) -> 
     dropped = rng.random() < 0.04  # this commune's awareness or tip report never arrived
     left_out = ("awareness_activities",) if rng.random() < 0.5 else ("tips_received", "tips_handled")
     return [
-        {"vintage": vintage, "unit_code": code, "period": period, "indicator_code": k, "value": n}
+        {"vintage": vintage, "commune_code": code, "period": period, "indicator_code": k, "value": n}
         for k, n in values.items()
         if not (dropped and k in left_out)
     ]
@@ -119,7 +119,7 @@ def activities(vintages: list[Vintage], rng) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``vintage, unit_code, activity_date, form, participants`` (``form`` a Vietnamese label).
+        ``vintage, commune_code, activity_date, form, participants`` (``form`` a Vietnamese label).
     """
     rows = []
     for v in vintages:
@@ -127,16 +127,16 @@ def activities(vintages: list[Vintage], rng) -> pd.DataFrame:
         for year in range(max(v.valid_from.year, START.year), last.year + 1):
             first = max(date(year, 1, 1), v.valid_from)
             days = (min(date(year, 12, 31), last) - first).days
-            for code in v.communes["unit_code"]:
+            for code in v.communes["commune_code"]:
                 if rng.random() < 0.5:
                     day = first + timedelta(days=int(rng.integers(0, days + 1)))
                     rows.append(
                         {
                             "vintage": v.id,
-                            "unit_code": code,
+                            "commune_code": code,
                             "activity_date": day,
                             "form": ACTIVITY_FORMS[int(rng.integers(0, len(ACTIVITY_FORMS)))],
                             "participants": int(rng.integers(20, 300)),
                         }
                     )
-    return pd.DataFrame(rows, columns=["vintage", "unit_code", "activity_date", "form", "participants"])
+    return pd.DataFrame(rows, columns=["vintage", "commune_code", "activity_date", "form", "participants"])

@@ -56,7 +56,7 @@ def generate_demo(
     --------
     >>> from datetime import date
     >>> from shapely import box
-    >>> units = gpd.GeoDataFrame({"unit_code": ["1", "2", "3", "4"],
+    >>> units = gpd.GeoDataFrame({"commune_code": ["1", "2", "3", "4"],
     ...     "unit_type": ["phuong", "xa", "xa", "phuong"]},
     ...     geometry=[box(106.80, 10.90, 106.85, 10.95), box(106.85, 10.90, 106.90, 10.95),
     ...               box(106.80, 10.95, 106.85, 11.00), box(106.85, 10.95, 106.90, 11.00)],

@@ -74,7 +74,7 @@ def write_demo_files(data: DemoData, folder: str | Path, *, names: dict[str, pd.
     folder : str or Path
         Created if missing; files of the same name are overwritten.
     names : dict
-        Per vintage id, a frame indexed by ``unit_code`` with the commune's ``name`` and its
+        Per vintage id, a frame indexed by ``commune_code`` with the commune's ``name`` and its
         ``district`` name (None where the vintage has no districts).
 
     Returns
@@ -354,7 +354,7 @@ def _activities(data: DemoData, folder: Path) -> DemoFile:
     act = data.activities
     frame = pd.DataFrame(
         {
-            "Mã xã": act["unit_code"],
+            "Mã xã": act["commune_code"],
             "Ngày tổ chức": _dmy(act["activity_date"]),
             "Hình thức tuyên truyền": act["form"],
             "Số người tham dự": act["participants"],
@@ -367,17 +367,17 @@ def _reports(data: DemoData, folder: Path, places: _Places) -> DemoFile:
     """The periodic commune reports, wide, one row per commune and period: by name where unique, else code."""
     rep = data.reports
     wide = rep.pivot_table(
-        index=["vintage", "unit_code", "period"],
+        index=["vintage", "commune_code", "period"],
         columns="indicator_code",
         values="value",
         aggfunc="first",
         sort=False,
     ).reset_index()
-    wide = wide[["vintage", "unit_code", "period", *[c for c in REPORT_HEADERS if c in wide]]]
-    counts = wide.drop(columns=["vintage", "unit_code", "period"]).rename(columns=REPORT_HEADERS)
+    wide = wide[["vintage", "commune_code", "period", *[c for c in REPORT_HEADERS if c in wide]]]
+    counts = wide.drop(columns=["vintage", "commune_code", "period"]).rename(columns=REPORT_HEADERS)
     frame = pd.concat(
         [
-            places.columns(wide["vintage"], wide["unit_code"]),
+            places.columns(wide["vintage"], wide["commune_code"]),
             pd.DataFrame({"Kỳ báo cáo": wide["period"].map(_period_words)}),
             counts.astype(object).where(counts.notna(), None),
         ],
@@ -404,7 +404,7 @@ def _attestations(data: DemoData, folder: Path) -> DemoFile:
     att = data.attestations
     frame = pd.DataFrame(
         {
-            "Mã xã": att["unit_code"],
+            "Mã xã": att["commune_code"],
             "Kỳ đánh giá": att["period"].map(_period_words),
             "Tiêu chí": att["criterion_id"],
             "Kết quả": np.where(att["holds"], "Đạt", "Không đạt"),

@@ -67,7 +67,7 @@ class Vintage:
     id: str
     valid_from: date
     valid_to: date | None
-    communes: gpd.GeoDataFrame  # unit_code, unit_type, geometry (EPSG:4326)
+    communes: gpd.GeoDataFrame  # commune_code, unit_type, geometry (EPSG:4326)
 
 
 def vintage_of(vintages: list[Vintage], day: date) -> Vintage:
@@ -104,7 +104,7 @@ class Locator:
         for v in self.vintages:
             mask = vids == v.id
             if mask.any():
-                codes[mask] = assign_units(points[mask], v.communes)["unit_code"].to_numpy(
+                codes[mask] = assign_units(points[mask], v.communes)["commune_code"].to_numpy(
                     dtype=object, na_value=None)
         clean = np.array([c is None or c in self.clean[v] for v, c in zip(vids, codes, strict=True)])
         return vids, codes, clean
@@ -115,7 +115,7 @@ def clean_units(communes: gpd.GeoDataFrame, rng) -> set[str]:
     weights = communes["unit_type"].map({"xa": 4.0}).fillna(1.0).to_numpy()
     n = round(len(communes) * 0.33)
     picked = rng.choice(len(communes), size=n, replace=False, p=weights / weights.sum())
-    return set(communes["unit_code"].iloc[picked])
+    return set(communes["commune_code"].iloc[picked])
 
 
 def _sample_in(polygon, n: int, rng, centres=None, spread_m: float = 800.0) -> list:
@@ -153,7 +153,7 @@ def establishments(vintages: list[Vintage], n: int, rng) -> gpd.GeoDataFrame:
     geometry = gpd.GeoSeries(points, crs=WORK_CRS).to_crs(STORAGE_CRS)
     codes, labels, shares, _ = zip(*ESTABLISHMENT_TYPES, strict=True)
     kinds = rng.choice(len(codes), size=n, p=np.array(shares) / sum(shares))
-    in_first = assign_units(geometry, first.communes)["unit_code"].notna().to_numpy()
+    in_first = assign_units(geometry, first.communes)["commune_code"].notna().to_numpy()
     return gpd.GeoDataFrame(
         {
             "establishment_type": np.array(codes)[kinds],

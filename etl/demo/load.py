@@ -100,7 +100,7 @@ def _boundaries(engine) -> tuple[list[Vintage], dict[str, pd.DataFrame]]:
     for v in list_vintages(engine):
         units = read_units(engine, v["id"])
         vintages.append(
-            Vintage(v["id"], v["valid_from"], v["valid_to"], units[["unit_code", "unit_type", "geometry"]])
+            Vintage(v["id"], v["valid_from"], v["valid_to"], units[["commune_code", "unit_type", "geometry"]])
         )
         districts = (
             read_units(engine, v["id"], level="district").set_index("district_code")["name"]
@@ -109,7 +109,7 @@ def _boundaries(engine) -> tuple[list[Vintage], dict[str, pd.DataFrame]]:
         )
         names[v["id"]] = pd.DataFrame(
             {"name": units["name"].to_numpy(), "district": [districts.get(p) for p in units["parent_code"]]},
-            index=units["unit_code"].to_numpy(),
+            index=units["commune_code"].to_numpy(),
         )
     return vintages, names
 

@@ -46,7 +46,7 @@ def cluster_centres(communes: gpd.GeoDataFrame, clean: set[str], clean_later, rn
     ``clean_later(points)`` tells for each point whether it lies in a clean unit of a later vintage.
     """
     units = communes.to_crs(WORK_CRS)
-    urban = units[units["unit_type"].isin(["phuong", "thi_tran"]) & ~units["unit_code"].isin(clean)]
+    urban = units[units["unit_type"].isin(["phuong", "thi_tran"]) & ~units["commune_code"].isin(clean)]
     points = gpd.GeoSeries(urban.geometry.representative_point().values, crs=WORK_CRS)
     ok = ~clean_later(points.to_crs(STORAGE_CRS))
     order = rng.permutation(np.flatnonzero(ok))

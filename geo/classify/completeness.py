@@ -90,7 +90,7 @@ def data_completeness(inputs: ClassificationInputs, ruleset: Ruleset, *, period:
     >>> print(out.loc[out["criterion_id"] == "P8", "what_to_load"].item())
     P8: not attested for 2018 → record on /attest or `diaban ingest attestations FILE`
     """
-    codes = inputs.units["unit_code"].astype(str).tolist()
+    codes = inputs.units["commune_code"].astype(str).tolist()
     parts = []
     for criterion in ruleset.criteria:
         values = compute_indicator(criterion.indicator, inputs, period=period,
@@ -114,8 +114,8 @@ def _reported_codes(inputs: ClassificationInputs, period: Period, indicator: str
     if not wanted:
         return {}
     rep = _reports_within(inputs, period, list(wanted))
-    rep = rep[rep["unit_code"].notna()]
-    return {str(code): set(group) for code, group in rep.groupby("unit_code")["indicator_code"]}
+    rep = rep[rep["commune_code"].notna()]
+    return {str(code): set(group) for code, group in rep.groupby("commune_code")["indicator_code"]}
 
 
 def _row(code: str, criterion: str, indicator: str, missing: bool, reported: set, period: Period) -> list:

@@ -40,7 +40,7 @@ def classify_communes(inputs: ClassificationInputs, ruleset: Ruleset, *, period:
     Returns
     -------
     DataFrame
-        One row per unit: ``unit_code, name, status, score, missing`` (criterion ids without
+        One row per unit: ``commune_code, name, status, score, missing`` (criterion ids without
         data) and ``criteria``, a list of ``{"id", "kind", "passed", "value", "evidence",
         "detail"}`` in rule-set order (``passed`` and ``value`` are None when missing).
 
@@ -55,14 +55,14 @@ def classify_communes(inputs: ClassificationInputs, ruleset: Ruleset, *, period:
     """
     table = _criteria_table(inputs, ruleset, period)
     rows = []
-    for code, name in zip(inputs.units["unit_code"].astype(str), inputs.units["name"], strict=True):
-        rows.append({"unit_code": code, "name": name, **_decide(table[code], ruleset)})
-    return pd.DataFrame(rows, columns=["unit_code", "name", "status", "score", "missing", "criteria"])
+    for code, name in zip(inputs.units["commune_code"].astype(str), inputs.units["name"], strict=True):
+        rows.append({"commune_code": code, "name": name, **_decide(table[code], ruleset)})
+    return pd.DataFrame(rows, columns=["commune_code", "name", "status", "score", "missing", "criteria"])
 
 
 def _criteria_table(inputs: ClassificationInputs, ruleset: Ruleset, period: Period) -> dict:
     """Per unit code, the evaluated criteria in rule-set order."""
-    table: dict[str, list[dict]] = {str(c): [] for c in inputs.units["unit_code"]}
+    table: dict[str, list[dict]] = {str(c): [] for c in inputs.units["commune_code"]}
     for criterion in ruleset.criteria:
         frame = compute_indicator(criterion.indicator, inputs, period=period, criterion=criterion.id)
         for code, row in frame.iterrows():
@@ -100,18 +100,19 @@ def empty_inputs(codes: list[str]) -> ClassificationInputs:
 
     Examples
     --------
-    >>> empty_inputs(["A", "B"]).units["unit_code"].tolist()
+    >>> empty_inputs(["A", "B"]).units["commune_code"].tolist()
     ['A', 'B']
     """
     return ClassificationInputs(
-        units=pd.DataFrame({"unit_code": codes, "name": codes}),
-        sites=gpd.GeoDataFrame(columns=["site_id", "site_kind", "unit_code"], geometry=[], crs=STORAGE_CRS),
+        units=pd.DataFrame({"commune_code": codes, "name": codes}),
+        sites=gpd.GeoDataFrame(columns=["site_id", "site_kind", "commune_code"], geometry=[],
+                               crs=STORAGE_CRS),
         site_events=pd.DataFrame(columns=["event_id", "site_id", "event_date", "event_type"]),
         establishments=pd.DataFrame(columns=["establishment_id", "commitment_signed", "status",
-                                             "unit_code"]),
+                                             "commune_code"]),
         inspections=pd.DataFrame(columns=["inspection_id", "inspection_date", "establishment_id",
-                                          "outcome", "violation_codes", "unit_code"]),
-        reports=pd.DataFrame(columns=["report_id", "unit_code", "period", "indicator_code", "value"]),
-        attestations=pd.DataFrame(columns=["assessment_id", "unit_code", "period", "criterion_id",
+                                          "outcome", "violation_codes", "commune_code"]),
+        reports=pd.DataFrame(columns=["report_id", "commune_code", "period", "indicator_code", "value"]),
+        attestations=pd.DataFrame(columns=["assessment_id", "commune_code", "period", "criterion_id",
                                            "holds", "value", "assessed_by", "assessed_at", "note"]),
     )

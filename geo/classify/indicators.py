@@ -1,7 +1,7 @@
 """Indicators per commune and period, each one small function registered by name.
 
 An indicator reads :class:`~geo.classify.inputs.ClassificationInputs` and a
-:class:`~geo.periods.Period` and returns a frame indexed by ``unit_code`` (every unit of the
+:class:`~geo.periods.Period` and returns a frame indexed by ``commune_code`` (every unit of the
 vintage) with ``value`` (float; NaN when the data is missing, which the classification turns
 into ``not_assessed``), ``evidence`` (ids of the records behind the value) and ``detail``
 (a dict or None). Adding an indicator is one function decorated with :func:`indicator`.
@@ -58,14 +58,14 @@ def compute_indicator(name: str, inputs: ClassificationInputs, *, period: Period
 def frame_for(inputs: ClassificationInputs, evidence: dict[str, list[int]], *,
               values: pd.Series | None = None, default: float = 0.0) -> pd.DataFrame:
     """Build an indicator frame: ``value`` defaults to the evidence count per unit."""
-    codes = inputs.units["unit_code"].astype(str)
+    codes = inputs.units["commune_code"].astype(str)
     ev = [sorted(int(i) for i in evidence.get(c, [])) for c in codes]
     if values is None:
         value = np.array([float(len(e)) for e in ev])
     else:
         value = values.reindex(codes.to_numpy()).fillna(default).to_numpy(dtype=float)
     return pd.DataFrame({"value": value, "evidence": ev, "detail": None}, index=pd.Index(codes,
-                        name="unit_code"))
+                        name="commune_code"))
 
 
 def _in_period(days: pd.Series, period: Period) -> pd.Series:
@@ -74,8 +74,8 @@ def _in_period(days: pd.Series, period: Period) -> pd.Series:
 
 
 def _ids_by_unit(frame: pd.DataFrame, id_col: str) -> dict[str, list[int]]:
-    placed = frame[frame["unit_code"].notna()]
-    return {str(k): sorted(set(v)) for k, v in placed.groupby("unit_code")[id_col]}
+    placed = frame[frame["commune_code"].notna()]
+    return {str(k): sorted(set(v)) for k, v in placed.groupby("commune_code")[id_col]}
 
 
 def _sites_with(inputs: ClassificationInputs, ids) -> pd.DataFrame:
@@ -122,10 +122,10 @@ def new_or_reactivated_sites(inputs: ClassificationInputs, *, period: Period, cr
     """
     recorded = _sites_with_event(inputs, period, ["identified", "reactivated"])
     spells, params = detected_reactivations(inputs, period=period)
-    both = pd.concat([recorded[["site_id", "unit_code"]], spells[["site_id", "unit_code"]]])
+    both = pd.concat([recorded[["site_id", "commune_code"]], spells[["site_id", "commune_code"]]])
     out = frame_for(inputs, _ids_by_unit(both, "site_id"))
     details = {str(code): _reactivation_detail(group, params)
-               for code, group in spells[spells["unit_code"].notna()].groupby("unit_code")}
+               for code, group in spells[spells["commune_code"].notna()].groupby("commune_code")}
     out["detail"] = [details.get(code) for code in out.index]
     return out
 
@@ -142,7 +142,7 @@ def detected_reactivations(inputs: ClassificationInputs, *, period: Period) -> t
     -------
     (DataFrame, dict)
         The clearing spells reactivated in the period (``Reactivations.clearings`` rows,
-        with the site's ``unit_code``) and the detection's parameters.
+        with the site's ``commune_code``) and the detection's parameters.
 
     Examples
     --------
@@ -183,15 +183,15 @@ def sanctioned_establishments(inputs: ClassificationInputs, *, period: Period, c
     codes = inputs.codes
     insp = inputs.inspections
     insp = insp[insp["outcome"].isin(codes.sanction_outcomes) & prostitution_violation(insp, codes)
-                & _in_period(insp["inspection_date"], period) & insp["unit_code"].notna()]
+                & _in_period(insp["inspection_date"], period) & insp["commune_code"].notna()]
     inc = _establishment_incidents(inputs, period)
-    hits = pd.concat([insp[["unit_code", "establishment_id"]].assign(inspection_id=insp["inspection_id"]),
-                      inc[["unit_code", "establishment_id"]].assign(incident_id=inc["incident_id"])],
+    hits = pd.concat([insp[["commune_code", "establishment_id"]].assign(inspection_id=insp["inspection_id"]),
+                      inc[["commune_code", "establishment_id"]].assign(incident_id=inc["incident_id"])],
                      ignore_index=True)
-    counts = hits.groupby("unit_code")["establishment_id"].nunique().astype(float)
+    counts = hits.groupby("commune_code")["establishment_id"].nunique().astype(float)
     counts.index = counts.index.astype(str)
     out = frame_for(inputs, _ids_by_unit(insp, "inspection_id"), values=counts)
-    out["detail"] = [_p2_detail(hits[hits["unit_code"] == code]) for code in out.index]
+    out["detail"] = [_p2_detail(hits[hits["commune_code"] == code]) for code in out.index]
     return out
 
 
@@ -200,9 +200,9 @@ def _establishment_incidents(inputs: ClassificationInputs, period: Period) -> pd
     codes, inc = inputs.codes, inputs.incidents
     inc = inc[inc["incident_kind"].isin(codes.prostitution_kinds) & inc["outcome"].isin(codes.busted_outcomes)
               & inc["establishment_id"].notna() & _in_period(inc["event_date"], period)]
-    units = inputs.establishments.set_index("establishment_id")["unit_code"]
-    inc = inc.assign(unit_code=inc["establishment_id"].map(units))
-    return inc[inc["unit_code"].notna()]
+    units = inputs.establishments.set_index("establishment_id")["commune_code"]
+    inc = inc.assign(commune_code=inc["establishment_id"].map(units))
+    return inc[inc["commune_code"].notna()]
 
 
 def _p2_detail(hits: pd.DataFrame) -> dict | None:
@@ -218,9 +218,9 @@ def _p2_detail(hits: pd.DataFrame) -> dict | None:
 def _share(inputs: ClassificationInputs, flagged: pd.Series) -> pd.DataFrame:
     """Share of each unit's active establishments where ``flagged``; 1.0 with none (vacuous)."""
     est = inputs.establishments
-    mask = est["unit_code"].notna() & est["status"].eq("active")
+    mask = est["commune_code"].notna() & est["status"].eq("active")
     frame = est[mask].assign(flag=flagged[mask].fillna(False).astype(bool))
-    share = frame.groupby("unit_code")["flag"].mean()
+    share = frame.groupby("commune_code")["flag"].mean()
     share.index = share.index.astype(str)
     return frame_for(inputs, _ids_by_unit(frame[frame["flag"]], "establishment_id"),
                      values=share, default=1.0)
@@ -273,7 +273,7 @@ def _records_else_reports(inputs: ClassificationInputs, records: tuple[pd.Series
 
 
 def _placed_in(frame: pd.DataFrame, day_column: str, period: Period) -> pd.DataFrame:
-    return frame[frame["unit_code"].notna() & _in_period(frame[day_column], period)]
+    return frame[frame["commune_code"].notna() & _in_period(frame[day_column], period)]
 
 
 @indicator("awareness_activities")
@@ -285,8 +285,8 @@ def awareness_activities(inputs: ClassificationInputs, *, period: Period, criter
     """
     held = _placed_in(inputs.activities, "activity_date", period)
     rep = _reports_within(inputs, period, ["awareness_activities"])
-    counted = held.groupby("unit_code")["activity_id"].count().astype(float)
-    reported = rep.groupby("unit_code")["value"].sum().astype(float)
+    counted = held.groupby("commune_code")["activity_id"].count().astype(float)
+    reported = rep.groupby("commune_code")["value"].sum().astype(float)
     return _records_else_reports(inputs, (counted, _ids_by_unit(held, "activity_id")),
                                  (reported, _ids_by_unit(rep, "report_id")), "activity")
 
@@ -301,9 +301,9 @@ def tips_handled_share(inputs: ClassificationInputs, *, period: Period, criterio
     """
     tips = _placed_in(inputs.tips, "received_date", period)
     handled = pd.to_datetime(tips["handled_date"]) < pd.Timestamp(period.end)
-    shares = handled.groupby(tips["unit_code"]).mean().astype(float)
+    shares = handled.groupby(tips["commune_code"]).mean().astype(float)
     rep = _reports_within(inputs, period, ["tips_received", "tips_handled"])
-    sums = rep.pivot_table(index="unit_code", columns="indicator_code", values="value",
+    sums = rep.pivot_table(index="commune_code", columns="indicator_code", values="value",
                            aggfunc="sum").reindex(columns=["tips_received", "tips_handled"])
     received, done = sums["tips_received"], sums["tips_handled"]
     reported = (done / received).where(received > 0, 1.0).where(received.notna() & done.notna()).dropna()
@@ -319,11 +319,11 @@ def attestation(inputs: ClassificationInputs, *, period: Period, criterion: str 
     ``detail`` names who attested, when, and the note.
     """
     att = inputs.attestations
-    att = att[(att["criterion_id"] == criterion) & att["unit_code"].notna()]
+    att = att[(att["criterion_id"] == criterion) & att["commune_code"].notna()]
     covers = {label: _within(period.label, parse_period(label, convention=period.convention))
               for label in att["period"].unique()}
     att = att[att["period"].map(covers).astype(bool)].sort_values(["assessed_at", "assessment_id"])
-    latest = att.groupby("unit_code").last()
+    latest = att.groupby("commune_code").last()
     latest.index = latest.index.astype(str)
     holds = latest["holds"].map({True: 1.0, False: 0.0})
     out = frame_for(inputs, {c: [r] for c, r in latest["assessment_id"].items()},

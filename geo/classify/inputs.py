@@ -17,8 +17,8 @@ import pandas as pd
 from geo.join import place_records
 from geo.reactivation import collect_evidence
 
-TIP_COLUMNS = ["tip_id", "received_date", "handled_date", "result", "unit_code"]
-ACTIVITY_COLUMNS = ["activity_id", "activity_date", "form", "participants_count", "unit_code"]
+TIP_COLUMNS = ["tip_id", "received_date", "handled_date", "result", "commune_code"]
+ACTIVITY_COLUMNS = ["activity_id", "activity_date", "form", "participants_count", "commune_code"]
 INCIDENT_COLUMNS = ["incident_id", "event_date", "incident_kind", "outcome", "establishment_id"]
 
 
@@ -84,27 +84,27 @@ def reactivation_evidence(incidents: gpd.GeoDataFrame | None, inspections: gpd.G
 
 @dataclass(frozen=True)
 class ClassificationInputs:
-    """The frames one evaluation reads, each with a ``unit_code`` column (``<NA>`` = unassigned).
+    """The frames one evaluation reads, each with a ``commune_code`` column (``<NA>`` = unassigned).
 
     Attributes
     ----------
     units : DataFrame
-        ``unit_code, name`` of the communes of the evaluated vintage.
+        ``commune_code, name`` of the communes of the evaluated vintage.
     sites : GeoDataFrame
-        ``site_id, site_kind, unit_code`` and the site's point (None when placed by a commune
+        ``site_id, site_kind, commune_code`` and the site's point (None when placed by a commune
         reference only); ``establishment_id`` optional.
     site_events : DataFrame
         ``event_id, site_id, event_date, event_type``: every event, whatever its date.
     establishments : DataFrame
-        ``establishment_id, commitment_signed, status, unit_code``.
+        ``establishment_id, commitment_signed, status, commune_code``.
     inspections : DataFrame
         ``inspection_id, inspection_date, establishment_id, outcome, violation_codes,
-        unit_code``: the inspections of the evaluated period.
+        commune_code``: the inspections of the evaluated period.
     reports : DataFrame
-        Aggregate counts entered per commune: ``report_id, unit_code, period, indicator_code,
+        Aggregate counts entered per commune: ``report_id, commune_code, period, indicator_code,
         value``.
     attestations : DataFrame
-        Officer attestations: ``assessment_id, unit_code, period, criterion_id, holds, value,
+        Officer attestations: ``assessment_id, commune_code, period, criterion_id, holds, value,
         assessed_by, assessed_at, note``.
     vintage : str
         The vintage the units belong to.
@@ -122,10 +122,10 @@ class ClassificationInputs:
         What the kinds, violation codes and outcomes mean (from the vocabulary).
     tips : DataFrame
         Tip-offs received in the period (P7): ``tip_id, received_date, handled_date, result,
-        unit_code``; empty by default.
+        commune_code``; empty by default.
     activities : DataFrame
         Awareness activities held in the period (P6): ``activity_id, activity_date, form,
-        participants_count, unit_code``; empty by default.
+        participants_count, commune_code``; empty by default.
     """
 
     units: pd.DataFrame
@@ -155,7 +155,7 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
 
     ``sites``, ``establishments`` and ``inspections`` are frames as ``geo.store.records``
     reads them (point or commune reference); sites keep their point. ``reports`` and
-    ``attestations`` carry ``unit_code`` and ``vintage_id`` already; rows of other vintages
+    ``attestations`` carry ``commune_code`` and ``vintage_id`` already; rows of other vintages
     are dropped. ``crosswalk`` lets references to units of other vintages follow whole
     successions. ``evidence`` (from :func:`geo.reactivation.collect_evidence`) is passed
     through unplaced; None means none. ``incidents`` are the period's incidents (P2 places
@@ -175,12 +175,12 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     for name, frame, id_col in (("sites", sites, "site_id"),
                                 ("establishments", establishments, "establishment_id"),
                                 ("inspections", inspections, "inspection_id"), *optional):
-        unit_codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
-        kept = frame.assign(unit_code=unit_codes)
+        commune_codes = place_records(frame, units, vintage=vintage, crosswalk=crosswalk)
+        kept = frame.assign(commune_code=commune_codes)
         placed[name] = kept if name == "sites" else pd.DataFrame(kept.drop(columns=frame.geometry.name))
-        unassigned[name] = frame.loc[unit_codes.isna(), id_col].astype(int).tolist()
+        unassigned[name] = frame.loc[commune_codes.isna(), id_col].astype(int).tolist()
     return ClassificationInputs(
-        units=pd.DataFrame(units[["unit_code", "name"]]).reset_index(drop=True),
+        units=pd.DataFrame(units[["commune_code", "name"]]).reset_index(drop=True),
         site_events=site_events,
         reports=_same_vintage(reports, vintage),
         attestations=_same_vintage(attestations, vintage),

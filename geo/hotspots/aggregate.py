@@ -2,7 +2,7 @@
 
 A record with a point is counted in the unit covering it, by ``geo.join.assign_units`` (its
 boundary rule included); a record without a point is counted in the commune its
-``ref_unit_code`` names when ``ref_vintage`` is the vintage analysed (communes only: a grid
+``ref_commune_code`` names when ``ref_vintage`` is the vintage analysed (communes only: a grid
 cell cannot be inferred from a commune). Records placed nowhere are counted as unplaced and
 reported, never dropped silently.
 """
@@ -60,7 +60,7 @@ def locate_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *,
     Parameters
     ----------
     records : GeoDataFrame
-        Points (or None) in the CRS of ``units``; for communes, optional ``ref_unit_code``
+        Points (or None) in the CRS of ``units``; for communes, optional ``ref_commune_code``
         and ``ref_vintage`` columns place records that have no point.
     units : GeoDataFrame
         Communes with ``commune_code`` or grid cells with ``cell_id``.
@@ -73,7 +73,7 @@ def locate_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *,
     >>> from shapely import box, Point
     >>> units = gpd.GeoDataFrame({"commune_code": ["A", "B"]},
     ...                          geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326)
-    >>> records = gpd.GeoDataFrame({"ref_unit_code": [None, "B", "B", "Z"],
+    >>> records = gpd.GeoDataFrame({"ref_commune_code": [None, "B", "B", "Z"],
     ...     "ref_vintage": [None, "v1", "v0", "v1"]}, geometry=[Point(0.5, 0.5), None, None, None],
     ...     crs=4326)
     >>> locate_records(records, units, vintage="v1").tolist()
@@ -82,9 +82,8 @@ def locate_records(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *,
     column = id_column(unit)
     _require(units, column)
     check_same_crs(records, units)
-    if unit == "commune" and vintage is not None and {"ref_unit_code", "ref_vintage"} <= set(records):
-        placed = place_records(records, units[[column, "geometry"]].rename(columns={column: "unit_code"}),
-                               vintage=vintage)
+    if unit == "commune" and vintage is not None and {"ref_commune_code", "ref_vintage"} <= set(records):
+        placed = place_records(records, units[[column, "geometry"]], vintage=vintage)
         return placed.where(placed.isin(units[column])).rename(None)
     found = pd.Series(pd.NA, index=records.index, dtype="string")
     has_point = records.geometry.notna() & ~records.geometry.is_empty
@@ -158,6 +157,5 @@ def count_cube(records: gpd.GeoDataFrame, units: gpd.GeoDataFrame, steps: list[P
 
 def _require(frame: pd.DataFrame, column: str) -> None:
     if column not in frame:
-        hint = " (rename unit_code to commune_code)" if column == "commune_code" else ""
         have = ", ".join(map(str, frame.columns))
-        raise HotspotError(f"the frame has no {column!r} column{hint}; it has: {have}")
+        raise HotspotError(f"the frame has no {column!r} column; it has: {have}")

@@ -13,7 +13,7 @@ from geo.store.engine import connection
 
 _LATEST = text("""
     SELECT DISTINCT ON (a.unit_id, a.criterion_id)
-           u.code AS unit_code, a.criterion_id, a.holds, a.value, a.assessed_by, a.assessed_at,
+           u.code AS commune_code, a.criterion_id, a.holds, a.value, a.assessed_by, a.assessed_at,
            a.id AS assessment_id
     FROM criterion_assessment a JOIN admin_unit u ON u.id = a.unit_id
     WHERE u.vintage_id = :v AND a.period = :p AND (CAST(:code AS text) IS NULL OR u.code = :code)
@@ -21,7 +21,7 @@ _LATEST = text("""
 
 
 def latest_attestations(conn: Connection | Engine, vintage_id: str, *, period: str,
-                        unit_code: str | None = None) -> pd.DataFrame:
+                        commune_code: str | None = None) -> pd.DataFrame:
     """The newest attestation of each commune and criterion recorded for ``period`` on ``vintage_id``.
 
     Newest as the classification decides: the latest ``assessed_at``, then the latest record.
@@ -33,14 +33,14 @@ def latest_attestations(conn: Connection | Engine, vintage_id: str, *, period: s
         The boundary vintage of the communes.
     period : str
         A period label as stored (``2018``, ``2018-Q2``, ...); attestations of other periods are left out.
-    unit_code : str, optional
+    commune_code : str, optional
         One commune only.
 
     Returns
     -------
     DataFrame
-        ``unit_code, criterion_id, holds, value, assessed_by, assessed_at, assessment_id``, by commune.
+        ``commune_code, criterion_id, holds, value, assessed_by, assessed_at, assessment_id``, by commune.
     """
     with connection(conn) as c:
-        frame = pd.read_sql(_LATEST, c, params={"v": vintage_id, "p": period, "code": unit_code})
-    return frame.sort_values(["unit_code", "criterion_id"], kind="stable").reset_index(drop=True)
+        frame = pd.read_sql(_LATEST, c, params={"v": vintage_id, "p": period, "code": commune_code})
+    return frame.sort_values(["commune_code", "criterion_id"], kind="stable").reset_index(drop=True)

@@ -68,14 +68,14 @@ def read_classification_inputs(conn: Connection | Engine, *, period: Period,
             reports=pd.read_sql(text("""
                 SELECT * FROM (
                     SELECT DISTINCT ON (r.unit_id, r.period, r.indicator_code)
-                           r.id AS report_id, u.code AS unit_code, u.vintage_id, r.period,
+                           r.id AS report_id, u.code AS commune_code, u.vintage_id, r.period,
                            r.indicator_code, r.value
                     FROM commune_report r JOIN admin_unit u ON u.id = r.unit_id
                     WHERE u.vintage_id = :v
                     ORDER BY r.unit_id, r.period, r.indicator_code, r.id DESC) latest
                 ORDER BY report_id"""), c, params={"v": vintage}),
             attestations=pd.read_sql(text("""
-                SELECT a.id AS assessment_id, u.code AS unit_code, u.vintage_id, a.period,
+                SELECT a.id AS assessment_id, u.code AS commune_code, u.vintage_id, a.period,
                        a.criterion_id, a.holds, a.value, a.assessed_by, a.assessed_at, a.note
                 FROM criterion_assessment a JOIN admin_unit u ON u.id = a.unit_id
                 WHERE u.vintage_id = :v ORDER BY a.id"""), c, params={"v": vintage}),
@@ -96,7 +96,7 @@ def write_snapshot(conn: Connection | Engine, results: pd.DataFrame, *, ruleset:
             ruleset_id=ruleset.id, ruleset_version=ruleset.version, ruleset_sha256=ruleset.sha256,
             period=period.label, convention=period.convention, vintage_id=vintage,
             data_as_of=as_of, created_by=created_by).returning(ClassificationSnapshot.id)).scalar_one()
-        rows = [{"snapshot_id": snapshot_id, "unit_code": r.unit_code, "status": r.status,
+        rows = [{"snapshot_id": snapshot_id, "commune_code": r.commune_code, "status": r.status,
                  "score": float(r.score), "criteria": r.criteria} for r in results.itertuples()]
         if rows:
             c.execute(insert(ClassificationResult), rows)
@@ -106,7 +106,7 @@ def write_snapshot(conn: Connection | Engine, results: pd.DataFrame, *, ruleset:
 
 
 def read_snapshot(conn: Connection | Engine, snapshot_id: int) -> tuple[dict, pd.DataFrame]:
-    """Read a snapshot: its metadata and its results (``unit_code, name, status, score, criteria``)."""
+    """Read a snapshot: its metadata and its results (``commune_code, name, status, score, criteria``)."""
     with connection(conn) as c:
         table = ClassificationSnapshot.__table__
         meta = c.execute(select(table).where(table.c.id == snapshot_id)).mappings().first()
@@ -115,11 +115,11 @@ def read_snapshot(conn: Connection | Engine, snapshot_id: int) -> tuple[dict, pd
                                        "`diaban classify` prints the id of each one it takes")
         meta = dict(meta)
         results = pd.read_sql(text("""
-            SELECT r.unit_code, u.name, r.status, r.score, r.criteria
+            SELECT r.commune_code, u.name, r.status, r.score, r.criteria
             FROM classification_result r
-            LEFT JOIN admin_unit u ON u.code = r.unit_code AND u.vintage_id = :v
+            LEFT JOIN admin_unit u ON u.code = r.commune_code AND u.vintage_id = :v
                                    AND u.level = 'commune'
-            WHERE r.snapshot_id = :s ORDER BY r.unit_code"""), c,
+            WHERE r.snapshot_id = :s ORDER BY r.commune_code"""), c,
             params={"s": snapshot_id, "v": meta["vintage_id"]})
     return meta, results
 

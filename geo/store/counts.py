@@ -34,7 +34,7 @@ SOURCES = {
 
 _LOCATE = """
 WITH rec AS ({source})
-SELECT COALESCE(CASE WHEN stored THEN ref.code END, pt.code, cw.code) AS unit_code, {aggregates}
+SELECT COALESCE(CASE WHEN stored THEN ref.code END, pt.code, cw.code) AS commune_code, {aggregates}
 FROM rec
 LEFT JOIN admin_unit ref ON ref.id = rec.unit_id
 CROSS JOIN LATERAL (
@@ -60,7 +60,7 @@ def locate_sql(source: str, aggregates: str = "count(*) AS n") -> str:
     """SQL grouping the rows of ``source`` by the commune of ``:vintage`` that takes them.
 
     ``source`` selects at least ``geom`` and ``unit_id`` and is aliased ``rec``; the result
-    has ``unit_code`` (NULL for rows no commune takes) and the ``aggregates`` over ``rec``.
+    has ``commune_code`` (NULL for rows no commune takes) and the ``aggregates`` over ``rec``.
     The one placement rule of the store: point in polygon (read from the stored commune when it
     is of ``:vintage``, placed by PostGIS otherwise), else the same-vintage reference, else a whole
     succession of the crosswalk.
@@ -74,7 +74,7 @@ def count_by_unit(conn: Connection | Engine, vintage_id: str, *, period: Period)
     Returns
     -------
     (DataFrame, dict)
-        One row per commune that has records (``unit_code`` index, one integer column per
+        One row per commune that has records (``commune_code`` index, one integer column per
         family of ``SOURCES``), and per family the number of records no commune took.
     """
     params = {"vintage": vintage_id, "start": period.start, "end": period.end}
@@ -86,7 +86,7 @@ def count_by_unit(conn: Connection | Engine, vintage_id: str, *, period: Period)
             unassigned[family] = int(counts.pop(None, 0))
             columns[family] = pd.Series(counts, dtype="int64")
     frame = pd.DataFrame(columns).fillna(0).astype("int64")
-    frame.index.name = "unit_code"
+    frame.index.name = "commune_code"
     return frame, unassigned
 
 
@@ -114,7 +114,7 @@ def communes_with_counts(conn: Connection | Engine, vintage_id: str, *, period: 
         communes = read_units(c, vintage_id, display=display)
         districts = read_units(c, vintage_id, level="district").set_index("district_code")["name"]
         counts, unassigned = count_by_unit(c, vintage_id, period=period)
-    frame = communes.rename(columns={"unit_code": "commune_code"})
+    frame = communes
     in_district = frame["parent_code"].isin(districts.index)
     frame["district_code"] = frame["parent_code"].where(in_district).astype("string")
     frame["district_name"] = frame["district_code"].map(districts).astype("string")
@@ -139,7 +139,7 @@ def count_tips(conn: Connection | Engine, vintage_id: str, *, period: Period) ->
     Returns
     -------
     (Series, int)
-        Counts indexed by ``unit_code`` (only communes with tips, int64) and the number of
+        Counts indexed by ``commune_code`` (only communes with tips, int64) and the number of
         tips no commune took.
     """
     params = {"vintage": vintage_id, "start": period.start, "end": period.end}
@@ -147,5 +147,5 @@ def count_tips(conn: Connection | Engine, vintage_id: str, *, period: Period) ->
         counts = {code: n for code, n in c.execute(text(locate_sql(TIP_SOURCE)), params).all()}
     unassigned = int(counts.pop(None, 0))
     series = pd.Series(counts, dtype="int64", name="tips")
-    series.index.name = "unit_code"
+    series.index.name = "commune_code"
     return series, unassigned

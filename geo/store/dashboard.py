@@ -23,21 +23,21 @@ SERIES_COLUMNS = ["snapshot_id", "period", "convention", "ruleset_id", "ruleset_
 _STATUS_COUNTS = """
 SELECT r.snapshot_id, r.status, count(*) AS n
 FROM classification_result r
-WHERE r.snapshot_id = ANY(:ids) AND (CAST(:codes AS text[]) IS NULL OR r.unit_code = ANY(:codes))
+WHERE r.snapshot_id = ANY(:ids) AND (CAST(:codes AS text[]) IS NULL OR r.commune_code = ANY(:codes))
 GROUP BY 1, 2"""
 
 _ESTABLISHMENTS = locate_sql("SELECT e.geom, e.unit_id FROM establishment e")
 
 
 def healthy_share_series(conn: Connection | Engine, vintage: str, *,
-                         unit_codes: list[str] | None = None) -> pd.DataFrame:
+                         commune_codes: list[str] | None = None) -> pd.DataFrame:
     """The status counts of the newest classification snapshot of each period on ``vintage``.
 
     Parameters
     ----------
     vintage : str
         Boundary vintage id the snapshots were taken on.
-    unit_codes : list of str, optional
+    commune_codes : list of str, optional
         Count only these communes (e.g. one district's); default every commune.
 
     Returns
@@ -45,13 +45,13 @@ def healthy_share_series(conn: Connection | Engine, vintage: str, *,
     DataFrame
         One row per (period, convention), in time order (by the period's end, then start):
         :data:`SERIES_COLUMNS`; ``healthy_share`` is healthy / communes classified (0–1),
-        NaN when no commune of ``unit_codes`` was classified.
+        NaN when no commune of ``commune_codes`` was classified.
     """
     with connection(conn) as c:
         snaps = pd.DataFrame(newest_snapshots(c, vintage=vintage),
                              columns=["id", *_SNAPSHOT_COLUMNS]).rename(columns={"id": "snapshot_id"})
         counts = pd.read_sql(text(_STATUS_COUNTS), c, params={
-            "ids": [int(i) for i in snaps["snapshot_id"]], "codes": unit_codes})
+            "ids": [int(i) for i in snaps["snapshot_id"]], "codes": commune_codes})
     table = (counts.pivot_table(index="snapshot_id", columns="status", values="n", aggfunc="sum")
              .reindex(index=snaps["snapshot_id"], columns=list(CLASSIFICATION_STATUSES)).fillna(0)
              .astype("int64"))
@@ -78,7 +78,7 @@ def establishments_by_unit(conn: Connection | Engine, vintage: str) -> tuple[pd.
     Returns
     -------
     (Series, int)
-        Counts indexed by ``unit_code`` (communes without any are absent), and the number
+        Counts indexed by ``commune_code`` (communes without any are absent), and the number
         of establishments no commune of the vintage takes.
     """
     with connection(conn) as c:
@@ -86,5 +86,5 @@ def establishments_by_unit(conn: Connection | Engine, vintage: str) -> tuple[pd.
     counts = {code: int(n) for code, n in rows}
     unassigned = counts.pop(None, 0)
     series = pd.Series(counts, dtype="int64", name="establishments")
-    series.index.name = "unit_code"
+    series.index.name = "commune_code"
     return series, unassigned

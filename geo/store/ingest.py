@@ -265,10 +265,10 @@ def read_link_targets(conn: Connection | Engine, kind: str):
     -------
     GeoDataFrame
         ``<kind>_id``, the name (``name`` or ``descriptor``), the code hash (``registration_hmac`` or
-        ``site_ref_hmac``), ``ref_unit_code, ref_vintage`` and the point (or None), EPSG:4326.
+        ``site_ref_hmac``), ``ref_commune_code, ref_vintage`` and the point (or None), EPSG:4326.
     """
     table, name, code = _LINK_TARGETS[kind]
     return _read(conn, f"""
-        SELECT r.id AS {kind}_id, r.{name}, r.{code}, u.code AS ref_unit_code,
+        SELECT r.id AS {kind}_id, r.{name}, r.{code}, u.code AS ref_commune_code,
                u.vintage_id AS ref_vintage, r.geom AS geometry
         FROM {table} r LEFT JOIN admin_unit u ON u.id = r.unit_id ORDER BY r.id""", {})

@@ -72,7 +72,7 @@ def _with_status(frame: gpd.GeoDataFrame, results: pd.DataFrame | None, snapshot
         frame["snapshot_id"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
         frame["classified"] = "no snapshot"
     else:
-        by_code = results.set_index("unit_code")
+        by_code = results.set_index("commune_code")
         frame["status"] = frame["commune_code"].map(by_code["status"]).astype("string")
         frame["score"] = frame["commune_code"].map(by_code["score"]).astype("float64")
         frame["snapshot_id"] = pd.Series(snapshot_id, index=frame.index, dtype="Int64")

@@ -53,7 +53,7 @@ def count_series(conn: Connection | Engine, vintage_id: str, periods: list[Perio
     Returns
     -------
     (dict, dict)
-        Per family (``incidents``, ``inspections``) a DataFrame indexed by ``unit_code`` (only
+        Per family (``incidents``, ``inspections``) a DataFrame indexed by ``commune_code`` (only
         communes with records) with one integer column per period label; and per family the
         list of records no commune took, one number per period.
     """
@@ -72,11 +72,11 @@ def count_series(conn: Connection | Engine, vintage_id: str, periods: list[Perio
             counts = ", ".join(f"count(*) FILTER (WHERE {_DAY[family]} >= :s{i} AND {_DAY[family]} < :e{i})"
                                f" AS p{i}" for i in range(len(periods)))
             sql = locate_sql(source.format(counts=counts), sums)
-            rows = pd.DataFrame(c.execute(text(sql), params).all(), columns=["unit_code", *labels])
-            placed = rows["unit_code"].notna()
+            rows = pd.DataFrame(c.execute(text(sql), params).all(), columns=["commune_code", *labels])
+            placed = rows["commune_code"].notna()
             lost = rows.loc[~placed, labels].sum()
             unassigned[family] = [int(lost.get(label, 0)) for label in labels]
-            frames[family] = rows[placed].set_index("unit_code").astype("int64")
+            frames[family] = rows[placed].set_index("commune_code").astype("int64")
     return frames, unassigned
 
 
@@ -105,19 +105,19 @@ def record_options(conn: Connection | Engine) -> dict:
 
 
 def snapshot_statuses(conn: Connection | Engine, snapshot_ids: list[int]) -> pd.DataFrame:
-    """``snapshot_id, unit_code, status, score`` of every result of the given snapshots."""
-    sql = text("SELECT snapshot_id, unit_code, status, score FROM classification_result "
-               "WHERE snapshot_id = ANY(CAST(:ids AS integer[])) ORDER BY snapshot_id, unit_code")
+    """``snapshot_id, commune_code, status, score`` of every result of the given snapshots."""
+    sql = text("SELECT snapshot_id, commune_code, status, score FROM classification_result "
+               "WHERE snapshot_id = ANY(CAST(:ids AS integer[])) ORDER BY snapshot_id, commune_code")
     with connection(conn) as c:
         return pd.read_sql(sql, c, params={"ids": list(snapshot_ids)})
 
 
-def commune_result(conn: Connection | Engine, snapshot_id: int, unit_code: str) -> dict | None:
+def commune_result(conn: Connection | Engine, snapshot_id: int, commune_code: str) -> dict | None:
     """One commune's result in a snapshot: ``status, score, criteria`` (None when absent)."""
     sql = text("SELECT status, score, criteria FROM classification_result "
-               "WHERE snapshot_id = :s AND unit_code = :c")
+               "WHERE snapshot_id = :s AND commune_code = :c")
     with connection(conn) as c:
-        row = c.execute(sql, {"s": snapshot_id, "c": unit_code}).mappings().first()
+        row = c.execute(sql, {"s": snapshot_id, "c": commune_code}).mappings().first()
     return dict(row) if row else None
 
 
@@ -168,13 +168,13 @@ def establishments_with_outcome(conn: Connection | Engine, *, before: date,
     """Establishments with a point, each with its last inspection before ``before``.
 
     Columns: ``establishment_id, establishment_type, [name,] commitment_signed, status,
-    last_outcome, last_inspection, ref_unit_code, ref_vintage, geometry`` (EPSG:4326);
+    last_outcome, last_inspection, ref_commune_code, ref_vintage, geometry`` (EPSG:4326);
     ``last_outcome`` is None for an establishment never inspected before that day.
     """
     sql = text(f"""
         SELECT e.id AS establishment_id, e.establishment_type, {"e.name," if names else ""}
                e.commitment_signed, e.status, last.outcome AS last_outcome,
-               last.inspection_date AS last_inspection, u.code AS ref_unit_code,
+               last.inspection_date AS last_inspection, u.code AS ref_commune_code,
                u.vintage_id AS ref_vintage, e.geom AS geometry
         FROM establishment e
         LEFT JOIN admin_unit u ON u.id = e.unit_id

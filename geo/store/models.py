@@ -422,12 +422,12 @@ class ClassificationResult(Base):
     __tablename__ = "classification_result"
     __table_args__ = (
         one_of("status", CLASSIFICATION_STATUSES),
-        UniqueConstraint("snapshot_id", "unit_code", name="classification_result_unit"),
+        UniqueConstraint("snapshot_id", "commune_code", name="classification_result_unit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("classification_snapshot.id"), index=True)
-    unit_code: Mapped[str] = mapped_column(String(5))
+    commune_code: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column()
     criteria: Mapped[list] = mapped_column(JSONB)

@@ -63,7 +63,7 @@ def national_communes(conn: Connection | Engine) -> gpd.GeoDataFrame:
                u.geom_display AS geometry
         FROM newest n
         JOIN classification_result r ON r.snapshot_id = n.snapshot_id
-        JOIN admin_unit u ON u.vintage_id = n.vintage_id AND u.code = r.unit_code AND u.level = 'commune'
+        JOIN admin_unit u ON u.vintage_id = n.vintage_id AND u.code = r.commune_code AND u.level = 'commune'
         ORDER BY n.province_code, u.code""")
     with connection(conn) as c:
         return gpd.read_postgis(sql, c, geom_col="geometry", crs=STORAGE_CRS)

@@ -171,12 +171,12 @@ def year_snapshots(conn: Connection | Engine, year: int, *, vintage: str) -> lis
 
 
 def read_proposals(conn: Connection | Engine, year: int, *, vintage: str) -> tuple[dict | None, pd.DataFrame]:
-    """The proposal of ``year``: its snapshot (or None) and per commune ``unit_code, status, score``."""
+    """The proposal of ``year``: its snapshot (or None) and per commune ``commune_code, status, score``."""
     with connection(conn) as c:
         snapshots = year_snapshots(c, year, vintage=vintage)
         chosen = snapshots[0] if snapshots else None
-        results = pd.read_sql(text("SELECT unit_code, status, score FROM classification_result "
-                                   "WHERE snapshot_id = :s ORDER BY unit_code"), c,
+        results = pd.read_sql(text("SELECT commune_code, status, score FROM classification_result "
+                                   "WHERE snapshot_id = :s ORDER BY commune_code"), c,
                               params={"s": chosen["id"] if chosen else -1})
     return chosen, results
 
@@ -194,7 +194,7 @@ def commune_recognition(conn: Connection | Engine, year: int, code: str, *, vint
     with connection(conn) as c:
         snapshot, results = read_proposals(c, year, vintage=vintage)
         decisions = read_decisions(c, year=year, vintage=vintage, codes=[code], history=True)
-    mine = results[results["unit_code"] == code]
+    mine = results[results["commune_code"] == code]
     proposal = None if snapshot is None or mine.empty else {
         "snapshot_id": int(snapshot["id"]), "period": snapshot["period"],
         "status": mine["status"].iloc[0], "score": float(mine["score"].iloc[0])}

@@ -1,7 +1,7 @@
 """Records (establishments, sites, incidents, inspections, …): bulk writes, and reads as frames.
 
 Reads return GeoDataFrames in EPSG:4326 whose geometry is None for records placed only by
-a commune reference (``ref_unit_code`` and ``ref_vintage`` then say which unit).
+a commune reference (``ref_commune_code`` and ``ref_vintage`` then say which unit).
 """
 
 from __future__ import annotations
@@ -140,13 +140,13 @@ def read_incidents(conn: Connection | Engine, *, start: date | None = None,
     """Incidents dated in ``[start, end)``, with their point (or None) and unit reference.
 
     Columns: ``incident_id, event_date, incident_kind, kind_label, case_type, outcome,
-    establishment_id, site_id, persons_total, ref_unit_code, ref_vintage, geometry``.
+    establishment_id, site_id, persons_total, ref_commune_code, ref_vintage, geometry``.
     """
     where, params = _window("i.event_date", start, end)
     return _read(conn, f"""
         SELECT i.id AS incident_id, i.event_date, i.incident_kind, i.kind_label, i.case_type,
                i.outcome, i.establishment_id, i.site_id, i.persons_total,
-               u.code AS ref_unit_code, u.vintage_id AS ref_vintage, i.geom AS geometry
+               u.code AS ref_commune_code, u.vintage_id AS ref_vintage, i.geom AS geometry
         FROM incident i LEFT JOIN admin_unit u ON u.id = i.unit_id
         WHERE {where} ORDER BY i.event_date, i.id""", params)
 
@@ -156,13 +156,13 @@ def read_inspections(conn: Connection | Engine, *, start: date | None = None,
     """Inspections dated in ``[start, end)`` placed at their establishment's point.
 
     Columns: ``inspection_id, inspection_date, establishment_id, establishment_type,
-    team_level, outcome, violation_codes, fine_vnd, ref_unit_code, ref_vintage, geometry``.
+    team_level, outcome, violation_codes, fine_vnd, ref_commune_code, ref_vintage, geometry``.
     """
     where, params = _window("r.inspection_date", start, end)
     return _read(conn, f"""
         SELECT r.id AS inspection_id, r.inspection_date, r.establishment_id,
                e.establishment_type, r.team_level, r.outcome, r.violation_codes, r.fine_vnd,
-               u.code AS ref_unit_code, u.vintage_id AS ref_vintage, e.geom AS geometry
+               u.code AS ref_commune_code, u.vintage_id AS ref_vintage, e.geom AS geometry
         FROM inspection r JOIN establishment e ON e.id = r.establishment_id
         LEFT JOIN admin_unit u ON u.id = e.unit_id
         WHERE {where} ORDER BY r.inspection_date, r.id""", params)
@@ -173,13 +173,13 @@ def read_tips(conn: Connection | Engine, *, start: date | None = None,
     """Tip-offs received in ``[start, end)``, with their point (or None) and unit reference.
 
     Columns: ``tip_id, received_date, category, channel, establishment_id, site_id, verified_date,
-    result, handled_date, ref_unit_code, ref_vintage, geometry``.
+    result, handled_date, ref_commune_code, ref_vintage, geometry``.
     """
     where, params = _window("t.received_date", start, end)
     return _read(conn, f"""
         SELECT t.id AS tip_id, t.received_date, t.category, t.channel, t.establishment_id, t.site_id,
                t.verified_date, t.result, t.handled_date,
-               u.code AS ref_unit_code, u.vintage_id AS ref_vintage, t.geom AS geometry
+               u.code AS ref_commune_code, u.vintage_id AS ref_vintage, t.geom AS geometry
         FROM tip t LEFT JOIN admin_unit u ON u.id = t.unit_id
         WHERE {where} ORDER BY t.received_date, t.id""", params)
 
@@ -188,13 +188,13 @@ def read_activities(conn: Connection | Engine, *, start: date | None = None,
                     end: date | None = None) -> gpd.GeoDataFrame:
     """Awareness activities held in ``[start, end)``, with their point (or None) and unit reference.
 
-    Columns: ``activity_id, activity_date, form, participants_count, ref_unit_code, ref_vintage,
+    Columns: ``activity_id, activity_date, form, participants_count, ref_commune_code, ref_vintage,
     geometry``.
     """
     where, params = _window("a.activity_date", start, end)
     return _read(conn, f"""
         SELECT a.id AS activity_id, a.activity_date, a.form, a.participants_count,
-               u.code AS ref_unit_code, u.vintage_id AS ref_vintage, a.geom AS geometry
+               u.code AS ref_commune_code, u.vintage_id AS ref_vintage, a.geom AS geometry
         FROM activity a LEFT JOIN admin_unit u ON u.id = a.unit_id
         WHERE {where} ORDER BY a.activity_date, a.id""", params)
 
@@ -203,11 +203,11 @@ def read_establishments(conn: Connection | Engine) -> gpd.GeoDataFrame:
     """Every establishment with its point or unit reference.
 
     Columns: ``establishment_id, establishment_type, name, commitment_signed, status,
-    ref_unit_code, ref_vintage, geometry``. Names are business data for analyst and above only.
+    ref_commune_code, ref_vintage, geometry``. Names are business data for analyst and above only.
     """
     return _read(conn, """
         SELECT e.id AS establishment_id, e.establishment_type, e.name, e.commitment_signed,
-               e.status, u.code AS ref_unit_code, u.vintage_id AS ref_vintage, e.geom AS geometry
+               e.status, u.code AS ref_commune_code, u.vintage_id AS ref_vintage, e.geom AS geometry
         FROM establishment e LEFT JOIN admin_unit u ON u.id = e.unit_id ORDER BY e.id""", {})
 
 
@@ -217,13 +217,13 @@ def read_sites(conn: Connection | Engine) -> tuple[gpd.GeoDataFrame, pd.DataFram
     Returns
     -------
     (GeoDataFrame, DataFrame)
-        Sites: ``site_id, site_kind, descriptor, establishment_id, ref_unit_code,
+        Sites: ``site_id, site_kind, descriptor, establishment_id, ref_commune_code,
         ref_vintage, geometry``. Events: ``event_id, site_id, event_date, event_type``,
         ordered by site and date.
     """
     sites = _read(conn, """
         SELECT s.id AS site_id, s.site_kind, s.descriptor, s.establishment_id,
-               u.code AS ref_unit_code, u.vintage_id AS ref_vintage, s.geom AS geometry
+               u.code AS ref_commune_code, u.vintage_id AS ref_vintage, s.geom AS geometry
         FROM site s LEFT JOIN admin_unit u ON u.id = s.unit_id ORDER BY s.id""", {})
     with connection(conn) as c:
         events = pd.read_sql(text("SELECT id AS event_id, site_id, event_date, event_type "

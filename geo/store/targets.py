@@ -31,11 +31,11 @@ from geo.store.models import REPORT_INDICATORS
 from geo.store.units import read_units
 
 PLAN_YEARS = range(2016, 2021)
-_MEASURED = ["measure", "year", "unit_code", "numerator", "denominator"]
+_MEASURED = ["measure", "year", "commune_code", "numerator", "denominator"]
 
 _REPORTS = """
 SELECT DISTINCT ON (r.unit_id, r.period, r.indicator_code)
-       u.code AS unit_code, r.period, r.indicator_code, r.value
+       u.code AS commune_code, r.period, r.indicator_code, r.value
 FROM commune_report r JOIN admin_unit u ON u.id = r.unit_id
 WHERE u.vintage_id = :vintage AND u.level = 'commune' AND r.indicator_code = ANY(:codes)
 ORDER BY r.unit_id, r.period, r.indicator_code, r.id DESC"""
@@ -105,9 +105,9 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str, y
     Returns
     -------
     (DataFrame, DataFrame, DataFrame)
-        ``measured`` (``measure, year, unit_code, numerator, denominator``; ``unit_code``
+        ``measured`` (``measure, year, commune_code, numerator, denominator``; ``commune_code``
         None for records no commune took), ``gaps`` (``measure, year, note``) and
-        ``communes`` (``unit_code, name, district_code, district_name``).
+        ``communes`` (``commune_code, name, district_code, district_name``).
     """
     wanted = set(measures)
     windows = plan_windows(years, period=period, convention=convention)
@@ -136,9 +136,9 @@ def read_target_measures(conn: Connection | Engine, measures, *, vintage: str, y
                          ignore_index=True)
     if former_province is not None and communes["former_province_code"].notna().any():
         mine = communes["former_province_code"] == former_province
-        others = set(communes.loc[~mine, "unit_code"])
+        others = set(communes.loc[~mine, "commune_code"])
         communes = communes[mine].reset_index(drop=True)
-        measured = measured[~measured["unit_code"].isin(others)].reset_index(drop=True)
+        measured = measured[~measured["commune_code"].isin(others)].reset_index(drop=True)
     return (measured[_MEASURED], pd.DataFrame(gaps, columns=["measure", "year", "note"]),
             communes.drop(columns="former_province_code"))
 
@@ -201,7 +201,7 @@ def _communes(c: Connection, vintage: str) -> pd.DataFrame:
     """The communes of the vintage with their district code and name."""
     units = read_units(c, vintage)
     districts = read_units(c, vintage, level="district").set_index("district_code")["name"]
-    frame = pd.DataFrame({"unit_code": units["unit_code"], "name": units["name"],
+    frame = pd.DataFrame({"commune_code": units["commune_code"], "name": units["name"],
                           "former_province_code": units["former_province_code"]})
     frame["district_code"] = units["parent_code"].where(units["parent_code"].isin(districts.index))
     frame["district_name"] = frame["district_code"].map(districts)
@@ -228,7 +228,7 @@ def _reports(c: Connection, vintage: str, windows: dict[int, Period], codes: lis
     frame = pd.read_sql(text(_REPORTS), c, params={"vintage": vintage, "codes": codes})
     frame["year"] = frame["period"].map(lambda label: _year_of(label, windows))
     frame = frame[frame["year"].notna()].astype({"year": int})
-    return frame.groupby(["indicator_code", "year", "unit_code"], as_index=False)["value"].sum()
+    return frame.groupby(["indicator_code", "year", "commune_code"], as_index=False)["value"].sum()
 
 
 def _year_of(label: str, windows: dict[int, Period]) -> int | None:
@@ -254,7 +254,8 @@ def _report_sums(reports: pd.DataFrame, codes: list[str], years: list[int], gaps
         own = reports[reports["indicator_code"] == code]
         gaps += [(measure, y, f"no commune reported {code} for {y}")
                  for y in years if y not in set(own["year"])]
-        rows.append(pd.DataFrame({"measure": measure, "year": own["year"], "unit_code": own["unit_code"],
+        rows.append(pd.DataFrame({"measure": measure, "year": own["year"],
+                                  "commune_code": own["commune_code"],
                                   "numerator": own["value"].astype(float), "denominator": np.nan}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_MEASURED)
 
@@ -265,7 +266,7 @@ def _activities(c: Connection, vintage: str, windows: dict[int, Period]) -> pd.D
     for year, window in windows.items():
         found = c.execute(text(_ACTIVITIES), {"vintage": vintage, "start": window.start, "end": window.end})
         rows += [("awareness_activities", year, code, float(n)) for code, n in found.all() if code]
-    return pd.DataFrame(rows, columns=["indicator_code", "year", "unit_code", "value"])
+    return pd.DataFrame(rows, columns=["indicator_code", "year", "commune_code", "value"])
 
 
 def _awareness(reports: pd.DataFrame, communes: pd.DataFrame, years: list[int], gaps: list) -> pd.DataFrame:
@@ -273,13 +274,13 @@ def _awareness(reports: pd.DataFrame, communes: pd.DataFrame, years: list[int], 
     own = reports[reports["indicator_code"] == "awareness_activities"]
     rows = []
     for year in years:
-        done = own.loc[(own["year"] == year) & (own["value"] >= 1), "unit_code"]
+        done = own.loc[(own["year"] == year) & (own["value"] >= 1), "commune_code"]
         if not (own["year"] == year).any():
             gaps.append(("awareness_share", year, f"no commune reported awareness_activities for {year}"))
             continue
         rows.append(pd.DataFrame({"measure": "awareness_share", "year": year,
-                                  "unit_code": communes["unit_code"],
-                                  "numerator": communes["unit_code"].isin(done).astype(float),
+                                  "commune_code": communes["commune_code"],
+                                  "numerator": communes["commune_code"].isin(done).astype(float),
                                   "denominator": 1.0}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_MEASURED)
 
@@ -290,14 +291,14 @@ def _healthy(c: Connection, vintage: str, windows: dict[int, Period], gaps: list
     convention = next(iter(windows.values())).convention if windows else "calendar"
     snaps = {s["id"]: s["period"]
              for s in newest_snapshots(c, vintage=vintage, periods=list(labels), convention=convention)}
-    results = pd.read_sql(text("SELECT snapshot_id, unit_code, status FROM classification_result "
+    results = pd.read_sql(text("SELECT snapshot_id, commune_code, status FROM classification_result "
                                "WHERE snapshot_id = ANY(:ids)"), c, params={"ids": list(snaps)})
     flag = "" if convention == "calendar" else f" --convention {convention}"
     gaps += [("healthy_share", y, f"no {convention} classification snapshot of {label} on vintage "
               f"{vintage}; run `diaban classify --period {label} --vintage {vintage}{flag}`")
              for label, y in labels.items() if label not in snaps.values()]
     year = results["snapshot_id"].map({i: labels[p] for i, p in snaps.items()})
-    return pd.DataFrame({"measure": "healthy_share", "year": year, "unit_code": results["unit_code"],
+    return pd.DataFrame({"measure": "healthy_share", "year": year, "commune_code": results["commune_code"],
                          "numerator": (results["status"] == "healthy").astype(float),
                          "denominator": 1.0})
 

@@ -198,7 +198,7 @@ def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None =
 
 
 #: The code column of each level's frames (ARCHITECTURE.md, Names).
-CODE_COLUMNS = {"commune": "unit_code", "district": "district_code", "province": "province_code"}
+CODE_COLUMNS = {"commune": "commune_code", "district": "district_code", "province": "province_code"}
 
 
 def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "commune",

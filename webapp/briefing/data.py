@@ -159,7 +159,7 @@ def _ruleset(ruleset_id: str, sha256: str):
 
 def _map_layers(conn, current: gpd.GeoDataFrame, earlier: gpd.GeoDataFrame, vintage: str):
     """Communes on the display geometry (the web map's), and district or province outlines."""
-    display = read_units(conn, vintage, display=True).set_index("unit_code")["geometry"]
+    display = read_units(conn, vintage, display=True).set_index("commune_code")["geometry"]
     communes = current.drop(columns="geometry").assign(
         incidents_prev=current["commune_code"].map(earlier.set_index("commune_code")["incidents"]))
     communes["status"] = communes["status"].fillna("not_assessed")

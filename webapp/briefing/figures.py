@@ -34,14 +34,14 @@ def status_changes(before: pd.DataFrame, after: pd.DataFrame, communes: pd.DataF
     Parameters
     ----------
     before, after : DataFrame
-        Snapshot results (``unit_code, status, score, criteria``), as ``read_snapshot`` gives.
+        Snapshot results (``commune_code, status, score, criteria``), as ``read_snapshot`` gives.
     communes : DataFrame
         ``commune_code, name, district_name`` for the names.
 
     Returns
     -------
     dict
-        ``changes``: one row per commune whose status differs (``unit_code, name,
+        ``changes``: one row per commune whose status differs (``commune_code, name,
         district_name, status_before, status_after, direction`` (gained, lost or changed,
         the last when either side is not assessed), ``met``, ``failed``, ``missing`` (criterion
         ids that now hold, now fail, now lack data)), gains first; ``criteria_only``: how many
@@ -49,32 +49,34 @@ def status_changes(before: pd.DataFrame, after: pd.DataFrame, communes: pd.DataF
 
     Examples
     --------
-    >>> a = pd.DataFrame({"unit_code": ["1", "2"], "status": ["reduced", "healthy"], "score": [60.0, 100.0],
+    >>> a = pd.DataFrame({"commune_code": ["1", "2"], "status": ["reduced", "healthy"],
+    ...                   "score": [60.0, 100.0],
     ...     "criteria": [[{"id": "P5", "passed": False, "value": 0.2}],
     ...                  [{"id": "P5", "passed": True, "value": 1.0}]]})
-    >>> b = pd.DataFrame({"unit_code": ["1", "2"], "status": ["healthy", "healthy"], "score": [80.0, 100.0],
+    >>> b = pd.DataFrame({"commune_code": ["1", "2"], "status": ["healthy", "healthy"],
+    ...                   "score": [80.0, 100.0],
     ...     "criteria": [[{"id": "P5", "passed": True, "value": 0.9}],
     ...                  [{"id": "P5", "passed": True, "value": 0.8}]]})
     >>> names = pd.DataFrame({"commune_code": ["1", "2"], "name": ["Xã A", "Xã B"], "district_name": "H"})
     >>> out = status_changes(a, b, names)
-    >>> out["changes"][["unit_code", "direction", "met", "failed"]].values.tolist(), out["criteria_only"]
+    >>> out["changes"][["commune_code", "direction", "met", "failed"]].values.tolist(), out["criteria_only"]
     ([['1', 'gained', ['P5'], []]], 1)
     """
     changed = compare_results(before, after)
     moved = changed[changed["status_before"] != changed["status_after"]].copy()
-    flips = [_flips(before, after, code) for code in moved["unit_code"]]
+    flips = [_flips(before, after, code) for code in moved["commune_code"]]
     for i, key in enumerate(("met", "failed", "missing")):
         moved[key] = [f[i] for f in flips]
     names = pd.DataFrame(communes).set_index("commune_code")
-    moved["name"] = moved["unit_code"].map(names["name"])
-    moved["district_name"] = moved["unit_code"].map(names["district_name"])
+    moved["name"] = moved["commune_code"].map(names["name"])
+    moved["district_name"] = moved["commune_code"].map(names["district_name"])
     rank_before, rank_after = moved["status_before"].map(RANK), moved["status_after"].map(RANK)
     moved["direction"] = "changed"
     moved.loc[rank_after < rank_before, "direction"] = "gained"
     moved.loc[rank_after > rank_before, "direction"] = "lost"
     moved["order"] = moved["direction"].map({"gained": 0, "lost": 1, "changed": 2})
-    moved = moved.sort_values(["order", "unit_code"], kind="stable").reset_index(drop=True)
-    columns = ["unit_code", "name", "district_name", "status_before", "status_after", "direction",
+    moved = moved.sort_values(["order", "commune_code"], kind="stable").reset_index(drop=True)
+    columns = ["commune_code", "name", "district_name", "status_before", "status_after", "direction",
                "met", "failed", "missing"]
     return {"changes": moved[columns], "criteria_only": len(changed) - len(moved)}
 
@@ -82,7 +84,7 @@ def status_changes(before: pd.DataFrame, after: pd.DataFrame, communes: pd.DataF
 def _flips(before: pd.DataFrame, after: pd.DataFrame, code: str) -> tuple[list, list, list]:
     """Criterion ids of one commune that now hold, now fail, and now lack data."""
     def passed(frame):
-        rows = frame.loc[frame["unit_code"] == code, "criteria"]
+        rows = frame.loc[frame["commune_code"] == code, "criteria"]
         return {c["id"]: c["passed"] for c in rows.iloc[0]} if len(rows) else {}
 
     old, new = passed(before), passed(after)

@@ -260,7 +260,8 @@ def changes_section(b, lang: str) -> list:
                                      ("missing", "brief_missing")) if row[column]]
         return "; ".join(parts) or "–"
 
-    body = [[f"{r['name']} ({r['unit_code']})", r["district_name"] if pd.notna(r["district_name"]) else "–",
+    body = [[f"{r['name']} ({r['commune_code']})",
+             r["district_name"] if pd.notna(r["district_name"]) else "–",
              status(r["status_before"]), status(r["status_after"]),
              tr(f"brief_{r['direction']}", lang), why(r)] for _, r in changes.iterrows()]
     header = [tr(k, lang) for k in ("brief_unit", "brief_district", "brief_before", "brief_after",

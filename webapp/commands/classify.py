@@ -107,6 +107,6 @@ def classify_compare(ctx, snapshot_a, snapshot_b, as_json):
         return
     click.echo(f"{len(rows)} communes changed between snapshot {snapshot_a} and {snapshot_b}")
     for row in rows:
-        click.echo(f"{row['unit_code']}: {row['status_before']} → {row['status_after']} "
+        click.echo(f"{row['commune_code']}: {row['status_before']} → {row['status_after']} "
                    f"(criteria {', '.join(row['changed_criteria']) or '-'})")
 

@@ -152,16 +152,16 @@ def review(ctx, as_json):
 
 @ingest.command("resolve")
 @click.argument("item_id", type=int)
-@click.option("--unit", "unit_code", default=None, help="GSO code of the commune the row names.")
+@click.option("--unit", "commune_code", default=None, help="GSO code of the commune the row names.")
 @click.option("--dismiss", is_flag=True, help="Leave the row in quarantine and close the item.")
 @click.option("--no-remember", is_flag=True, help="Do not remember the choice as an alias.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def resolve(ctx, item_id, unit_code, dismiss, no_remember, as_json):
+def resolve(ctx, item_id, commune_code, dismiss, no_remember, as_json):
     """Decide review item ITEM_ID: its commune is --unit CODE (loads the row), or --dismiss it."""
-    if bool(unit_code) == dismiss:
+    if bool(commune_code) == dismiss:
         raise click.UsageError("give either --unit CODE or --dismiss")
-    result = resolve_review(engine_for(ctx), item_id, unit_code=unit_code, dismiss=dismiss,
+    result = resolve_review(engine_for(ctx), item_id, commune_code=commune_code, dismiss=dismiss,
                             remember=not no_remember, actor="cli")
     if as_json:
         print_json(result)

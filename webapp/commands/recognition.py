@@ -89,8 +89,8 @@ def _add_proposals(engine, records: list[dict], year: int) -> None:
     """Add each decision's commune name and the proposal of its year on its vintage (in place)."""
     for vintage in sorted({r["vintage_id"] for r in records}):
         _, proposals = read_proposals(engine, year, vintage=vintage)
-        status = dict(zip(proposals["unit_code"], proposals["status"], strict=True))
-        names = read_units(engine, vintage).set_index("unit_code")["name"]
+        status = dict(zip(proposals["commune_code"], proposals["status"], strict=True))
+        names = read_units(engine, vintage).set_index("commune_code")["name"]
         for rec in (r for r in records if r["vintage_id"] == vintage):
             rec["proposal"] = status.get(rec["commune_code"])
             rec["name"] = names.get(rec["commune_code"])

@@ -67,7 +67,7 @@ def store_run(conn, run: ClassificationRun, *, created_by: str) -> int:
 def result_records(results) -> list[dict]:
     """The JSON shape of a classification: one dict per commune."""
     return [
-        {"commune_code": r.unit_code, "name": r.name, "status": r.status, "score": float(r.score),
+        {"commune_code": r.commune_code, "name": r.name, "status": r.status, "score": float(r.score),
          "criteria": [{"id": c["id"], "passed": c["passed"], "value": c["value"],
                        "evidence": c["evidence"], "detail": c.get("detail")} for c in r.criteria]}
         for r in results.itertuples()
@@ -76,7 +76,7 @@ def result_records(results) -> list[dict]:
 
 def missing_records(completeness: pd.DataFrame, names: pd.DataFrame) -> list[dict]:
     """The JSON shape of ``--missing``: one dict per commune and criterion that lacks data."""
-    named = dict(zip(names["unit_code"].astype(str), names["name"], strict=True))
+    named = dict(zip(names["commune_code"].astype(str), names["name"], strict=True))
     gaps = completeness[completeness["missing"].astype(bool)]
     return [{"commune_code": r.commune_code, "name": named.get(r.commune_code),
              "criterion_id": r.criterion_id, "reason": r.reason, "what_to_load": r.what_to_load,

@@ -103,11 +103,11 @@ def plan_progress(engine, *, period: Period | None = None, convention: str = CON
             convention=convention, former_province=plan.get("province_code"))
         decisions = read_decisions(engine, vintage=vintage, years=own)
         # only the plan's communes: a decision on a commune of another former province is not its
-        decisions = decisions[decisions["commune_code"].isin(communes["unit_code"])]
+        decisions = decisions[decisions["commune_code"].isin(communes["commune_code"])]
         parts.append((*with_decisions(measured, decisions), gaps, communes))
     measured, decided, gaps, communes = (
         pd.concat([p[i] for p in parts], ignore_index=True) for i in range(4))
-    communes = communes.drop_duplicates("unit_code", keep="last").reset_index(drop=True)
+    communes = communes.drop_duplicates("commune_code", keep="last").reset_index(drop=True)
     last = max(windows)
     rows = track_targets(table, measured, communes, years=years, gaps=gaps, through=last,
                          elapsed=year_elapsed(windows[last]))
@@ -158,7 +158,7 @@ def with_decisions(measured: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.
 
     Examples
     --------
-    >>> measured = pd.DataFrame({"measure": "healthy_share", "year": [2018, 2018], "unit_code": ["A", "B"],
+    >>> measured = pd.DataFrame({"measure": "healthy_share", "year": [2018, 2018], "commune_code": ["A", "B"],
     ...                          "numerator": [1.0, 0.0], "denominator": 1.0})
     >>> decisions = pd.DataFrame({"year": [2018, 2019], "commune_code": ["A", "B"],
     ...                           "recognised": [False, True]})
@@ -172,13 +172,13 @@ def with_decisions(measured: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.
     used = used.assign(year=used["year"].astype(int))
     decided = used.set_index(["year", "commune_code"])["recognised"].astype(float)
     rows = measured[healthy]
-    keys = pd.MultiIndex.from_arrays([rows["year"].astype(int), rows["unit_code"]])
+    keys = pd.MultiIndex.from_arrays([rows["year"].astype(int), rows["commune_code"]])
     override = pd.Series(decided.reindex(keys).to_numpy(), index=rows.index)
     out = measured.copy()
     out.loc[healthy, "numerator"] = override.where(override.notna(), rows["numerator"])
     missing = ~used.set_index(["year", "commune_code"]).index.isin(keys)
     extra = pd.DataFrame({"measure": "healthy_share", "year": used.loc[missing, "year"],
-                          "unit_code": used.loc[missing, "commune_code"],
+                          "commune_code": used.loc[missing, "commune_code"],
                           "numerator": used.loc[missing, "recognised"].astype(float), "denominator": 1.0})
     return pd.concat([out, extra], ignore_index=True) if len(extra) else out, used
 
@@ -190,7 +190,7 @@ def _note_basis(rows: pd.DataFrame, table: pd.DataFrame, decided: pd.DataFrame,
     Adds ``decided``: the communes of the row's scope counted by their decision (NaN on other targets).
     """
     healthy = set(table.loc[table["measure"] == "healthy_share", "target_id"])
-    district = decided["commune_code"].map(communes.set_index("unit_code")["district_code"])
+    district = decided["commune_code"].map(communes.set_index("commune_code")["district_code"])
     counts = {("province", y): n for y, n in decided.groupby("year").size().items()}
     counts |= {(d, y): n for (d, y), n in decided.groupby([district, decided["year"]]).size().items()}
     out = rows.assign(decided=np.nan)
