@@ -55,7 +55,7 @@ def load_boundaries(
         ``units``, the cleaning report and ``seconds``.
     """
     specs = [province.vintage(v) for v in vintages] if vintages else list(province.vintages)
-    refuse_conflicts(engine, province)
+    refuse_conflicts(engine, province, replacing={s.id for s in specs} if replace else set())
     loaded = {v["id"] for v in list_vintages(engine, province.code)}
     built = {spec.id: build_units(province, spec) for spec in specs
              if replace or vintage_key(province.code, spec.id) not in loaded}
@@ -70,11 +70,14 @@ def load_boundaries(
     return results
 
 
-def refuse_conflicts(engine: Engine, province: Province) -> None:
+def refuse_conflicts(engine: Engine, province: Province, *, replacing: set[str] = frozenset()) -> None:
     """Raise ProvinceConfigError when the database holds province ``province.code`` configured otherwise.
 
     Another name under the same code, or a loaded vintage the configuration does not have (or
     has with other dates), is a different configuration of the code: loading would mix them.
+    So is a loaded vintage drawn from other sources than the configuration now names (e.g. a
+    2010 vintage loaded before former Bình Phước became one of its parts), unless it is among
+    the vintages ``replacing``.
     """
     where = province.folder / "province.toml"
     recorded = {p["code"]: p for p in read_provinces(engine)}.get(province.code)
@@ -93,6 +96,12 @@ def refuse_conflicts(engine: Engine, province: Province) -> None:
                 f"{where}: the database holds vintage {row['config_id']} of province {province.code} "
                 f"valid {row['valid_from']} → {row['valid_to'] or 'now'}; this configuration {has}. "
                 "Restore that vintage in province.toml, or load the province into another database")
+        if row["config_id"] not in replacing and row["source"] != spec.source:
+            raise ProvinceConfigError(
+                f"{where}: vintage {row['config_id']} of province {province.code} was loaded from "
+                f"{row['source']}; this configuration draws it from {spec.source}. Reload it with "
+                f"`diaban boundaries load --vintage {row['config_id']} --replace` (refused while "
+                "records refer to its units: then load into a new database and ingest the files again)")
 
 
 def _refuse_overlaps(engine: Engine, province: Province, spec: VintageSpec, units) -> None:

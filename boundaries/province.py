@@ -80,7 +80,8 @@ class VintageSpec:
         """Where the vintage comes from, for its import batch: a layer, or what it derives from."""
         if self.derived_from:
             return f"{self.derived_from} + {self.changes.name}"
-        return f"{self.file.name}:{self.communes.layer}"
+        parts = "".join(f" + {part.province.name}/{part.vintage}" for part in self.parts)
+        return f"{self.file.name}:{self.communes.layer}{parts}"
 
     @property
     def source_file(self) -> Path:

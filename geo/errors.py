@@ -33,6 +33,10 @@ class StoreError(DiabanError, RuntimeError):
     """The database cannot be reached or is not initialised."""
 
 
+class VintageInUseError(DiabanError, ValueError):
+    """A vintage cannot be replaced or deleted while records refer to its units."""
+
+
 class ReactivationError(DiabanError, ValueError):
     """A bad option or input frame of the reactivation engine (``geo.reactivation``)."""
 

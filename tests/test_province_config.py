@@ -228,3 +228,36 @@ def test_dong_nai_still_records_its_own_configuration(engine):
     assert (province.code, province.name) == ("75", "Đồng Nai")
     assert province.vn2000_crs == load_province().vn2000_crs
     assert province.targets == load_province().targets
+
+
+def test_a_vintage_drawn_from_other_sources_is_named_and_replaced_only_while_unused(server_url, tmp_path):
+    folder = write_test_province(tmp_path)
+    with new_database(server_url) as url:
+        for args in (("db", "init"), ("boundaries", "load", "--province", str(folder))):
+            assert run_cli(url, *args).exit_code == 0
+        # the GIS officer redraws the communes into another layer and points the configuration at it
+        gpd.read_file(folder / "units.gpkg", layer="communes").to_file(folder / "units.gpkg",
+                                                                       layer="communes_v2")
+        (folder / "province.toml").write_text(TOML.replace('layer = "communes"', 'layer = "communes_v2"'),
+                                              encoding="utf-8")
+        stale = run_cli(url, "boundaries", "load", "--province", str(folder))
+        assert stale.exit_code == 1 and "was loaded from units.gpkg:communes;" in stale.output
+        assert "units.gpkg:communes_v2" in stale.output and "--vintage 2020-01-01 --replace" in stale.output
+        replaced = run_cli(url, "boundaries", "load", "--province", str(folder), "--replace", "--json")
+        assert replaced.exit_code == 0, replaced.output
+        assert [v["status"] for v in json.loads(replaced.stdout)["vintages"]] == ["loaded"]
+        assert run_cli(url, "boundaries", "load", "--province", str(folder)).exit_code == 0  # current now
+        # once a record is placed on its units, replacing is refused with the table named
+        lon, lat = square("00001").centroid.coords[0]
+        path = tmp_path / "mot_vu.csv"
+        path.write_text("STT;Ngày xảy ra;Hành vi;Vĩ độ;Kinh độ\n"
+                        f"1;10/06/2020;Mua bán dâm;{lat:.6f};{lon:.6f}\n", encoding="utf-8")
+        assert json.loads(run_cli(url, "ingest", "incidents", str(path), "--json").stdout)["loaded"] == 1
+        refused = run_cli(url, "boundaries", "load", "--province", str(folder), "--replace")
+        assert refused.exit_code == 1 and "cannot be replaced: records refer to its units" in refused.output
+        assert '"incident"' in refused.output
+        engine = make_engine(url)
+        with engine.connect() as c:  # nothing changed: the record still sits on its commune
+            assert c.execute(text("SELECT u.code FROM incident i JOIN admin_unit u ON u.id = i.unit_id"
+                                  )).scalar_one() == "00001"
+        engine.dispose()

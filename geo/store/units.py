@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import geopandas as gpd
 from geoalchemy2.shape import from_shape
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from geo.errors import UnknownVintageError
+from geo.errors import UnknownVintageError, VintageInUseError
 from geo.settings import STORAGE_CRS, STORAGE_SRID
 from geo.store.engine import connection
 from geo.store.models import AdminUnit, ImportBatch, Vintage
@@ -95,21 +96,36 @@ def has_vintage(session: Session, vintage_id: str) -> bool:
 
 
 def delete_vintage(session: Session, vintage_id: str) -> None:
-    """Delete a vintage and its units (fails if records still refer to its units)."""
-    session.execute(delete(Vintage).where(Vintage.id == vintage_id))
+    """Delete a vintage and its units.
+
+    Raises
+    ------
+    VintageInUseError
+        While records refer to its units (the session stays usable: nothing was deleted).
+    """
+    try:
+        with session.begin_nested():
+            session.execute(delete(Vintage).where(Vintage.id == vintage_id))
+    except IntegrityError as exc:
+        detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None) or str(exc.orig)
+        raise VintageInUseError(
+            f"vintage {vintage_id} cannot be replaced: records refer to its units ({detail}). Load "
+            "the boundaries into a new database and ingest the files again there") from exc
 
 
 def list_vintages(conn: Connection | Engine, province: str | None = None) -> list[dict]:
     """Return the loaded vintages (of ``province``, a code, or all) with unit counts per level, oldest first.
 
-    Each row also has ``config_id``: the id in the province's configuration.
+    Each row also has ``config_id``: the id in the province's configuration, and ``source``:
+    what its import batch was loaded from (``VintageSpec.source``).
     """
     query = (
         select(Vintage.id, Vintage.label, Vintage.valid_from, Vintage.valid_to,
                Vintage.province_code, Vintage.legal_basis, Vintage.import_batch_id,
-               AdminUnit.level, func.count(AdminUnit.id).label("n"))
+               ImportBatch.source, AdminUnit.level, func.count(AdminUnit.id).label("n"))
         .join(AdminUnit, AdminUnit.vintage_id == Vintage.id)
-        .group_by(Vintage.id, AdminUnit.level)
+        .join(ImportBatch, ImportBatch.id == Vintage.import_batch_id)
+        .group_by(Vintage.id, ImportBatch.source, AdminUnit.level)
         .order_by(Vintage.valid_from, Vintage.province_code)
     )
     if province is not None:
@@ -119,7 +135,7 @@ def list_vintages(conn: Connection | Engine, province: str | None = None) -> lis
         for row in c.execute(query).mappings():
             item = out.setdefault(row["id"], {k: row[k] for k in (
                 "id", "label", "valid_from", "valid_to", "province_code", "legal_basis",
-                "import_batch_id")} | {"config_id": config_vintage_id(row["id"]), "units": {}})
+                "import_batch_id", "source")} | {"config_id": config_vintage_id(row["id"]), "units": {}})
             item["units"][row["level"]] = row["n"]
     return list(out.values())
 
