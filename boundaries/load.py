@@ -56,7 +56,7 @@ def load_boundaries(
     """
     specs = [province.vintage(v) for v in vintages] if vintages else list(province.vintages)
     refuse_conflicts(engine, province, replacing={s.id for s in specs} if replace else set())
-    loaded = {v["id"] for v in list_vintages(engine, province.code)}
+    loaded = {v.id for v in list_vintages(engine, province.code)}
     built = {spec.id: build_units(province, spec) for spec in specs
              if replace or vintage_key(province.code, spec.id) not in loaded}
     for spec_id, (units, _) in built.items():
@@ -88,19 +88,19 @@ def refuse_conflicts(engine: Engine, province: Province, *, replacing: set[str] 
             "`name` in province.toml, or load it into another database")
     configured = {s.id: s for s in province.vintages}
     for row in list_vintages(engine, province.code):
-        spec = configured.get(row["config_id"])
-        if spec is None or (spec.valid_from, spec.valid_to) != (row["valid_from"], row["valid_to"]):
+        spec = configured.get(row.config_id)
+        if spec is None or (spec.valid_from, spec.valid_to) != (row.valid_from, row.valid_to):
             has = ("does not have it" if spec is None else
                    f"has it valid {spec.valid_from} → {spec.valid_to or 'now'}")
             raise ProvinceConfigError(
-                f"{where}: the database holds vintage {row['config_id']} of province {province.code} "
-                f"valid {row['valid_from']} → {row['valid_to'] or 'now'}; this configuration {has}. "
+                f"{where}: the database holds vintage {row.config_id} of province {province.code} "
+                f"valid {row.valid_from} → {row.valid_to or 'now'}; this configuration {has}. "
                 "Restore that vintage in province.toml, or load the province into another database")
-        if row["config_id"] not in replacing and row["source"] != spec.source:
+        if row.config_id not in replacing and row.source != spec.source:
             raise ProvinceConfigError(
-                f"{where}: vintage {row['config_id']} of province {province.code} was loaded from "
-                f"{row['source']}; this configuration draws it from {spec.source}. Reload it with "
-                f"`diaban boundaries load --vintage {row['config_id']} --replace` (refused while "
+                f"{where}: vintage {row.config_id} of province {province.code} was loaded from "
+                f"{row.source}; this configuration draws it from {spec.source}. Reload it with "
+                f"`diaban boundaries load --vintage {row.config_id} --replace` (refused while "
                 "records refer to its units: then load into a new database and ingest the files again)")
 
 
@@ -167,7 +167,7 @@ def load_crosswalks(engine: Engine, province: Province, *, actor: str = "cli") -
             configured, from_vintage=vintage_key(province.code, configured.from_vintage),
             to_vintage=vintage_key(province.code, configured.to_vintage))
         with session_scope(engine) as session:
-            loaded = {v["id"] for v in list_vintages(session.connection(), province.code)}
+            loaded = {v.id for v in list_vintages(session.connection(), province.code)}
             if not {spec.from_vintage, spec.to_vintage} <= loaded:
                 results.append(result | {"status": "waiting for vintages"})
                 continue

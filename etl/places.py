@@ -52,7 +52,7 @@ class Places:
         self.vintages = list_vintages(engine, self.province.code) if self.province else []
         if not self.vintages:
             raise ParserOptionError("no boundary vintage is loaded; run `diaban boundaries load` first")
-        self.latest = self.vintages[-1]["id"]
+        self.latest = self.vintages[-1].id
         self._units: dict[str, gpd.GeoDataFrame] = {}
         self._districts: dict[str, pd.DataFrame] = {}
         self._by_date: dict[date, str] = {}

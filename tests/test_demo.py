@@ -35,8 +35,8 @@ RECORD_TABLES = ("establishment", "site", "site_event", "incident", "inspection"
 
 @pytest.fixture(scope="module")
 def vintages(engine):
-    return [Vintage(v["id"], v["valid_from"], v["valid_to"],
-                    read_units(engine, v["id"])[["commune_code", "unit_type", "geometry"]])
+    return [Vintage(v.id, v.valid_from, v.valid_to,
+                    read_units(engine, v.id)[["commune_code", "unit_type", "geometry"]])
             for v in list_vintages(engine)]
 
 

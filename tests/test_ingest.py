@@ -127,7 +127,7 @@ def test_a_file_that_fails_leaves_nothing_half_loaded(db_url, engine, fresh, inc
 
 
 def test_establishments_xlsx_with_vn2000_xy(db_url, engine, fresh, tmp_path):
-    latest = list_vintages(engine)[-1]["id"]
+    latest = list_vintages(engine)[-1].id
     code = read_units(engine, latest)["commune_code"].iloc[10]
     to_vn2000 = Transformer.from_crs("EPSG:4326", "EPSG:5899", always_xy=True)
     east, north = to_vn2000.transform(*_inside(engine, latest, code))

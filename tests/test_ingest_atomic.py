@@ -37,7 +37,7 @@ def _comma(value: float) -> str:
 def _points_inside(engine) -> list[tuple[float, float]]:
     """One point per 2018 commune that also lies inside the province of the latest vintage."""
     units = read_units(engine, VINTAGE)
-    latest = read_units(engine, list_vintages(engine)[-1]["id"])
+    latest = read_units(engine, list_vintages(engine)[-1].id)
     outline = shapely.union_all(latest.geometry.values)
     points = [g.representative_point() for g in units.geometry]
     return [(p.x, p.y) for p in points if outline.contains(p)]

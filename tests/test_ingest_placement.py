@@ -63,7 +63,7 @@ def _edge_points(units, n: int, rng: np.random.Generator) -> np.ndarray:
 def point_file(tmp_path, engine):
     """Incidents with GPS points, dated over 2018-2026: random in the province, and on commune edges."""
     rng = np.random.default_rng(14)
-    vintages = [v["id"] for v in list_vintages(engine)]
+    vintages = [v.id for v in list_vintages(engine)]
     latest = read_units(engine, vintages[-1])
     xmin, ymin, xmax, ymax = latest.total_bounds
     random = np.column_stack([rng.uniform(xmin, xmax, N_RANDOM), rng.uniform(ymin, ymax, N_RANDOM)])
@@ -99,7 +99,7 @@ def test_counts_from_stored_units_equal_placing_every_point_again(engine, point_
     ingest(engine, "incidents", point_file)
     end = FIRST_DAY + timedelta(days=SPAN_DAYS + 1)
     with engine.connect() as c:
-        for vintage in (v["id"] for v in list_vintages(engine)):
+        for vintage in (v.id for v in list_vintages(engine)):
             params = {"vintage": vintage, "start": FIRST_DAY, "end": end}
             new = dict(c.execute(text(locate_sql(_SOURCE)), params).all())
             old = dict(c.execute(text(_ORACLE), params).all())

@@ -93,7 +93,7 @@ def cached_response(key: tuple, compute, mimetype: str) -> Response:
 
 def _communes_body(engine, selection, full: bool) -> str:
     """The /api/communes answer as JSON text (kept in the map cache: its inputs are in the key)."""
-    frame, unassigned = communes_with_counts(engine, selection.vintage["id"], period=selection.period,
+    frame, unassigned = communes_with_counts(engine, selection.vintage.id, period=selection.period,
                                              display=not full)
     collection = json.loads(frame.to_json(na="null", drop_id=True, to_wgs84=False))
     for feature, code in zip(collection["features"], frame["commune_code"], strict=True):
@@ -113,7 +113,7 @@ def geometry():
     """
     selection = current_selection()
     engine = current_app.extensions["diaban.engine"]
-    vintage = selection.vintage["id"]
+    vintage = selection.vintage.id
     key = ("api.geometry", vintage, DETAIL_TOLERANCE_M, data_version(engine))
     return cached_response(key, lambda: _detail_body(engine, vintage), "application/geo+json")
 
@@ -229,7 +229,4 @@ def tips():
 def vintages():
     """The loaded boundary vintages with their unit counts."""
     rows = list_vintages(current_app.extensions["diaban.engine"], current_province_code())
-    for row in rows:
-        row["valid_from"] = row["valid_from"].isoformat()
-        row["valid_to"] = row["valid_to"].isoformat() if row["valid_to"] else None
-    return jsonify(rows)
+    return jsonify([row.as_dict() for row in rows])

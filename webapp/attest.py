@@ -144,7 +144,7 @@ def _period_and_vintage() -> tuple[Period, str]:
     """
     period = parse_period(request.args.get("period") or last_closed_half(date.today()).label)
     return period, choose_vintage(current_app.extensions["diaban.engine"], period,
-                                  province=current_province_code())["id"]
+                                  province=current_province_code()).id
 
 
 def _states(latest) -> dict[str, dict[str, dict]]:

@@ -113,13 +113,13 @@ def boundaries_list(ctx, as_json):
     """List the loaded vintages and their unit counts."""
     rows = list_vintages(engine_for(ctx))
     if as_json:
-        print_json(rows)
+        print_json([row.as_dict() for row in rows])
         return
     if not rows:
         click.echo("no vintage loaded; run `diaban boundaries load`")
     for v in rows:
-        counts = ", ".join(f"{n} {level}" for level, n in sorted(v["units"].items()))
-        click.echo(f"{v['id']}  {v['valid_from']} → {v['valid_to'] or '…'}  {counts}  {v['label']}")
+        counts = ", ".join(f"{n} {level}" for level, n in sorted(v.units.items()))
+        click.echo(f"{v.id}  {v.valid_from} → {v.valid_to or '…'}  {counts}  {v.label}")
 
 
 @main.group(cls=_Group)

@@ -138,11 +138,11 @@ def _figures(detailed: bool) -> dict:
     """The template's values but the number format: selection, filters and every section."""
     engine = current_app.extensions["diaban.engine"]
     selection = current_selection()
-    communes, unassigned = communes_with_counts(engine, selection.vintage["id"], period=selection.period)
+    communes, unassigned = communes_with_counts(engine, selection.vintage.id, period=selection.period)
     communes = communes.drop(columns="geometry")
     districts = (communes.dropna(subset=["district_code"]).drop_duplicates("district_code")
                  .set_index("district_code")["district_name"].sort_index().to_dict())
-    district = current_filters(districts, (), (), vintage=selection.vintage["id"]).district
+    district = current_filters(districts, (), (), vintage=selection.vintage.id).district
     scope = communes if district is None else communes[communes["district_code"] == district]
     lang = current_language()
     targets = targets_section(engine, selection, district, lang=lang)
@@ -154,7 +154,7 @@ def _figures(detailed: bool) -> dict:
         districts=districts, district=district, lang=lang, targets=targets,
         healthy=healthy, table=district_section(engine, selection, scope, healthy["current"], unassigned),
         at_risk=at_risk_section(engine, selection, scope, detailed=detailed),
-        completeness=missing_section(engine, selection.vintage["id"], selection.period,
+        completeness=missing_section(engine, selection.vintage.id, selection.period,
                                      list(scope["commune_code"]), lang=lang))
 
 

@@ -62,11 +62,11 @@ def targets_section(engine, selection: Selection, district: str | None, *, lang:
         share_of_target, on_track, note``) and ``unmeasured`` (texts); None when the loaded
         province configures no plan.
     """
-    tracked = _tracked_targets(engine, selection.period, selection.vintage["province_code"])
+    tracked = _tracked_targets(engine, selection.period, selection.vintage.province_code)
     if not tracked:
         return None
     plan, table, rows = tracked
-    same_units = selection.vintage["id"] in set(plan["vintages"].values())
+    same_units = selection.vintage.id in set(plan["vintages"].values())
     scope = district if district is not None and same_units and district in set(rows["scope"]) \
         else "province"
     own = rows[rows["scope"] == scope]
@@ -106,7 +106,7 @@ def healthy_section(engine, selection: Selection, commune_codes: list[str], *, g
         ``chart`` (labels, each status's share in percent, the goal in percent),
         ``current`` (the row of the selected period, or None) and ``command`` (how to take one).
     """
-    vintage, period = selection.vintage["id"], selection.period
+    vintage, period = selection.vintage.id, selection.period
     series = healthy_share_series(engine, vintage, commune_codes=commune_codes)
     # One kind of period and one reporting window per chart: a year's share is not followed by a
     # quarter's, and a 15–14 snapshot never sits among calendar ones.
@@ -155,13 +155,13 @@ def district_section(engine, selection: Selection, scope: pd.DataFrame, snapshot
         period's year), ``year``, ``decided`` (communes with a decision that year), ``snapshot``
         and ``unassigned`` (incidents, inspections, establishments).
     """
-    counts, est_unassigned = establishments_by_unit(engine, selection.vintage["id"])
+    counts, est_unassigned = establishments_by_unit(engine, selection.vintage.id)
     frame = scope.assign(establishments=scope["commune_code"].map(counts).fillna(0).astype("int64"))
     if snapshot is not None:
         _, results = read_snapshot(engine, snapshot["snapshot_id"])
         frame["status"] = frame["commune_code"].map(results.set_index("commune_code")["status"])
     year = int(selection.period.label[:4])
-    decisions = read_decisions(engine, year=year, vintage=selection.vintage["id"],
+    decisions = read_decisions(engine, year=year, vintage=selection.vintage.id,
                                codes=list(frame["commune_code"])).set_index("commune_code")["recognised"]
     frame["recognised"] = frame["commune_code"].map(decisions).eq(True)
     by_district = bool(frame["district_code"].notna().any())
@@ -201,7 +201,7 @@ def at_risk_section(engine, selection: Selection, scope: pd.DataFrame, *, detail
     inputs = read_inputs(engine, as_of)
     result = track_reactivations(inputs["sites"], inputs["events"], inputs["evidence"], as_of=as_of)
     ranked = rank_at_risk(result.sites, inputs["evidence"], as_of=as_of, **AT_RISK)
-    vintage = selection.vintage["id"]
+    vintage = selection.vintage.id
     with engine.connect() as conn:
         units, crosswalk = read_units(conn, vintage), read_crosswalk(conn)
     codes = place_records(inputs["sites"].loc[ranked.index], units, vintage=vintage, crosswalk=crosswalk)

@@ -52,7 +52,7 @@ def export_layers(engine: Engine, layers: tuple[str, ...], out: Path, *, options
     period = parse_period(options["period"]) if options["period"] else None
     with engine.connect() as conn:
         options["vintage"] = choose_vintage(conn, period, options["vintage"],
-                                            province=options.get("province"))["id"]
+                                            province=options.get("province")).id
         frames = read_layers(conn, layers, period=period, vintage=options["vintage"],
                              with_names=options["with_names"])
         as_of = data_as_of(conn)

@@ -54,7 +54,7 @@ class MapRequest:
     @property
     def vintage(self) -> str:
         """The id of the vintage the communes are drawn in."""
-        return self.selection.vintage["id"]
+        return self.selection.vintage.id
 
     @property
     def districts(self) -> dict[str, str]:
@@ -79,10 +79,10 @@ def map_request(selection: Selection) -> MapRequest:
     """Read and check the filters of this request against the store (400 on a bad one)."""
     engine = current_app.extensions["diaban.engine"]
     options = record_options(engine)
-    communes = commune_index(engine, selection.vintage["id"])
+    communes = commune_index(engine, selection.vintage.id)
     filters = current_filters(districts_of(communes),
                               [k["code"] for k in options["incident_kinds"]],
-                              options["establishment_types"], vintage=selection.vintage["id"])
+                              options["establishment_types"], vintage=selection.vintage.id)
     return MapRequest(selection=selection, filters=filters, options=options, communes=communes)
 
 
@@ -104,7 +104,7 @@ def series_payload(req: MapRequest) -> dict:
     periods = slider_periods(req.selection.period, req.options["first_day"], req.options["last_day"])
     filters = req.filters
     labels = [p.label for p in periods]
-    key = ("series", req.vintage, req.selection.vintage["import_batch_id"], tuple(labels),
+    key = ("series", req.vintage, req.selection.vintage.import_batch_id, tuple(labels),
            filters.incident_kinds, filters.establishment_types, data_version(engine))
     frames, unassigned = cached(key, lambda: count_series(
         engine, req.vintage, periods,

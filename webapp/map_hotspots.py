@@ -86,7 +86,7 @@ def hotspot_payload(req: MapRequest, *, method: str, unit: str, fdr: bool) -> di
     vintage, communes, incidents, as_of = _inputs(req, window)
     step = "month" if window.kind == "month" else "quarter"
     options = hotspot_options(method=method, unit=unit, fdr=fdr, step=step)
-    key = ("hotspots", method, unit, window.label, vintage, req.selection.vintage["import_batch_id"], fdr,
+    key = ("hotspots", method, unit, window.label, vintage, req.selection.vintage.import_batch_id, fdr,
            req.filters.incident_kinds, fingerprint(incidents))
     result, unplaced = cached(key, lambda: analyse(options, window, vintage, communes, incidents, as_of))
     column = "category" if method == "emerging" else "hotspot_class"

@@ -79,7 +79,7 @@ def site_states(req: MapRequest):
         timeline = result.timeline[pd.to_datetime(result.timeline["date"]) <= pd.Timestamp(day)]
         return sites, timeline[["site_id", "date", "event", "origin"]], {**result.params, "as_of": day}
 
-    key = ("sites", day, req.vintage, req.selection.vintage["import_batch_id"], req.filters.district,
+    key = ("sites", day, req.vintage, req.selection.vintage.import_batch_id, req.filters.district,
            data_version(engine))
     return cached(key, compute)
 
@@ -129,7 +129,7 @@ def establishments_payload(req: MapRequest) -> dict:
     types = req.filters.establishment_types
     frame = establishments_with_outcome(engine, before=day + timedelta(days=1),
                                         types=list(types) if types else None, names=True)
-    key = ("establishment-communes", req.vintage, req.selection.vintage["import_batch_id"],
+    key = ("establishment-communes", req.vintage, req.selection.vintage.import_batch_id,
            data_version(engine))
     codes = cached(key, lambda: _placed(req, read_establishments(engine), keep_all=True)
                    .set_index("establishment_id")["commune_code"])  # placed once per vintage and data

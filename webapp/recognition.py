@@ -98,15 +98,15 @@ def _page(error: str | None = None, status: int = 200):
     """The page for the requested year and vintage, with ``error`` shown above the table."""
     engine = current_app.extensions["diaban.engine"]
     year, vintage, vintages = _year_and_vintage(engine)
-    rows, snapshot = commune_rows(engine, year, vintage["id"])
+    rows, snapshot = commune_rows(engine, year, vintage.id)
     summary = {"total": len(rows), "proposed": sum(r["proposal_status"] == "healthy" for r in rows),
                "recognised": sum(r["decision"] is not None and r["decision"]["recognised"] for r in rows),
                "decided": sum(r["decision"] is not None for r in rows)}
     return render_template(
         "recognition.html", year=year, vintage=vintage, vintages=vintages, rows=rows, snapshot=snapshot,
-        snapshots=year_snapshots(engine, year, vintage=vintage["id"]), summary=summary, error=error,
+        snapshots=year_snapshots(engine, year, vintage=vintage.id), summary=summary, error=error,
         can_record=has_role(g.user, "editor"), lang=current_language(),
-        command=f"diaban classify --period {year} --vintage {vintage['id']}"), status
+        command=f"diaban classify --period {year} --vintage {vintage.id}"), status
 
 
 def commune_rows(engine, year: int, vintage: str) -> tuple[list[dict], dict | None]:
@@ -153,16 +153,16 @@ def record(code: str):
     except ValueError:
         return _page(t("rec_bad_date").format(value=form.get("decision_date") or ""), 400)
     try:
-        record_decision(engine, vintage=vintage["id"], commune_code=code, year=year,
+        record_decision(engine, vintage=vintage.id, commune_code=code, year=year,
                         recognised=verdict == "1",
                         decision_number=form.get("decision_number", ""), decision_date=day,
                         decided_by=form.get("decided_by", ""), recorded_by=g.user["username"],
                         snapshot_id=form.get("snapshot_id", type=int))
     except RecognitionError as exc:
         return _page(str(exc), 400)
-    name = commune_index(engine, vintage["id"]).set_index("commune_code")["name"].get(code, code)
+    name = commune_index(engine, vintage.id).set_index("commune_code")["name"].get(code, code)
     flash(t("rec_saved").format(name=name, code=code, year=year), "success")
-    return redirect(url_for("recognition.index", year=year, vintage=vintage["id"]) + f"#commune-{code}")
+    return redirect(url_for("recognition.index", year=year, vintage=vintage.id) + f"#commune-{code}")
 
 
 def recognition_payload(engine, vintage: str, code: str, *, period: str) -> dict:

@@ -9,7 +9,7 @@ from flask import current_app, request
 
 from geo.periods import Period, last_closed_half, parse_period
 from geo.store.counts import data_as_of
-from geo.store.units import choose_vintage, list_vintages
+from geo.store.units import LoadedVintage, choose_vintage, list_vintages
 from webapp.errors import FilterError
 from webapp.province import current_province_code
 
@@ -27,8 +27,8 @@ class Selection:
     """A period and the vintage its communes are drawn in."""
 
     period: Period
-    vintage: dict
-    vintages: list[dict]
+    vintage: LoadedVintage
+    vintages: list[LoadedVintage]
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ def selection_metadata(selection: Selection, unassigned: dict, *, geometry: str)
         "period": selection.period.label,
         "period_start": selection.period.start.isoformat(),
         "period_end_exclusive": selection.period.end.isoformat(),
-        "vintage": selection.vintage["id"],
-        "vintage_label": selection.vintage["label"],
+        "vintage": selection.vintage.id,
+        "vintage_label": selection.vintage.label,
         "data_as_of": status["as_of"].isoformat() if status["as_of"] else None,
         "synthetic": status["synthetic"],
         "method": METHOD,

@@ -98,16 +98,16 @@ def _boundaries(engine) -> tuple[list[Vintage], dict[str, pd.DataFrame]]:
     """The loaded vintages as the generator takes them, and their commune and district names."""
     vintages, names = [], {}
     for v in list_vintages(engine):
-        units = read_units(engine, v["id"])
+        units = read_units(engine, v.id)
         vintages.append(
-            Vintage(v["id"], v["valid_from"], v["valid_to"], units[["commune_code", "unit_type", "geometry"]])
+            Vintage(v.id, v.valid_from, v.valid_to, units[["commune_code", "unit_type", "geometry"]])
         )
         districts = (
-            read_units(engine, v["id"], level="district").set_index("district_code")["name"]
-            if v["units"].get("district")
+            read_units(engine, v.id, level="district").set_index("district_code")["name"]
+            if v.units.get("district")
             else pd.Series(dtype=object)
         )
-        names[v["id"]] = pd.DataFrame(
+        names[v.id] = pd.DataFrame(
             {"name": units["name"].to_numpy(), "district": [districts.get(p) for p in units["parent_code"]]},
             index=units["commune_code"].to_numpy(),
         )

@@ -71,9 +71,9 @@ def list_layers(conn: Connection | Engine, *, province: str | None = None) -> li
     Communes come first, one layer per loaded vintage (oldest first; of ``province`` only when
     given), then the point layers.
     """
-    layers = [{"id": f"{COMMUNES_PREFIX}{v['id']}", "title": f"Communes ({v['label']})",
-               "kind": "communes", "temporal": False, "vintage": v["id"]}
-              for v in list_vintages(conn, province) if v["units"].get("commune")]
+    layers = [{"id": f"{COMMUNES_PREFIX}{v.id}", "title": f"Communes ({v.label})",
+               "kind": "communes", "temporal": False, "vintage": v.id}
+              for v in list_vintages(conn, province) if v.units.get("commune")]
     titles = {"incidents": "Incidents (points)", "inspections": "Inspections (establishment points)",
               "sites": "Sites (points)"}
     return layers + [{"id": name, "title": titles[name], "kind": "points",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import geopandas as gpd
@@ -113,12 +114,38 @@ def delete_vintage(session: Session, vintage_id: str) -> None:
             "the boundaries into a new database and ingest the files again there") from exc
 
 
-def list_vintages(conn: Connection | Engine, province: str | None = None) -> list[dict]:
-    """Return the loaded vintages (of ``province``, a code, or all) with unit counts per level, oldest first.
+@dataclass(frozen=True)
+class LoadedVintage:
+    """A boundary vintage in the store, as :func:`list_vintages` reads it.
 
-    Each row also has ``config_id``: the id in the province's configuration, and ``source``:
-    what its import batch was loaded from (``VintageSpec.source``).
+    ``id`` is the database id (``75:2010-02-06``), ``config_id`` the id in the province's
+    configuration, ``source`` what its import batch was loaded from (``VintageSpec.source``),
+    ``units`` the number of units per level (``{"commune": 282, "district": 22, …}``).
     """
+
+    id: str
+    label: str
+    valid_from: date
+    valid_to: date | None
+    province_code: str
+    legal_basis: str | None
+    import_batch_id: int
+    source: str
+    config_id: str
+    units: dict[str, int] = field(default_factory=dict)
+
+    def covers(self, day: date) -> bool:
+        """True when the vintage is in force on ``day``."""
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def as_dict(self) -> dict:
+        """The fields as a JSON-ready dict, dates as ISO strings (``/api/vintages``, ``boundaries list``)."""
+        return {**asdict(self), "valid_from": self.valid_from.isoformat(),
+                "valid_to": self.valid_to.isoformat() if self.valid_to else None}
+
+
+def list_vintages(conn: Connection | Engine, province: str | None = None) -> list[LoadedVintage]:
+    """Return the loaded vintages (of ``province``, a code, or all), oldest first."""
     query = (
         select(Vintage.id, Vintage.label, Vintage.valid_from, Vintage.valid_to,
                Vintage.province_code, Vintage.legal_basis, Vintage.import_batch_id,
@@ -130,17 +157,18 @@ def list_vintages(conn: Connection | Engine, province: str | None = None) -> lis
     )
     if province is not None:
         query = query.where(Vintage.province_code == province)
-    out: dict[str, dict] = {}
+    out: dict[str, LoadedVintage] = {}
     with connection(conn) as c:
         for row in c.execute(query).mappings():
-            item = out.setdefault(row["id"], {k: row[k] for k in (
-                "id", "label", "valid_from", "valid_to", "province_code", "legal_basis",
-                "import_batch_id", "source")} | {"config_id": config_vintage_id(row["id"]), "units": {}})
-            item["units"][row["level"]] = row["n"]
+            item = out.setdefault(row["id"], LoadedVintage(
+                **{k: row[k] for k in ("id", "label", "valid_from", "valid_to", "province_code",
+                                       "legal_basis", "import_batch_id", "source")},
+                config_id=config_vintage_id(row["id"])))
+            item.units[row["level"]] = row["n"]
     return list(out.values())
 
 
-def pick_vintage(vintages: list[dict], day: date) -> str:
+def pick_vintage(vintages: list[LoadedVintage], day: date) -> str:
     """Return the id of the vintage of ``vintages`` (oldest first) valid on ``day``.
 
     When none covers the day (a province whose configuration leaves a gap between vintages),
@@ -149,9 +177,8 @@ def pick_vintage(vintages: list[dict], day: date) -> str:
 
     Parameters
     ----------
-    vintages : list of dict
-        Rows with ``id``, ``valid_from`` and ``valid_to`` (None: still in force), as
-        :func:`list_vintages` returns them.
+    vintages : list of LoadedVintage
+        Oldest first, as :func:`list_vintages` returns them.
     day : datetime.date
 
     Raises
@@ -161,22 +188,24 @@ def pick_vintage(vintages: list[dict], day: date) -> str:
 
     Examples
     --------
-    >>> rows = [{"id": "2010", "valid_from": date(2010, 2, 6), "valid_to": date(2019, 4, 9)},
-    ...         {"id": "2025", "valid_from": date(2025, 7, 1), "valid_to": None}]
+    >>> def loaded(id, start, end):
+    ...     return LoadedVintage(id, id, start, end, "75", None, 1, "x.gpkg:communes", id)
+    >>> rows = [loaded("2010", date(2010, 2, 6), date(2019, 4, 9)), loaded("2025", date(2025, 7, 1), None)]
     >>> [pick_vintage(rows, date(*d)) for d in ((2019, 4, 9), (2020, 1, 1), (2026, 1, 1), (2001, 1, 1))]
     ['2010', '2010', '2025', '2010']
     """
-    started = [v for v in vintages if v["valid_from"] <= day]
-    covering = [v for v in started if v["valid_to"] is None or day <= v["valid_to"]]
+    started = [v for v in vintages if v.valid_from <= day]
+    covering = [v for v in started if v.covers(day)]
     chosen = (covering or started or vintages[:1])
     if not chosen:
         raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
-    return chosen[-1]["id"]
+    return chosen[-1].id
 
 
 def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None = None, *,
-                   province: str | None = None, vintages: list[dict] | None = None) -> dict:
-    """Return the row of the vintage asked for, else the one valid on ``period``'s last day, else the newest.
+                   province: str | None = None, vintages: list[LoadedVintage] | None = None
+                   ) -> LoadedVintage:
+    """Return the vintage asked for, else the one valid on ``period``'s last day, else the newest.
 
     The one answer to "which vintage": a period is drawn and classified on the vintage valid on
     its last day, not its first (a 2025 report or a 15th-to-14th window starting in June 2025
@@ -186,7 +215,7 @@ def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None =
     Vintages belong to a province: ``province`` (a code; the only loaded one by default, see
     :func:`geo.store.province.resolve_province_code`) scopes the choice, and ``vintage`` may be
     its configured id ("2010-02-06") or its database id ("75:2010-02-06").
-    ``vintages`` (rows of :func:`list_vintages` of one province) saves reading them again when
+    ``vintages`` (:func:`list_vintages` of one province) saves reading them again when
     the caller has them.
 
     Raises
@@ -204,11 +233,11 @@ def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None =
         vintages = list_vintages(conn, resolve_province_code(conn, province))
     if not vintages:
         raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
-    by_id = {v["id"]: v for v in vintages} | {v["config_id"]: v for v in vintages}
+    by_id = {v.id: v for v in vintages} | {v.config_id: v for v in vintages}
     wanted = vintage or (pick_vintage(vintages, period.end - timedelta(days=1)) if period is not None
-                         else vintages[-1]["id"])
+                         else vintages[-1].id)
     if wanted not in by_id:
-        known = ", ".join(v["config_id"] for v in vintages)
+        known = ", ".join(v.config_id for v in vintages)
         raise UnknownVintageError(f"vintage {wanted!r} is not loaded; use one of: {known}")
     return by_id[wanted]
 
@@ -237,7 +266,7 @@ def read_units(conn: Connection | Engine, vintage_id: str, *, level: str = "comm
         frame = gpd.read_postgis(sql, c, geom_col="geometry", crs=STORAGE_CRS,
                                  params={"vintage": vintage_id, "level": level})
     if frame.empty and level == "commune":
-        known = ", ".join(v["id"] for v in list_vintages(conn)) or "none loaded"
+        known = ", ".join(v.id for v in list_vintages(conn)) or "none loaded"
         raise UnknownVintageError(f"vintage {vintage_id!r} is not loaded; known: {known}")
     return frame
 

@@ -27,7 +27,7 @@ from geo.periods import Period, parse_period
 from geo.store.classification import read_snapshot
 from geo.store.counts import count_by_unit, data_as_of
 from geo.store.layers import communes_layer
-from geo.store.units import choose_vintage, read_units
+from geo.store.units import LoadedVintage, choose_vintage, read_units
 from webapp.briefing.figures import district_table, reactivation_figures, status_changes, target_figures
 from webapp.workflows.classification import classify_period, store_run
 from webapp.workflows.hotspots import analyse, hotspot_options, read_inputs
@@ -42,7 +42,7 @@ class Briefing:
 
     period: Period
     previous_period: Period
-    vintage: dict
+    vintage: LoadedVintage
     as_of: dict
     snapshot: dict
     previous: dict
@@ -106,7 +106,7 @@ def gather_briefing(engine: Engine, *, period: str, vintage: str | None = None,
     before = previous_period(period)
     with engine.connect() as conn:
         vintage_row = choose_vintage(conn, period, vintage, province=province)
-    chosen = vintage_row["id"]
+    chosen = vintage_row.id
     current, snapshot = _classified(engine, period, chosen, actor, DEFAULT_RULESET)
     ruleset = _ruleset(snapshot["ruleset_id"], snapshot["ruleset_sha256"])
     earlier, previous = _classified(engine, before, chosen, actor,
@@ -118,14 +118,14 @@ def gather_briefing(engine: Engine, *, period: str, vintage: str | None = None,
         unassigned = count_by_unit(conn, chosen, period=period)[1]
         hotspot = _hotspots(conn, period, chosen, communes)
         reactivation = reactivation_figures(conn, communes, period=period, vintage=chosen)
-        targets = target_figures(engine, period=period, province=vintage_row["province_code"])
+        targets = target_figures(engine, period=period, province=vintage_row.province_code)
         as_of = data_as_of(conn)
     communes["reactivated"] = communes["commune_code"].map(
         reactivation["per_commune"].set_index("commune_code")["reactivated"]).fillna(0).astype("int64")
     return Briefing(
         period=period, previous_period=before, vintage=vintage_row, as_of=as_of, snapshot=snapshot,
         previous=previous, ruleset=ruleset, communes=communes, outlines=outlines, outline_level=level,
-        hotspot=hotspot, targets=targets, province=loaded_province(engine, vintage_row["province_code"]),
+        hotspot=hotspot, targets=targets, province=loaded_province(engine, vintage_row.province_code),
         districts=district_table(communes) if level == "district" else None,
         changes=changes, reactivation=reactivation, unassigned=unassigned)
 

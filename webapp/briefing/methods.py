@@ -51,7 +51,7 @@ def _general(b, lang: str, n) -> list[tuple[str, object]]:
         ("period", f"{b.period.label} ({b.period.kind}, {b.snapshot['convention']}): "
                    f"{b.period.start} → {b.period.end} ({tr('brief_end_exclusive', lang)})"),
         ("previous_period", b.previous_period.label),
-        ("vintage", f"{v['id']} ({v['label']}), {v['valid_from']} → {v['valid_to'] or '…'}"),
+        ("vintage", f"{v.id} ({v.label}), {v.valid_from} → {v.valid_to or '…'}"),
         ("data_as_of", timestamp(b.as_of["as_of"])),
         ("synthetic", tr("brief_true" if b.synthetic else "brief_false", lang)),
         ("counting", tr("method", lang)),

@@ -128,7 +128,7 @@ def render(flowables: list, *, briefing, lang: str, public: bool) -> bytes:
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN + 0.5 * cm, bottomMargin=MARGIN, title=title,
                             author="diaban", subject=tr("brief_for", lang), creator="diaban report",
-                            keywords=f"{briefing.period.label} {briefing.vintage['id']} {lang}"
+                            keywords=f"{briefing.period.label} {briefing.vintage.id} {lang}"
                             + (" public" if public else ""), invariant=1, lang=lang,
                             initialFontName=FONT)
     frame = _PageFrame(briefing, lang, public)

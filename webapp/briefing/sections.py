@@ -80,7 +80,7 @@ def cover(b, lang: str, public: bool) -> list:
         [tr("brief_period", lang), f"{period_name(b.period, lang)} ({b.period.label}, {snap['convention']})"],
         [tr("brief_window", lang), f"{b.period.start.isoformat()} → {b.period.end.isoformat()} "
                                    f"({tr('brief_end_exclusive', lang)})"],
-        [tr("brief_vintage", lang), f"{b.vintage['id']} — {b.vintage['label']}"],
+        [tr("brief_vintage", lang), f"{b.vintage.id} — {b.vintage.label}"],
         [tr("brief_as_of", lang), timestamp(b.as_of["as_of"])],
         [tr("brief_ruleset", lang), rules],
         [tr("brief_snapshot", lang), tr("brief_snapshot_existing", lang, id=snap["id"],
@@ -210,7 +210,7 @@ def districts_section(b, lang: str, public: bool) -> list:
     """Per district: communes by status; then incidents (now and before), inspections, reactivated sites."""
     out = [para(tr("brief_districts", lang), "h1")]
     if b.districts is None:
-        return [*out, para(tr("brief_districts_none", lang, vintage=b.vintage["id"])), PageBreak()]
+        return [*out, para(tr("brief_districts_none", lang, vintage=b.vintage.id)), PageBreak()]
     counts = ["incidents", "incidents_prev", "inspections", "reactivated"]
     frame = shown(b.districts, counts, public=public, lang=lang)
     names = [tr("brief_total", lang) if code == "province" else name
@@ -241,7 +241,7 @@ def changes_section(b, lang: str) -> list:
     direction = changes["direction"].value_counts()
     out = [para(tr("brief_changes", lang), "h1"),
            para(tr("brief_changes_text", lang, after=snap["id"], period=snap["period"], before=prev["id"],
-                   previous=prev["period"], vintage=b.vintage["id"], gained=int(direction.get("gained", 0)),
+                   previous=prev["period"], vintage=b.vintage.id, gained=int(direction.get("gained", 0)),
                    lost=int(direction.get("lost", 0)), other=int(direction.get("changed", 0)),
                    criteria_only=b.changes["criteria_only"]))]
     if (prev["ruleset_id"], prev["ruleset_sha256"]) != (snap["ruleset_id"], snap["ruleset_sha256"]):

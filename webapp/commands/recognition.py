@@ -22,7 +22,7 @@ def recognition():
 
 def year_vintage(engine, year: int, vintage: str | None) -> str:
     """The vintage asked for, else the one valid on the year's last day."""
-    return choose_vintage(engine, parse_period(str(year)), vintage)["id"]
+    return choose_vintage(engine, parse_period(str(year)), vintage).id
 
 
 @recognition.command("record")

@@ -42,7 +42,7 @@ def read_inputs_for(conn, *, period: Period, vintage: str | None = None,
 
     ``province`` is the province's code (default: the only loaded one).
     """
-    chosen = choose_vintage(conn, period, vintage, province=province)["id"]
+    chosen = choose_vintage(conn, period, vintage, province=province).id
     return chosen, read_classification_inputs(conn, period=period, vintage=chosen, codes=act_codes())
 
 

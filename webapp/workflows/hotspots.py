@@ -68,7 +68,7 @@ def read_inputs(conn, window: Period, vintage: str | None, source: str = "incide
 
     if source not in SOURCES:
         raise HotspotError(f"source {source!r} is not known; use one of: {', '.join(SOURCES)}")
-    vintage = choose_vintage(conn, window, vintage, province=province)["id"]
+    vintage = choose_vintage(conn, window, vintage, province=province).id
     communes = read_units(conn, vintage)
     if source == "tips":
         records = read_tips(conn, start=window.start, end=window.end).rename(

@@ -44,10 +44,10 @@ def read_inputs(engine, as_of: date) -> dict:
         incidents = read_incidents(conn, end=end)
         inspections = read_inspections(conn, end=end)
         vintages = list_vintages(conn)
-        vintage = vintages[-1]["id"]
+        vintage = vintages[-1].id
         units = read_units(conn, vintage)
         # Districts were abolished on 2025-07-01: group by those of the latest vintage having them.
-        with_districts = [v["id"] for v in vintages if v["units"].get("district")]
+        with_districts = [v.id for v in vintages if v.units.get("district")]
         districts = read_units(conn, with_districts[-1], level="district") if with_districts else None
     sites = sites.assign(commune_code=place_records(sites, units, vintage=vintage))
     district = (assign_units(sites, districts, code_column="district_code")["district_code"]

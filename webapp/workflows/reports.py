@@ -15,6 +15,6 @@ def audit_report(engine, actor: str, briefing, *, lang: str, public: bool, via: 
     ``briefing`` is the :class:`webapp.briefing.data.Briefing` the pack was made of; ``via``
     names the door it went out through (``cli`` or ``web``).
     """
-    record(engine, actor, "report", briefing.period.label, vintage=briefing.vintage["id"], lang=lang,
+    record(engine, actor, "report", briefing.period.label, vintage=briefing.vintage.id, lang=lang,
            public=public, snapshot=briefing.snapshot["id"], previous_snapshot=briefing.previous["id"],
            via=via)
