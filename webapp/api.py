@@ -135,7 +135,12 @@ def series():
     period's classification status (newest snapshot), and what no commune took. No geometry:
     the map has it already.
     """
-    return json_response(series_payload(map_request(current_selection())))
+    return json_response(series_payload(_map_request()))
+
+
+def _map_request():
+    """The map selection and filters of the current request, on the app's engine."""
+    return map_request(current_app.extensions["diaban.engine"], current_selection())
 
 
 @bp.route("/communes/<code>")
@@ -150,29 +155,28 @@ def commune(code: str):
     criteria the commune lacks data for now, with what to load; without a snapshot,
     ``provisional`` is the status computed now and not stored.
     """
-    req = map_request(current_selection())
+    engine = current_app.extensions["diaban.engine"]
+    req, lang = map_request(engine, current_selection()), current_language()
     analyst = has_role(g.user, "analyst")
-    payload = commune_payload(req, code, analyst=analyst)
+    payload = commune_payload(req, code, analyst=analyst, lang=lang)
     if payload is None:
         abort(404, f"no commune {code!r} in vintage {req.vintage}; /api/communes lists them")
-    engine = current_app.extensions["diaban.engine"]
-    payload["missing"] = commune_missing(engine, req.vintage, req.selection.period, code,
-                                         lang=current_language())
-    payload["provisional"] = None if payload["classification"] else _provisional(engine, req, code, analyst)
+    payload["missing"] = commune_missing(engine, req.vintage, req.selection.period, code, lang=lang)
+    payload["provisional"] = None if payload["classification"] else _provisional(req, code, analyst, lang)
     if analyst:
         payload["sites"] = commune_sites(req, code)
     payload["recognition"] = recognition_payload(engine, req.vintage, code, period=req.selection.period.label)
     return json_response(payload)
 
 
-def _provisional(engine, req, code: str, analyst: bool) -> dict | None:
+def _provisional(req, code: str, analyst: bool, lang: str) -> dict | None:
     """The commune's unstored status and criteria, shaped as a snapshot's (``"stored": False``)."""
-    found = provisional_result(engine, req.vintage, req.selection.period, code)
+    found = provisional_result(req.engine, req.vintage, req.selection.period, code)
     if found is None:
         return None
     meta, result = found
     return {**meta, "status": result["status"], "score": result["score"],
-            "criteria": criteria_rows(meta, result["criteria"], analyst=analyst)}
+            "criteria": criteria_rows(req.engine, meta, result["criteria"], analyst=analyst, lang=lang)}
 
 
 @bp.route("/hotspots")
@@ -182,7 +186,7 @@ def hotspots():
     ``fdr=true|false`` (default true) applies the Benjamini-Hochberg correction. The grid
     answer lists only cells in a significant class, as GeoJSON.
     """
-    req = map_request(current_selection())
+    req = _map_request()
     return json_response(hotspot_payload(req, method=request.args.get("method", "gi"),
                                          unit=request.args.get("unit", "commune"),
                                          fdr=flag("fdr", True)))
@@ -191,14 +195,14 @@ def hotspots():
 @bp.route("/density")
 def density():
     """Kernel density contours of the period's incidents, levels fixed across the slider's periods."""
-    return json_response(density_payload(map_request(current_selection())))
+    return json_response(density_payload(_map_request()))
 
 
 @bp.route("/sites")
 @role_required("analyst")
 def sites():
     """Sites with their state at the period's end and their history (analysts and above)."""
-    payload = sites_payload(map_request(current_selection()))
+    payload = sites_payload(_map_request())
     audit_request("read.sites", returned=len(payload["features"]))
     return json_response(payload, "application/geo+json")
 
@@ -207,7 +211,7 @@ def sites():
 @role_required("analyst")
 def establishments():
     """Establishments with their last inspection outcome by the period's end (analysts and above)."""
-    payload = establishments_payload(map_request(current_selection()))
+    payload = establishments_payload(_map_request())
     audit_request("read.establishments", returned=len(payload["features"]))
     return json_response(payload, "application/geo+json")
 
@@ -219,7 +223,7 @@ def tips():
     A viewer gets ``counts`` only, 1 and 2 written ``"<3"``, and never a point.
     """
     analyst = has_role(g.user, "analyst")
-    payload = tips_payload(map_request(current_selection()), points=analyst)
+    payload = tips_payload(_map_request(), points=analyst)
     if analyst:
         audit_request("read.tips", returned=len(payload["features"]))
     return json_response(payload, "application/geo+json" if analyst else "application/json")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from flask import current_app
 
 from geo.classify import available_rulesets, load_ruleset
 from geo.store.classification import newest_snapshot, newest_snapshots
@@ -24,7 +23,6 @@ from geo.store.map_layers import (
     record_options,
     snapshot_statuses,
 )
-from webapp.i18n import current_language
 from webapp.map_cache import cached
 from webapp.maps import count_breaks
 from webapp.period_status import with_provisional
@@ -44,8 +42,13 @@ MAX_EVIDENCE = 50
 
 @dataclass(frozen=True)
 class MapRequest:
-    """Everything a map request selects: period and vintage, filters, and what they draw on."""
+    """Everything a map request selects: period and vintage, filters, and what they draw on.
 
+    It also carries the ``engine`` the request reads, so the payload builders below and in
+    ``map_points`` and ``map_hotspots`` need no Flask application context.
+    """
+
+    engine: object
     selection: Selection
     filters: MapFilters
     options: dict
@@ -75,15 +78,15 @@ def districts_of(communes: pd.DataFrame) -> dict[str, str]:
     return dict(zip(known["district_code"], known["district_name"], strict=True))
 
 
-def map_request(selection: Selection) -> MapRequest:
+def map_request(engine, selection: Selection) -> MapRequest:
     """Read and check the filters of this request against the store (400 on a bad one)."""
-    engine = current_app.extensions["diaban.engine"]
     options = record_options(engine)
     communes = commune_index(engine, selection.vintage.id)
     filters = current_filters(districts_of(communes),
                               [k["code"] for k in options["incident_kinds"]],
                               options["establishment_types"], vintage=selection.vintage.id)
-    return MapRequest(selection=selection, filters=filters, options=options, communes=communes)
+    return MapRequest(engine=engine, selection=selection, filters=filters, options=options,
+                      communes=communes)
 
 
 def series_payload(req: MapRequest) -> dict:
@@ -100,7 +103,7 @@ def series_payload(req: MapRequest) -> dict:
         unstored status: ``"snapshot": None, "provisional": {…}``), ``unassigned`` (per family, per period),
         ``visible`` (the codes the district filter keeps), ``filters`` and ``metadata``.
     """
-    engine = current_app.extensions["diaban.engine"]
+    engine = req.engine
     periods = slider_periods(req.selection.period, req.options["first_day"], req.options["last_day"])
     filters = req.filters
     labels = [p.label for p in periods]
@@ -152,7 +155,7 @@ def snapshot_summary(meta: dict) -> dict:
             "created_at": meta["created_at"].isoformat()}
 
 
-def commune_payload(req: MapRequest, code: str, *, analyst: bool) -> dict | None:
+def commune_payload(req: MapRequest, code: str, *, analyst: bool, lang: str) -> dict | None:
     """One commune's file for the side panel: status, every criterion, its evidence.
 
     A viewer gets each criterion's value, pass/fail and the number of evidence records; an
@@ -162,7 +165,7 @@ def commune_payload(req: MapRequest, code: str, *, analyst: bool) -> dict | None
     rows = req.communes[req.communes["commune_code"] == code]
     if rows.empty:
         return None
-    engine = current_app.extensions["diaban.engine"]
+    engine = req.engine
     label = req.selection.period.label
     snapshot = newest_snapshot(engine, period=label, vintage=req.vintage, convention="calendar")
     result = commune_result(engine, snapshot["id"], code) if snapshot else None
@@ -171,23 +174,22 @@ def commune_payload(req: MapRequest, code: str, *, analyst: bool) -> dict | None
         **unit, "period": label, "vintage": req.vintage,
         "classification": None if result is None else {
             **snapshot_summary(snapshot), "status": result["status"], "score": result["score"],
-            "criteria": criteria_rows(snapshot, result["criteria"], analyst=analyst)},
+            "criteria": criteria_rows(engine, snapshot, result["criteria"], analyst=analyst, lang=lang)},
     }
 
 
-def criteria_rows(snapshot: dict, criteria: list[dict], *, analyst: bool) -> list[dict]:
+def criteria_rows(engine, snapshot: dict, criteria: list[dict], *, analyst: bool, lang: str) -> list[dict]:
     """Each stored criterion with its rule's text and threshold and the evidence behind it.
 
     The rule text comes from the shipped rule set when its SHA-256 is the snapshot's (a
     changed file is not the rule the snapshot applied: then only ids are shown).
     """
-    engine = current_app.extensions["diaban.engine"]
     rules = {}
     if snapshot["ruleset_id"] in available_rulesets():
         ruleset = load_ruleset(snapshot["ruleset_id"])
         if ruleset.sha256 == snapshot["ruleset_sha256"]:
             rules = {c.id: c for c in ruleset.criteria}
-    english = current_language() == "en"
+    english = lang == "en"
     out = []
     for item in criteria:
         rule = rules.get(item["id"])

@@ -10,7 +10,6 @@ is answered at once and a change in the data is never answered from the cache.
 from __future__ import annotations
 
 import pandas as pd
-from flask import current_app
 
 from geo.hotspots import class_order, default_bandwidth, density_contours, kernel_density
 from geo.periods import Period
@@ -57,7 +56,7 @@ def _window(req: MapRequest, method: str) -> Period:
 
 def _inputs(req: MapRequest, window: Period):
     """Communes, the filtered incidents of ``window`` and the data as-of, as the CLI reads them."""
-    with current_app.extensions["diaban.engine"].connect() as conn:
+    with req.engine.connect() as conn:
         vintage, communes, incidents, as_of = read_inputs(conn, window, req.vintage)
     kinds = req.filters.incident_kinds
     if kinds:

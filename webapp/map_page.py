@@ -162,7 +162,7 @@ def page_key() -> tuple:
 
 def _render(layer: str) -> str:
     """The page's HTML, with ``USER_MARK`` and ``TOKEN_MARK`` for the user's name and form token."""
-    req = map_request(current_selection())
+    req = map_request(current_app.extensions["diaban.engine"], current_selection())
     geometry_json, bounds, outline_label = page_geometry(req)
     series = series_payload(req)
     shell = map_shell(bounds)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from flask import current_app
 
 from geo.join import place_records
 from geo.reactivation import track_reactivations
@@ -50,7 +49,7 @@ def _placed(req: MapRequest, frame, *, keep_all: bool = False):
     Points outside every commune of the vintage (e.g. former Bình Phước on the 2010 map) are
     not drawn: the map shows that vintage's province. ``keep_all`` keeps every row.
     """
-    communes = read_units(current_app.extensions["diaban.engine"], req.vintage)
+    communes = read_units(req.engine, req.vintage)
     frame = frame.assign(commune_code=place_records(frame, communes, vintage=req.vintage))
     return frame if keep_all else frame[frame["commune_code"].isin(req.visible_codes())]
 
@@ -65,7 +64,7 @@ def site_states(req: MapRequest):
         last_reactivated, commune_code``, points in EPSG:4326), the timeline (``site_id, date,
         event, origin``) up to that day, and the engine's parameters.
     """
-    engine = current_app.extensions["diaban.engine"]
+    engine = req.engine
     day = as_of_day(req)
 
     def compute():
@@ -124,7 +123,7 @@ def establishments_payload(req: MapRequest) -> dict:
     Properties, short as there are thousands: ``id``, ``type``, ``name``, ``signed`` (the
     commitment), ``outcome`` and ``inspected`` (date) of the last inspection by the as-of day.
     """
-    engine = current_app.extensions["diaban.engine"]
+    engine = req.engine
     day = as_of_day(req)
     types = req.filters.establishment_types
     frame = establishments_with_outcome(engine, before=day + timedelta(days=1),
@@ -166,7 +165,7 @@ def tips_payload(req: MapRequest, *, points: bool) -> dict:
         ``suppressed_below``), and with ``points`` a GeoJSON ``type``/``features`` of
         :data:`TIP_PROPERTIES` (points only: tips placed by commune alone have no geometry).
     """
-    engine = current_app.extensions["diaban.engine"]
+    engine = req.engine
     period = req.selection.period
     counts, unassigned = count_tips(engine, req.vintage, period=period)
     counts = counts[counts.index.isin(req.visible_codes())]
