@@ -82,7 +82,10 @@ def plan_progress(engine, *, period: Period | None = None, convention: str = CON
     A period inside a plan year measures that year up to the period's end and judges it pro
     rata (or cumulative to date); later years are left out. Without a period, or for a
     period outside the plan, every plan year is shown whole. The years follow ``convention``
-    (the period's own when given), and only snapshots of that convention are read.
+    (the period's own when given), and only snapshots of that convention are read. Each year
+    is counted on the units in force on its last day (:func:`year_vintages`, recorded in the
+    returned plan as ``vintages``); with ``[plan] province_code`` only the communes of that
+    former province count.
 
     The healthy-communes share counts the committee's recognition decisions of the year where
     they exist and the computed proposal elsewhere (:func:`with_decisions`); each of its rows
