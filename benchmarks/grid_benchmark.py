@@ -60,8 +60,9 @@ def main() -> None:
     province = load_province()
     print(f"{'vintage':<12} {'communes':>8} {'cell m':>7} {'cells':>7} {'make_grid s':>12} "
           f"{'reference s':>12} {'ratio':>7}")
+    built: dict = {}
     for spec in province.vintages:
-        units, _ = build_units(province, spec)
+        units, _ = build_units(province, spec, built=built)
         communes = units[units["level"] == "commune"].to_crs(WORK_CRS).geometry
         for size in args.sizes:
             cells, mine = best_of(args.repeat, lambda c=communes, s=size: make_grid(c, cell_size=s,

@@ -87,8 +87,11 @@ def read_lists(spec: VintageSpec) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def derive_units(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFrame, dict]:
+def derive_units(province: Province, spec: VintageSpec, *,
+                 built: dict | None = None) -> tuple[gpd.GeoDataFrame, dict]:
     """Build the units of a derived vintage (see the module's rules) and its report.
+
+    ``built`` is passed on to ``build_units`` for the base vintage (see there).
 
     Returns
     -------
@@ -98,7 +101,7 @@ def derive_units(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFram
         ``dissolved``, and the ``notes`` (unit code → note) of everything undrawn.
     """
     base_spec = province.vintage(spec.derived_from)
-    base, _ = build_units(province, base_spec)
+    base, _ = build_units(province, base_spec, built=built)
     communes = base[base["level"] == "commune"].to_crs(WORK_CRS).set_index("code")
     changes = read_changes(spec.changes, base_spec.valid_to or base_spec.valid_from, spec.valid_to)
     listed = read_lists(spec).set_index("commune_code")
@@ -114,9 +117,8 @@ def derive_units(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFram
             if isinstance(inherited, str) and inherited:
                 notes[successors[0]].append(inherited)
             continue
-        weights = shares[code]
-        main = max(weights, key=weights.get)
-        if weights[main] >= WHOLE_SHARE:  # the rest is too small to draw a line for
+        main = _whole_successor(shares[code])
+        if main is not None:  # the rest is too small to draw a line for
             pieces[main].append(geom)
             continue
         split = _split_nearest(geom, {s: communes.geometry[s] for s in successors})
@@ -237,6 +239,12 @@ def _split_nearest(area, successors: dict) -> dict:
     return out
 
 
+def _whole_successor(weights: dict[str, float]) -> str | None:
+    """The successor a shared unit goes to whole (given at least ``WHOLE_SHARE`` of it), else None."""
+    main = max(weights, key=weights.get) if weights else None
+    return main if main is not None and weights[main] >= WHOLE_SHARE else None
+
+
 def _notes(row, targets: dict, shares: dict) -> list[tuple[str, str]]:
     """The notes a change row writes: on a merged or dissolved unit's successors, or on an adjusted one."""
     source = f"{row.date}, {row.source}"
@@ -248,8 +256,8 @@ def _notes(row, targets: dict, shares: dict) -> list[tuple[str, str]]:
                  f"; successor not verified against the resolution ({row.note})")
         return [(s, f"includes {row.name} ({row.code}), merged {source}{check}") for s in successors]
     weights = shares.get(row.code, {})
-    main = max(weights, key=weights.get) if weights else None
-    if main is not None and weights[main] >= WHOLE_SHARE:
+    main = _whole_successor(weights)
+    if main is not None:
         rest = ", ".join(f"{s} ({weights[s]:.0%})" for s in successors if s != main)
         return [(main, f"includes {row.name} ({row.code}), dissolved {source}, drawn whole here "
                        f"({weights[main]:.0%} of it; the rest, to {rest}, is not drawn)"),

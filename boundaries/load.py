@@ -57,7 +57,8 @@ def load_boundaries(
     specs = [province.vintage(v) for v in vintages] if vintages else list(province.vintages)
     refuse_conflicts(engine, province, replacing={s.id for s in specs} if replace else set())
     loaded = {v.id for v in list_vintages(engine, province.code)}
-    built = {spec.id: build_units(province, spec) for spec in specs
+    cache: dict = {}  # a derived vintage reuses its base's units, built once
+    built = {spec.id: build_units(province, spec, built=cache) for spec in specs
              if replace or vintage_key(province.code, spec.id) not in loaded}
     for spec_id, (units, _) in built.items():
         _refuse_overlaps(engine, province, province.vintage(spec_id), units)

@@ -98,8 +98,13 @@ def _check_rows(frame: gpd.GeoDataFrame, where: str) -> None:
         raise BoundaryDataError(f"{where}: codes repeated: {repeated}; a code names one unit per vintage")
 
 
-def build_units(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFrame, dict]:
+def build_units(province: Province, spec: VintageSpec, *,
+                built: dict | None = None) -> tuple[gpd.GeoDataFrame, dict]:
     """Read, clean and assemble every unit of one vintage.
+
+    ``built`` (config id → result of this function) holds the vintages of the province built
+    already in this run: the result is taken from it or added to it, so a derived vintage does
+    not build its base again (2024-11-01 derives from 2019-04-10, which derives from 2010).
 
     A vintage with ``parts`` also holds each predecessor province's units of its dates (read
     from that province's folder and cleaned on their own), every commune and district marked
@@ -112,10 +117,21 @@ def build_units(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFrame
         (``coverage`` and ``outline_iou`` of the province's own layers, and with parts the
         same per former province under ``parts``).
     """
+    if built is not None and spec.id in built:
+        return built[spec.id]
     if spec.derived_from:
         from boundaries.history import derive_units  # history builds on this module
 
-        return derive_units(province, spec)
+        result = derive_units(province, spec, built=built)
+    else:
+        result = _build_drawn(province, spec)
+    if built is not None:
+        built[spec.id] = result
+    return result
+
+
+def _build_drawn(province: Province, spec: VintageSpec) -> tuple[gpd.GeoDataFrame, dict]:
+    """The units and cleaning report of a vintage drawn from layers (its own and its parts')."""
     communes, districts, reports = [], [], {}
     for part_province, part_spec in _parts(province, spec):
         cleaned, part_districts, coverage = _clean_part(part_province, part_spec, province.code)

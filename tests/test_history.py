@@ -79,6 +79,20 @@ def test_a_merge_is_the_union_of_its_parts_and_a_rename_keeps_the_polygon(tmp_pa
     assert district.area == pytest.approx(shapely.union_all(units[units["level"] == "commune"].geometry).area)
 
 
+def test_a_derived_vintage_reuses_its_base_built_in_the_same_run(tmp_path):
+    province, spec = _toy(tmp_path, ["2020-01-01,46,90002,Xã Thử 2,merged,90001,yes,NQ 1/2019,"],
+                          [("90001", "Xã Thử Một"), ("90003", "Phường Thử 3"), ("90004", "Xã Thử 4")])
+    built: dict = {}
+    base = build_units(province, province.vintage("2010-01-01"), built=built)
+    units, _ = build_units(province, spec, built=built)
+    assert list(built) == ["2010-01-01", spec.id] and built["2010-01-01"] is base
+    assert build_units(province, spec, built=built)[0] is units  # taken from the run, not rebuilt
+    alone, _ = build_units(province, spec)  # the same units as built on its own
+    assert units.drop(columns=["geometry", "geom_display"]).equals(
+        alone.drop(columns=["geometry", "geom_display"]))
+    assert units.geometry.geom_equals_exact(alone.geometry, 0).all()
+
+
 def test_a_dissolved_unit_is_split_between_its_successors_and_the_split_is_noted(tmp_path):
     province, spec = _toy(tmp_path, ["2020-01-01,46,90002,Xã Thử 2,dissolved,90001 90003,yes,NQ 2/2019,"],
                           [("90001", "Xã Thử 1"), ("90003", "Xã Thử 3"), ("90004", "Xã Thử 4")])
