@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from etl.demo.generate import END, START, Vintage, vintage_of
+from etl.demo.generate import END, START, Vintage
+from geo.vintages import vintage_on
 
 #: Awareness activity forms as commune reports write them (etl/vocabulary.toml [activity_forms]).
 ACTIVITY_FORMS = ("Họp dân", "Loa phát thanh", "Phát tờ rơi", "Băng rôn, khẩu hiệu", "Tập huấn")
@@ -21,7 +22,7 @@ def attestations(vintages: list[Vintage], rng) -> pd.DataFrame:
     for v in vintages:
         last = min(v.valid_to or END, END)
         for year in range(max(v.valid_from.year, START.year), last.year + 1):
-            if vintage_of(vintages, date(year, 12, 31)) is not v:
+            if vintage_on(vintages, date(year, 12, 31)) is not v:
                 continue  # the year ends on a later vintage's units: attested there
             for code in v.communes["commune_code"]:
                 if rng.random() < 0.06:
@@ -51,7 +52,7 @@ def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
     The first vintage reports whole years from the start of the demo to the year its
     validity ends; each later one, half-years from the first ending in its validity to the
     end of the demo. A period is reported on the units the ingest puts it on, those of its
-    last day (:func:`etl.demo.generate.vintage_of`), so a vintage reports no period that
+    last day (:func:`geo.vintages.vintage_on`), so a vintage reports no period that
     ends in a later one's validity.
 
     Examples
@@ -68,7 +69,7 @@ def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
     first, *later = vintages
     last_year = min(first.valid_to or END, END).year
     periods = {first.id: [str(y) for y in range(START.year, last_year + 1)
-                          if vintage_of(vintages, date(y, 12, 31)) is first]}
+                          if vintage_on(vintages, date(y, 12, 31)) is first]}
     for v in later:
         halves = [(y, h) for y in range(v.valid_from.year, END.year + 1) for h in (1, 2)]
         ends = {(y, h): date(y, 12, 31) if h == 2 else date(y, 6, 30) for y, h in halves}
@@ -76,7 +77,7 @@ def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
             f"{y}-H{h}"
             for y, h in halves
             if ends[y, h] >= v.valid_from and date(y, 6 * h - 5, 1) <= END
-            and vintage_of(vintages, ends[y, h]) is v
+            and vintage_on(vintages, ends[y, h]) is v
         ]
     return periods
 

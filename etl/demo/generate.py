@@ -27,6 +27,7 @@ import shapely
 
 from geo.join import assign_units
 from geo.settings import STORAGE_CRS, WORK_CRS
+from geo.vintages import in_force, vintage_on
 
 START, END = date(2016, 1, 1), date(2026, 6, 30)
 
@@ -70,17 +71,6 @@ class Vintage:
     communes: gpd.GeoDataFrame  # commune_code, unit_type, geometry (EPSG:4326)
 
 
-def vintage_of(vintages: list[Vintage], day: date) -> Vintage:
-    """The vintage the ingest puts a record of ``day`` on.
-
-    The one valid that day, else the latest begun, else the oldest: the rule of
-    ``geo.store.units.pick_vintage``, on the generator's vintages.
-    """
-    started = [v for v in vintages if v.valid_from <= day]
-    covering = [v for v in started if v.valid_to is None or day <= v.valid_to]
-    return (covering or started or vintages[:1])[-1]
-
-
 class Locator:
     """Which vintage and unit a point falls in on a date, and whether that unit is clean."""
 
@@ -89,13 +79,12 @@ class Locator:
         self.clean = clean
 
     def vintage_on(self, day: date) -> Vintage:
-        """The vintage the ingest puts a record of ``day`` on (:func:`vintage_of`)."""
-        return vintage_of(self.vintages, day)
+        """The vintage the ingest puts a record of ``day`` on (``geo.vintages.vintage_on``)."""
+        return vintage_on(self.vintages, day)
 
     def covered(self, day: date) -> bool:
         """True when a loaded vintage is officially valid on the day."""
-        v = self.vintage_on(day)
-        return v.valid_from <= day and (v.valid_to is None or day <= v.valid_to)
+        return in_force(self.vintage_on(day), day)
 
     def units(self, points: gpd.GeoSeries, days) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (vintage id, unit code, is clean) per point for its date."""

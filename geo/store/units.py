@@ -16,6 +16,7 @@ from geo.settings import STORAGE_CRS, STORAGE_SRID
 from geo.store.engine import connection
 from geo.store.models import AdminUnit, ImportBatch, Vintage
 from geo.store.province import resolve_province_code
+from geo.vintages import vintage_on
 
 SEPARATOR = ":"
 
@@ -134,10 +135,6 @@ class LoadedVintage:
     config_id: str
     units: dict[str, int] = field(default_factory=dict)
 
-    def covers(self, day: date) -> bool:
-        """True when the vintage is in force on ``day``."""
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
     def as_dict(self) -> dict:
         """The fields as a JSON-ready dict, dates as ISO strings (``/api/vintages``, ``boundaries list``)."""
         return {**asdict(self), "valid_from": self.valid_from.isoformat(),
@@ -194,12 +191,7 @@ def pick_vintage(vintages: list[LoadedVintage], day: date) -> str:
     >>> [pick_vintage(rows, date(*d)) for d in ((2019, 4, 9), (2020, 1, 1), (2026, 1, 1), (2001, 1, 1))]
     ['2010', '2010', '2025', '2010']
     """
-    started = [v for v in vintages if v.valid_from <= day]
-    covering = [v for v in started if v.covers(day)]
-    chosen = (covering or started or vintages[:1])
-    if not chosen:
-        raise UnknownVintageError("no boundary vintage is loaded; run `diaban boundaries load`")
-    return chosen[-1].id
+    return vintage_on(vintages, day).id
 
 
 def choose_vintage(conn: Connection | Engine, period=None, vintage: str | None = None, *,
