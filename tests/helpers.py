@@ -214,6 +214,31 @@ def inside_point(engine, code: str, vintage: str = OLD_VINTAGE) -> tuple[float, 
         ).one()
 
 
+def click_commune(page, engine, code: str, vintage: str = OLD_VINTAGE) -> None:
+    """Click commune ``code`` on the map with the mouse, where the commune itself is on top.
+
+    Waits until the page's requests (sites included) are done: a site cluster drawn over the
+    commune's interior point would take the click (it did). Then clicks that point if the
+    commune's path is the element there, else the first point of a 19 × 19 grid over the
+    path's box that is.
+    """
+    page.wait_for_load_state("networkidle")
+    lat, lon = inside_point(engine, code, vintage)
+    x, y = page.evaluate("""([c, lat, lon]) => {
+        const path = diabanMap.communeLayers[c].getElement();
+        const r = diabanMap.map.getContainer().getBoundingClientRect();
+        const p = diabanMap.map.latLngToContainerPoint([lat, lon]);
+        const centre = [r.left + p.x, r.top + p.y];
+        if (document.elementFromPoint(...centre) === path) return centre;
+        const b = path.getBoundingClientRect();
+        for (let i = 1; i < 20; i++) for (let j = 1; j < 20; j++) {
+            const x = b.left + b.width * i / 20, y = b.top + b.height * j / 20;
+            if (document.elementFromPoint(x, y) === path) return [x, y];
+        }
+        return centre; }""", [code, lat, lon])
+    page.mouse.click(x, y)
+
+
 def log_in(page, live_server, path="/", user=ADMIN):
     """Log in through the form, then land on ``path`` (its query's ``&`` written as ``%26``)."""
     page.goto(f"{live_server}/login?next={path}")

@@ -15,8 +15,8 @@ from tests.helpers import (
     ANALYST,
     OLD_VINTAGE,
     VIEWER,
+    click_commune,
     communes_of,
-    inside_point,
     log_in,
     newest_snapshot,
     screenshot,
@@ -136,14 +136,7 @@ def test_clicking_a_commune_shows_its_criteria(
             {"s": snapshot, "v": OLD},
         ).one()
     open_map(page, live_server, f"period=2018&vintage={OLD}&layer=status")
-    lat, lon = inside_point(engine, code)
-    x, y = page.evaluate(
-        "([lat, lon]) => { const p = diabanMap.map.latLngToContainerPoint([lat, lon]);"
-        " const r = diabanMap.map.getContainer().getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; }",
-        [lat, lon],
-    )
-    page.mouse.click(x, y)
+    click_commune(page, engine, code, OLD)
     page.locator("#criteria-table").wait_for()
     assert page.locator("#panel-title").inner_text() == name
     assert "Giảm cơ bản" in page.locator("#panel-status").inner_text()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.helpers import OLD_VINTAGE as VINTAGE
-from tests.helpers import add_user, inside_point, log_in, screenshot
+from tests.helpers import add_user, click_commune, log_in, screenshot
 
 pytestmark = [pytest.mark.postgis, pytest.mark.browser, pytest.mark.usefixtures("decisions_cleared")]
 
@@ -51,12 +51,7 @@ def test_an_editor_records_a_decision_and_sees_it_in_the_map_panel(
     page.goto(f"{live_server}/?period=2018&vintage={VINTAGE}&layer=status")
     page.wait_for_selector("path.commune")
     page.wait_for_function("() => window.diabanMap && diabanMap.state.mode")
-    lat, lon = inside_point(engine, code)
-    x, y = page.evaluate(
-        "([lat, lon]) => { const p = diabanMap.map.latLngToContainerPoint([lat, lon]);"
-        " const r = diabanMap.map.getContainer().getBoundingClientRect();"
-        " return [r.left + p.x, r.top + p.y]; }", [lat, lon])
-    page.mouse.click(x, y)
+    click_commune(page, engine, code)
     page.locator("#panel-recognition").wait_for()
     assert page.locator("#panel-title").inner_text() == name
     decision = page.locator("#panel-decision")
