@@ -528,8 +528,12 @@ def test_cli_classifies_the_demo_with_every_status_and_stores_the_snapshot(db_ur
     from geo.store.classification import read_snapshot
 
     meta, stored = read_snapshot(engine, snapshot)
-    assert (meta["period"], meta["vintage_id"], meta["ruleset_sha256"]) == (period, vintage,
-                                                                            RULES.sha256)
+    assert (meta.period, meta.vintage_id, meta.ruleset_sha256) == (period, vintage, RULES.sha256)
+    assert meta.stored and meta.shipped_ruleset() == RULES
+    again = int(cli(db_url, "classify", "--period", period, "--vintage", vintage).stderr.split()[1])
+    compared = json.loads(cli(db_url, "classify-compare", str(snapshot), str(again), "--json").stdout)
+    assert (compared["before"]["id"], compared["after"]["id"], compared["changes"]) == (snapshot, again, [])
+    assert compared["before"]["data_as_of"] == meta.data_as_of.isoformat()
     assert stored["status"].tolist() == [r["status"] for r in rows]
     assert stored["criteria"].tolist() == [[{**c, "kind": s["kind"]} for c, s in zip(
         r["criteria"], stored_c, strict=True)] for r, stored_c in zip(rows, stored["criteria"],
@@ -578,6 +582,25 @@ def test_a_snapshot_is_reproduced_unchanged_after_new_data_arrives(conn):
         "commune_code": healthy, "status_before": "healthy", "status_after": "not_healthy",
         "score_before": 0, "score_after": 0, "changed_criteria": ["P1", "P3"]}
     assert len(changes) == 1
+
+
+@pytest.mark.postgis
+def test_every_reader_gives_one_snapshot_the_same_metadata(conn):
+    from geo.store.classification import list_snapshots, newest_snapshots, read_snapshot
+    from geo.store.recognition import year_snapshots
+
+    snapshot = _take_snapshot(conn, "2016", "75:2010-02-06")
+    meta, results = read_snapshot(conn, snapshot)
+    assert (meta.id, meta.period, meta.convention, meta.created_by) == (snapshot, "2016", "calendar", "test")
+    assert meta.created_at is not None and meta.data_as_of <= meta.created_at
+    assert newest_snapshots(conn, vintage="75:2010-02-06", periods=["2016"]) == [meta]
+    assert year_snapshots(conn, 2016, vintage="75:2010-02-06")[0] == meta
+    (listed,) = [m for m in list_snapshots(conn, limit=50) if m.id == snapshot]
+    assert listed.counts == results["status"].value_counts().to_dict()
+    assert listed == dataclasses.replace(meta, counts=listed.counts) and meta.counts == {}
+    summary = meta.summary()
+    assert summary["stored"] and not summary["provisional"] and "created_by" not in summary
+    assert json.loads(json.dumps(summary))["data_as_of"] == meta.data_as_of.isoformat()
 
 
 def _take_snapshot(conn, label, vintage):

@@ -175,7 +175,7 @@ def _provisional(req, code: str, analyst: bool, lang: str) -> dict | None:
     if found is None:
         return None
     meta, result = found
-    return {**meta, "status": result["status"], "score": result["score"],
+    return {**meta.summary(), "status": result["status"], "score": result["score"],
             "criteria": criteria_rows(req.engine, meta, result["criteria"], analyst=analyst, lang=lang)}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.classify import available_rulesets, load_ruleset
+from geo.classify import SnapshotMeta
 from geo.store.classification import newest_snapshot, newest_snapshots
 from geo.store.map_layers import (
     commune_index,
@@ -137,22 +137,15 @@ def series_payload(req: MapRequest) -> dict:
 
 def statuses(engine, vintage: str, labels: list[str]) -> dict:
     """``{period: {"snapshot": metadata, "codes": {code: status}}}`` from each newest snapshot."""
-    snapshots = {meta["period"]: meta
+    snapshots = {meta.period: meta
                  for meta in newest_snapshots(engine, vintage=vintage, periods=labels, convention="calendar")}
-    rows = snapshot_statuses(engine, [m["id"] for m in snapshots.values()])
+    rows = snapshot_statuses(engine, [m.id for m in snapshots.values()])
     out = {}
     for label, meta in snapshots.items():
-        mine = rows[rows["snapshot_id"] == meta["id"]]
-        out[label] = {"snapshot": snapshot_summary(meta),
+        mine = rows[rows["snapshot_id"] == meta.id]
+        out[label] = {"snapshot": meta.summary(),
                       "codes": dict(zip(mine["commune_code"], mine["status"], strict=True))}
     return out
-
-
-def snapshot_summary(meta: dict) -> dict:
-    """The metadata of a snapshot a map states: id, rule set, convention, times."""
-    keys = ("id", "ruleset_id", "ruleset_version", "period", "convention", "vintage_id")
-    return {**{k: meta[k] for k in keys}, "data_as_of": meta["data_as_of"].isoformat(),
-            "created_at": meta["created_at"].isoformat()}
 
 
 def commune_payload(req: MapRequest, code: str, *, analyst: bool, lang: str) -> dict | None:
@@ -168,27 +161,25 @@ def commune_payload(req: MapRequest, code: str, *, analyst: bool, lang: str) -> 
     engine = req.engine
     label = req.selection.period.label
     snapshot = newest_snapshot(engine, period=label, vintage=req.vintage, convention="calendar")
-    result = commune_result(engine, snapshot["id"], code) if snapshot else None
+    result = commune_result(engine, snapshot.id, code) if snapshot else None
     unit = {k: json_ready(v) for k, v in rows.iloc[0].items()}
     return {
         **unit, "period": label, "vintage": req.vintage,
         "classification": None if result is None else {
-            **snapshot_summary(snapshot), "status": result["status"], "score": result["score"],
+            **snapshot.summary(), "status": result["status"], "score": result["score"],
             "criteria": criteria_rows(engine, snapshot, result["criteria"], analyst=analyst, lang=lang)},
     }
 
 
-def criteria_rows(engine, snapshot: dict, criteria: list[dict], *, analyst: bool, lang: str) -> list[dict]:
+def criteria_rows(engine, snapshot: SnapshotMeta, criteria: list[dict], *, analyst: bool,
+                  lang: str) -> list[dict]:
     """Each stored criterion with its rule's text and threshold and the evidence behind it.
 
     The rule text comes from the shipped rule set when its SHA-256 is the snapshot's (a
     changed file is not the rule the snapshot applied: then only ids are shown).
     """
-    rules = {}
-    if snapshot["ruleset_id"] in available_rulesets():
-        ruleset = load_ruleset(snapshot["ruleset_id"])
-        if ruleset.sha256 == snapshot["ruleset_sha256"]:
-            rules = {c.id: c for c in ruleset.criteria}
+    ruleset = snapshot.shipped_ruleset()
+    rules = {c.id: c for c in ruleset.criteria} if ruleset else {}
     english = lang == "en"
     out = []
     for item in criteria:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.classify import load_ruleset, summarize_missing
+from geo.classify import SnapshotMeta, load_ruleset, summarize_missing
 from geo.periods import Period
 from geo.store.map_layers import data_version
 from webapp.i18n import register
@@ -46,7 +46,7 @@ register(STRINGS)
 class PeriodState:
     """A period classified now on one vintage (not stored), and its data completeness."""
 
-    meta: dict
+    meta: SnapshotMeta
     results: pd.DataFrame
     completeness: pd.DataFrame
 
@@ -59,10 +59,8 @@ def period_state(engine, vintage: str, period: Period) -> PeriodState:
     def compute() -> PeriodState:
         with engine.connect() as conn:
             run = classify_period(conn, period=period, ruleset=ruleset, vintage=vintage)
-        meta = {"provisional": True, "stored": False, "ruleset_id": ruleset.id,
-                "ruleset_version": ruleset.version, "ruleset_sha256": ruleset.sha256,
-                "period": period.label, "convention": period.convention, "vintage_id": vintage,
-                "data_as_of": run.as_of.isoformat()}
+        meta = SnapshotMeta.unstored(ruleset, period=period.label, convention=period.convention,
+                                     vintage_id=vintage, data_as_of=run.as_of)
         return PeriodState(meta=meta, results=run.results, completeness=run.completeness())
 
     return cached(key, compute)
@@ -71,17 +69,18 @@ def period_state(engine, vintage: str, period: Period) -> PeriodState:
 def with_provisional(engine, status: dict, vintage: str, period: Period) -> dict:
     """``status`` (``{label: {"snapshot", "codes"}}`` from snapshots) with ``period`` filled if absent.
 
-    The added entry has ``"snapshot": None`` and ``"provisional"`` (rule set, data as-of,
-    ``"stored": False``) next to the codes, so the map can say it is not stored.
+    The added entry has ``"snapshot": None`` and ``"provisional"`` (the unstored
+    :meth:`SnapshotMeta.summary`: rule set, data as-of, ``"stored": False``) next to the codes,
+    so the map can say it is not stored.
     """
     if period.label in status:
         return status
     state = period_state(engine, vintage, period)
     codes = dict(zip(state.results["commune_code"], state.results["status"], strict=True))
-    return {**status, period.label: {"snapshot": None, "provisional": state.meta, "codes": codes}}
+    return {**status, period.label: {"snapshot": None, "provisional": state.meta.summary(), "codes": codes}}
 
 
-def provisional_result(engine, vintage: str, period: Period, code: str) -> tuple[dict, dict] | None:
+def provisional_result(engine, vintage: str, period: Period, code: str) -> tuple[SnapshotMeta, dict] | None:
     """One commune's unstored result: ``(meta, {"status", "score", "criteria"})``; None if unknown."""
     state = period_state(engine, vintage, period)
     rows = state.results[state.results["commune_code"] == code]

@@ -25,10 +25,11 @@ from geo.classify.rulesets import (
     load_ruleset,
     parse_ruleset,
 )
+from geo.classify.snapshots import SnapshotMeta
 
 __all__ = [
     "DEFAULT_RULESET", "INDICATORS", "STATUSES", "ActCodes", "ClassificationInputs",
-    "Criterion", "Ruleset", "RulesetError", "UnknownRulesetError", "available_rulesets",
+    "Criterion", "Ruleset", "RulesetError", "SnapshotMeta", "UnknownRulesetError", "available_rulesets",
     "build_inputs", "classify_communes", "compare_results", "compute_indicator", "data_completeness",
     "empty_inputs",
     "indicator", "load_ruleset", "parse_ruleset", "place_records", "prostitution_violation",

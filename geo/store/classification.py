@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, insert, text
 
 from geo.classify import (
     ActCodes,
     ClassificationInputs,
     Ruleset,
+    SnapshotMeta,
     build_inputs,
     compare_results,
     reactivation_evidence,
@@ -105,38 +106,48 @@ def write_snapshot(conn: Connection | Engine, results: pd.DataFrame, *, ruleset:
     return snapshot_id
 
 
-def read_snapshot(conn: Connection | Engine, snapshot_id: int) -> tuple[dict, pd.DataFrame]:
+# The columns of a snapshot's metadata (:class:`SnapshotMeta`), in every query that reads it.
+SNAPSHOT_COLUMNS = ("id", "ruleset_id", "ruleset_version", "ruleset_sha256", "period", "convention",
+                    "vintage_id", "data_as_of", "created_at", "created_by")
+#: Those columns in a select list, the snapshot table aliased ``s``.
+META_SQL = ", ".join(f"s.{c}" for c in SNAPSHOT_COLUMNS)
+
+
+def snapshot_meta(row) -> SnapshotMeta:
+    """A :class:`SnapshotMeta` from a row holding :data:`SNAPSHOT_COLUMNS` (and maybe ``counts``)."""
+    return SnapshotMeta(**{c: row[c] for c in SNAPSHOT_COLUMNS}, counts=dict(row.get("counts") or {}))
+
+
+def read_snapshot(conn: Connection | Engine, snapshot_id: int) -> tuple[SnapshotMeta, pd.DataFrame]:
     """Read a snapshot: its metadata and its results (``commune_code, name, status, score, criteria``)."""
     with connection(conn) as c:
-        table = ClassificationSnapshot.__table__
-        meta = c.execute(select(table).where(table.c.id == snapshot_id)).mappings().first()
-        if meta is None:
+        row = c.execute(text(f"SELECT {META_SQL} FROM classification_snapshot s WHERE s.id = :s"),
+                        {"s": snapshot_id}).mappings().first()
+        if row is None:
             raise UnknownSnapshotError(f"snapshot {snapshot_id} is not in the store; "
                                        "`diaban classify` prints the id of each one it takes")
-        meta = dict(meta)
+        meta = snapshot_meta(row)
         results = pd.read_sql(text("""
             SELECT r.commune_code, u.name, r.status, r.score, r.criteria
             FROM classification_result r
             LEFT JOIN admin_unit u ON u.code = r.commune_code AND u.vintage_id = :v
                                    AND u.level = 'commune'
             WHERE r.snapshot_id = :s ORDER BY r.commune_code"""), c,
-            params={"s": snapshot_id, "v": meta["vintage_id"]})
+            params={"s": snapshot_id, "v": meta.vintage_id})
     return meta, results
 
 
-_NEWEST_SNAPSHOTS = text("""
-    SELECT DISTINCT ON (period, convention)
-           id, ruleset_id, ruleset_version, ruleset_sha256, period, convention, vintage_id, data_as_of,
-           created_at, created_by
-    FROM classification_snapshot
-    WHERE vintage_id = :vintage
-      AND (CAST(:periods AS text[]) IS NULL OR period = ANY(CAST(:periods AS text[])))
-      AND (CAST(:convention AS text) IS NULL OR convention = CAST(:convention AS text))
-    ORDER BY period, convention, created_at DESC, id DESC""")
+_NEWEST_SNAPSHOTS = text(f"""
+    SELECT DISTINCT ON (s.period, s.convention) {META_SQL}
+    FROM classification_snapshot s
+    WHERE s.vintage_id = :vintage
+      AND (CAST(:periods AS text[]) IS NULL OR s.period = ANY(CAST(:periods AS text[])))
+      AND (CAST(:convention AS text) IS NULL OR s.convention = CAST(:convention AS text))
+    ORDER BY s.period, s.convention, s.created_at DESC, s.id DESC""")
 
 
 def newest_snapshots(conn: Connection | Engine, *, vintage: str, periods: list[str] | None = None,
-                     convention: str | None = None) -> list[dict]:
+                     convention: str | None = None) -> list[SnapshotMeta]:
     """The newest classification snapshot of each period label and convention on ``vintage``.
 
     The newest is the last taken (``created_at``, then ``id``); the ones before it stay in the
@@ -153,17 +164,17 @@ def newest_snapshots(conn: Connection | Engine, *, vintage: str, periods: list[s
 
     Returns
     -------
-    list of dict
-        Ordered by period label then convention: ``id, ruleset_id, ruleset_version,
-        ruleset_sha256, period, convention, vintage_id, data_as_of, created_at, created_by``.
+    list of SnapshotMeta
+        Ordered by period label then convention.
     """
     params = {"vintage": vintage, "periods": None if periods is None else list(periods),
               "convention": convention}
     with connection(conn) as c:
-        return [dict(row) for row in c.execute(_NEWEST_SNAPSHOTS, params).mappings()]
+        return [snapshot_meta(row) for row in c.execute(_NEWEST_SNAPSHOTS, params).mappings()]
 
 
-def newest_snapshot(conn: Connection | Engine, *, period: str, vintage: str, convention: str) -> dict | None:
+def newest_snapshot(conn: Connection | Engine, *, period: str, vintage: str,
+                    convention: str) -> SnapshotMeta | None:
     """The newest classification snapshot of one period label and convention on ``vintage``, or None.
 
     The metadata of :func:`newest_snapshots`.
@@ -178,28 +189,21 @@ def last_snapshot_id(conn: Connection | Engine) -> int | None:
         return c.execute(text("SELECT max(id) FROM classification_snapshot")).scalar_one()
 
 
-def compare_snapshots(conn: Connection | Engine, before: int, after: int) -> tuple[dict, dict, pd.DataFrame]:
+def compare_snapshots(conn: Connection | Engine, before: int,
+                      after: int) -> tuple[SnapshotMeta, SnapshotMeta, pd.DataFrame]:
     """Compare two snapshots: the metadata of both and the communes that changed (and why)."""
     meta_a, res_a = read_snapshot(conn, before)
     meta_b, res_b = read_snapshot(conn, after)
     return meta_a, meta_b, compare_results(res_a, res_b)
 
 
-def list_snapshots(conn: Connection | Engine, *, limit: int = 20) -> list[dict]:
-    """The newest snapshots, newest first, each with its status counts.
-
-    Returns
-    -------
-    list of dict
-        ``id, ruleset_id, ruleset_version, period, convention, vintage_id, data_as_of,
-        created_at, created_by`` and ``counts`` (``{status: communes}``).
-    """
-    sql = text("""
-        SELECT s.id, s.ruleset_id, s.ruleset_version, s.period, s.convention, s.vintage_id,
-               s.data_as_of, s.created_at, s.created_by,
+def list_snapshots(conn: Connection | Engine, *, limit: int = 20) -> list[SnapshotMeta]:
+    """The newest snapshots, newest first, each with its status counts (``{status: communes}``)."""
+    sql = text(f"""
+        SELECT {META_SQL},
                (SELECT jsonb_object_agg(status, n) FROM (
                     SELECT r.status, count(*) AS n FROM classification_result r
                     WHERE r.snapshot_id = s.id GROUP BY r.status) c) AS counts
         FROM classification_snapshot s ORDER BY s.created_at DESC, s.id DESC LIMIT :n""")
     with connection(conn) as c:
-        return [{**row, "counts": row["counts"] or {}} for row in c.execute(sql, {"n": limit}).mappings()]
+        return [snapshot_meta(row) for row in c.execute(sql, {"n": limit}).mappings()]

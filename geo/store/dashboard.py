@@ -48,8 +48,9 @@ def healthy_share_series(conn: Connection | Engine, vintage: str, *,
         NaN when no commune of ``commune_codes`` was classified.
     """
     with connection(conn) as c:
-        snaps = pd.DataFrame(newest_snapshots(c, vintage=vintage),
-                             columns=["id", *_SNAPSHOT_COLUMNS]).rename(columns={"id": "snapshot_id"})
+        snaps = pd.DataFrame([{"snapshot_id": s.id, **{k: getattr(s, k) for k in _SNAPSHOT_COLUMNS}}
+                              for s in newest_snapshots(c, vintage=vintage)],
+                             columns=["snapshot_id", *_SNAPSHOT_COLUMNS])
         counts = pd.read_sql(text(_STATUS_COUNTS), c, params={
             "ids": [int(i) for i in snaps["snapshot_id"]], "codes": commune_codes})
     table = (counts.pivot_table(index="snapshot_id", columns="status", values="n", aggfunc="sum")

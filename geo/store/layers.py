@@ -56,7 +56,7 @@ def communes_layer(conn: Connection | Engine, *, period: Period, vintage: str) -
     with connection(conn) as c:
         frame, _ = communes_with_counts(c, vintage, period=period, display=False)
         snapshot = newest_snapshot(c, period=period.label, vintage=vintage, convention=period.convention)
-        snapshot_id = snapshot["id"] if snapshot else None
+        snapshot_id = snapshot.id if snapshot else None
         results = read_snapshot(c, snapshot_id)[1] if snapshot_id is not None else None
         decisions = read_decisions(c, year=int(period.label[:4]), vintage=vintage)
     frame = _with_status(frame.copy(), results, snapshot_id)

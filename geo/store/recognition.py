@@ -13,8 +13,10 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, select, text, update
 
+from geo.classify import SnapshotMeta
 from geo.errors import RecognitionError
 from geo.store.audit import audit
+from geo.store.classification import META_SQL, snapshot_meta
 from geo.store.engine import connection, session_scope
 from geo.store.models import AdminUnit, ClassificationSnapshot, RecognitionDecision
 
@@ -26,11 +28,11 @@ DECISION_COLUMNS = ["id", "vintage_id", "commune_code", "year", "recognised", "d
 _LOCK_NAMESPACE = 7_402
 _LIMITS = {"decision_number": 60, "decided_by": 120}
 
-_YEAR_SNAPSHOTS = text("""
-    SELECT id, period, convention, ruleset_id, ruleset_version, data_as_of, created_at
-    FROM classification_snapshot
-    WHERE vintage_id = :vintage AND left(period, 4) = :year
-    ORDER BY (period = :year) DESC, (convention = 'calendar') DESC, created_at DESC, id DESC""")
+_YEAR_SNAPSHOTS = text(f"""
+    SELECT {META_SQL}
+    FROM classification_snapshot s
+    WHERE s.vintage_id = :vintage AND left(s.period, 4) = :year
+    ORDER BY (s.period = :year) DESC, (s.convention = 'calendar') DESC, s.created_at DESC, s.id DESC""")
 
 
 def record_decision(engine: Engine, *, vintage: str, commune_code: str, year: int, recognised: bool,
@@ -159,7 +161,7 @@ def read_decisions(conn: Connection | Engine, *, year: int | None = None, vintag
     return frame[DECISION_COLUMNS]
 
 
-def year_snapshots(conn: Connection | Engine, year: int, *, vintage: str) -> list[dict]:
+def year_snapshots(conn: Connection | Engine, year: int, *, vintage: str) -> list[SnapshotMeta]:
     """The classification snapshots of a period of ``year`` on ``vintage``, the proposal's first.
 
     The proposal's snapshot is the newest of the whole year (calendar convention first), else
@@ -167,17 +169,18 @@ def year_snapshots(conn: Connection | Engine, year: int, *, vintage: str) -> lis
     """
     with connection(conn) as c:
         rows = c.execute(_YEAR_SNAPSHOTS, {"vintage": vintage, "year": str(year)}).mappings().all()
-    return [dict(r) for r in rows]
+    return [snapshot_meta(r) for r in rows]
 
 
-def read_proposals(conn: Connection | Engine, year: int, *, vintage: str) -> tuple[dict | None, pd.DataFrame]:
+def read_proposals(conn: Connection | Engine, year: int, *,
+                   vintage: str) -> tuple[SnapshotMeta | None, pd.DataFrame]:
     """The proposal of ``year``: its snapshot (or None) and per commune ``commune_code, status, score``."""
     with connection(conn) as c:
         snapshots = year_snapshots(c, year, vintage=vintage)
         chosen = snapshots[0] if snapshots else None
         results = pd.read_sql(text("SELECT commune_code, status, score FROM classification_result "
                                    "WHERE snapshot_id = :s ORDER BY commune_code"), c,
-                              params={"s": chosen["id"] if chosen else -1})
+                              params={"s": chosen.id if chosen else -1})
     return chosen, results
 
 
@@ -196,7 +199,7 @@ def commune_recognition(conn: Connection | Engine, year: int, code: str, *, vint
         decisions = read_decisions(c, year=year, vintage=vintage, codes=[code], history=True)
     mine = results[results["commune_code"] == code]
     proposal = None if snapshot is None or mine.empty else {
-        "snapshot_id": int(snapshot["id"]), "period": snapshot["period"],
+        "snapshot_id": snapshot.id, "period": snapshot.period,
         "status": mine["status"].iloc[0], "score": float(mine["score"].iloc[0])}
     current = decisions[decisions["superseded_at"].isna()]
     decision = None

@@ -289,7 +289,7 @@ def _healthy(c: Connection, vintage: str, windows: dict[int, Period], gaps: list
     """Per commune of the newest snapshot of each window (same convention): 1 when healthy, out of 1."""
     labels = {w.label: y for y, w in windows.items()}
     convention = next(iter(windows.values())).convention if windows else "calendar"
-    snaps = {s["id"]: s["period"]
+    snaps = {s.id: s.period
              for s in newest_snapshots(c, vintage=vintage, periods=list(labels), convention=convention)}
     results = pd.read_sql(text("SELECT snapshot_id, commune_code, status FROM classification_result "
                                "WHERE snapshot_id = ANY(:ids)"), c, params={"ids": list(snaps)})

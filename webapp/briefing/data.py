@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from boundaries import Province, loaded_province
-from geo.classify import DEFAULT_RULESET, UnknownRulesetError, load_ruleset
+from geo.classify import DEFAULT_RULESET, SnapshotMeta, load_ruleset
 from geo.periods import Period, parse_period
 from geo.store.classification import read_snapshot
 from geo.store.counts import count_by_unit, data_as_of
@@ -44,8 +44,8 @@ class Briefing:
     previous_period: Period
     vintage: LoadedVintage
     as_of: dict
-    snapshot: dict
-    previous: dict
+    snapshot: SnapshotMeta
+    previous: SnapshotMeta
     ruleset: object
     communes: gpd.GeoDataFrame
     outlines: gpd.GeoDataFrame
@@ -108,12 +108,12 @@ def gather_briefing(engine: Engine, *, period: str, vintage: str | None = None,
         vintage_row = choose_vintage(conn, period, vintage, province=province)
     chosen = vintage_row.id
     current, snapshot = _classified(engine, period, chosen, actor, DEFAULT_RULESET)
-    ruleset = _ruleset(snapshot["ruleset_id"], snapshot["ruleset_sha256"])
+    ruleset = snapshot.shipped_ruleset()
     earlier, previous = _classified(engine, before, chosen, actor,
                                     ruleset.id if ruleset else DEFAULT_RULESET)
     with engine.connect() as conn:
         communes, outlines, level = _map_layers(conn, current, earlier, chosen)
-        results = [read_snapshot(conn, meta["id"])[1] for meta in (previous, snapshot)]
+        results = [read_snapshot(conn, meta.id)[1] for meta in (previous, snapshot)]
         changes = status_changes(*results, communes)
         unassigned = count_by_unit(conn, chosen, period=period)[1]
         hotspot = _hotspots(conn, period, chosen, communes)
@@ -131,7 +131,7 @@ def gather_briefing(engine: Engine, *, period: str, vintage: str | None = None,
 
 
 def _classified(engine: Engine, period: Period, vintage: str, actor: str,
-                ruleset_id: str) -> tuple[gpd.GeoDataFrame, dict]:
+                ruleset_id: str) -> tuple[gpd.GeoDataFrame, SnapshotMeta]:
     """The communes layer of ``period`` and its snapshot's metadata, taking a snapshot if none."""
     with engine.connect() as conn:
         layer = communes_layer(conn, period=period, vintage=vintage)
@@ -146,15 +146,6 @@ def _classified(engine: Engine, period: Period, vintage: str, actor: str,
     with engine.connect() as conn:
         meta, _ = read_snapshot(conn, int(layer["snapshot_id"].iloc[0]))
     return layer, meta
-
-
-def _ruleset(ruleset_id: str, sha256: str):
-    """The shipped rule set a snapshot used, or None when it is not shipped (or was changed)."""
-    try:
-        rules = load_ruleset(ruleset_id)
-    except UnknownRulesetError:
-        return None
-    return rules if rules.sha256 == sha256 else None
 
 
 def _map_layers(conn, current: gpd.GeoDataFrame, earlier: gpd.GeoDataFrame, vintage: str):

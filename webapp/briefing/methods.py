@@ -48,7 +48,7 @@ def _general(b, lang: str, n) -> list[tuple[str, object]]:
     """Period, comparison period, vintage, data as-of, counting rule, unplaced records, maps."""
     v = b.vintage
     return [
-        ("period", f"{b.period.label} ({b.period.kind}, {b.snapshot['convention']}): "
+        ("period", f"{b.period.label} ({b.period.kind}, {b.snapshot.convention}): "
                    f"{b.period.start} → {b.period.end} ({tr('brief_end_exclusive', lang)})"),
         ("previous_period", b.previous_period.label),
         ("vintage", f"{v.id} ({v.label}), {v.valid_from} → {v.valid_to or '…'}"),
@@ -66,8 +66,13 @@ def _classification(b) -> list[tuple[str, object]]:
     s, p, rules = b.snapshot, b.previous, b.ruleset
     keys = ("id", "period", "convention", "vintage_id", "data_as_of", "created_at", "created_by",
             "ruleset_id", "ruleset_version", "ruleset_sha256")
-    rows = [(f"snapshot.{k}", timestamp(s[k]) if k in ("data_as_of", "created_at") else s[k]) for k in keys]
-    rows += [(f"previous.{k}", timestamp(p[k]) if k in ("data_as_of", "created_at") else p[k])
+
+    def value(meta, key):
+        found = getattr(meta, key)
+        return timestamp(found) if key in ("data_as_of", "created_at") else found
+
+    rows = [(f"snapshot.{k}", value(s, k)) for k in keys]
+    rows += [(f"previous.{k}", value(p, k))
              for k in ("id", "period", "created_at", "created_by", "ruleset_id", "ruleset_version")]
     if rules is not None:
         rows += [("provisional", rules.provisional), ("legal_basis", rules.legal_basis),

@@ -74,17 +74,17 @@ def _percent(value, lang: str) -> str:
 def cover(b, lang: str, public: bool) -> list:
     """Title, period, data as-of, boundaries, rule set and snapshot, edition, contents."""
     snap = b.snapshot
-    rules = f"{snap['ruleset_id']} {snap['ruleset_version']} (SHA-256 {snap['ruleset_sha256'][:12]}…)"
+    rules = f"{snap.ruleset_id} {snap.ruleset_version} (SHA-256 {snap.ruleset_sha256[:12]}…)"
     provisional = b.ruleset is None or b.ruleset.provisional
     rows = [
-        [tr("brief_period", lang), f"{period_name(b.period, lang)} ({b.period.label}, {snap['convention']})"],
+        [tr("brief_period", lang), f"{period_name(b.period, lang)} ({b.period.label}, {snap.convention})"],
         [tr("brief_window", lang), f"{b.period.start.isoformat()} → {b.period.end.isoformat()} "
                                    f"({tr('brief_end_exclusive', lang)})"],
         [tr("brief_vintage", lang), f"{b.vintage.id} — {b.vintage.label}"],
         [tr("brief_as_of", lang), timestamp(b.as_of["as_of"])],
         [tr("brief_ruleset", lang), rules],
-        [tr("brief_snapshot", lang), tr("brief_snapshot_existing", lang, id=snap["id"],
-                                        at=timestamp(snap["created_at"]), by=snap["created_by"])],
+        [tr("brief_snapshot", lang), tr("brief_snapshot_existing", lang, id=snap.id,
+                                        at=timestamp(snap.created_at), by=snap.created_by)],
     ]
     out = [Spacer(1, 2.5 * cm), para(tr("brief_title", lang), "title"),
            para(province_title(b.province, lang), "subtitle"), para(period_name(b.period, lang), "subtitle"),
@@ -240,14 +240,14 @@ def changes_section(b, lang: str) -> list:
     changes, prev, snap = b.changes["changes"], b.previous, b.snapshot
     direction = changes["direction"].value_counts()
     out = [para(tr("brief_changes", lang), "h1"),
-           para(tr("brief_changes_text", lang, after=snap["id"], period=snap["period"], before=prev["id"],
-                   previous=prev["period"], vintage=b.vintage.id, gained=int(direction.get("gained", 0)),
+           para(tr("brief_changes_text", lang, after=snap.id, period=snap.period, before=prev.id,
+                   previous=prev.period, vintage=b.vintage.id, gained=int(direction.get("gained", 0)),
                    lost=int(direction.get("lost", 0)), other=int(direction.get("changed", 0)),
                    criteria_only=b.changes["criteria_only"]))]
-    if (prev["ruleset_id"], prev["ruleset_sha256"]) != (snap["ruleset_id"], snap["ruleset_sha256"]):
+    if (prev.ruleset_id, prev.ruleset_sha256) != (snap.ruleset_id, snap.ruleset_sha256):
         out.append(para(tr("brief_changes_rules", lang,
-                           before=f"{prev['ruleset_id']} {prev['ruleset_version']}",
-                           after=f"{snap['ruleset_id']} {snap['ruleset_version']}")))
+                           before=f"{prev.ruleset_id} {prev.ruleset_version}",
+                           after=f"{snap.ruleset_id} {snap.ruleset_version}")))
     if changes.empty:
         return [*out, para(tr("brief_changes_none", lang)), PageBreak()]
 

@@ -100,10 +100,7 @@ def classify_compare(ctx, snapshot_a, snapshot_b, as_json):
     meta_a, meta_b, changes = compare_snapshots(engine_for(ctx), snapshot_a, snapshot_b)
     rows = changes.to_dict(orient="records")
     if as_json:
-        keys = ("id", "ruleset_id", "ruleset_version", "period", "convention", "vintage_id",
-                "data_as_of")
-        print_json({"before": {k: meta_a[k] for k in keys}, "after": {k: meta_b[k] for k in keys},
-                     "changes": rows})
+        print_json({"before": meta_a.summary(), "after": meta_b.summary(), "changes": rows})
         return
     click.echo(f"{len(rows)} communes changed between snapshot {snapshot_a} and {snapshot_b}")
     for row in rows:

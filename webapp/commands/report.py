@@ -45,7 +45,7 @@ def report(ctx, period, vintage, lang, public, out, as_json, province):
     audit_report(engine, cli_actor(), briefing, lang=lang, public=public, via="cli")
     data = {"out": str(out), "bytes": len(pdf), "period": briefing.period.label,
             "vintage": briefing.vintage.id, "lang": lang, "public": public,
-            "snapshot": briefing.snapshot["id"], "previous_snapshot": briefing.previous["id"],
+            "snapshot": briefing.snapshot.id, "previous_snapshot": briefing.previous.id,
             "synthetic": briefing.synthetic}
     if as_json:
         print_json(data)

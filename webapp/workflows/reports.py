@@ -16,5 +16,5 @@ def audit_report(engine, actor: str, briefing, *, lang: str, public: bool, via: 
     names the door it went out through (``cli`` or ``web``).
     """
     record(engine, actor, "report", briefing.period.label, vintage=briefing.vintage.id, lang=lang,
-           public=public, snapshot=briefing.snapshot["id"], previous_snapshot=briefing.previous["id"],
+           public=public, snapshot=briefing.snapshot.id, previous_snapshot=briefing.previous.id,
            via=via)
