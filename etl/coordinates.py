@@ -1,6 +1,6 @@
 r"""Coordinates as they arrive, into WGS 84 longitude/latitude (EPSG:4326) with a reason when they fail.
 
-Forms (``../shared/docs/data-realities.md`` §5): decimal degrees, with decimal commas
+Forms (``docs/data-realities.md`` §5): decimal degrees, with decimal commas
 (``10,9447``), in either order; degrees-minutes-seconds and degrees-decimal-minutes with °, ′, ″,
 ', ", ’ or the words độ/phút/giây and hemisphere letters before or after; and VN-2000 projected
 X/Y in metres, where Vietnamese surveying writes **X = northing, Y = easting**.

@@ -1,7 +1,7 @@
 """Dates as they arrive: dd/mm/yyyy, Excel serials, ISO, Vietnamese long forms, months, quarters, years.
 
 The order of day and month in ``06/07/2019`` is decided per column, never per cell
-(``../shared/docs/data-realities.md`` §6.1): if some cell has a first field above 12 the column is
+(``docs/data-realities.md`` §6.1): if some cell has a first field above 12 the column is
 day-first; if some cell has a second field above 12 it is month-first (Excel in an en-US locale);
 if both occur, the cells that could be either get ``AMBIGUOUS_DAY_MONTH``; if neither occurs the
 column is read day-first by Vietnamese convention and ``day_month_order`` says

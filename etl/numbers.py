@@ -3,7 +3,7 @@
 Vietnamese writes ``1.234.567,5`` (dot between thousands, comma before decimals); English writes
 ``1,234,567.5``. Most cells tell which convention they use; a cell with one separator followed by
 exactly three digits (``2.500``, ``2,500``) does not, so :func:`parse_numbers` decides per column
-from the cells that do (``../shared/docs/data-realities.md`` §6.3). Money is returned as whole đồng
+from the cells that do (``docs/data-realities.md`` §6.3). Money is returned as whole đồng
 (``int``), never as a float.
 
 Examples

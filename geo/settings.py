@@ -6,7 +6,7 @@ Distances and buffers are computed in ``WORK_CRS`` and published areas in ``AREA
 ``WORK_CRS`` is WGS 84 / UTM 48N (EPSG:32648) rather than VN-2000 / UTM 48N (EPSG:3405):
 both are the same projection, but reaching EPSG:3405 from storage needs the VN-2000 datum
 shift, and pyproj picks EPSG:5194 or EPSG:6960 for it depending on where a point lies
-(``../shared/data/boundaries/README.md`` §5), which would put sub-metre seams into distance
+(``boundaries/provinces/dong_nai/BOUNDARIES-SOURCES.md`` §5), which would put sub-metre seams into distance
 work. Staying on the storage datum avoids that; the UTM scale error inside the province is
 below 0.06 %. Incoming VN-2000 coordinates are converted by the ETL with EPSG:6960 pinned.
 

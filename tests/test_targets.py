@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -22,8 +21,8 @@ from geo.targets import track_targets
 from tests.helpers import IN_PLAN_PROVINCE
 from webapp.commands.targets import targets as targets_command
 
-#: The team's shared folder beside the checkout; ``DIABAN_SHARED`` names it from a git worktree elsewhere.
-SEEDS = Path(os.environ.get("DIABAN_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "seeds"
+#: The plan's text, bundled with the repository (docs/README.md gives its provenance).
+PLAN = Path(__file__).resolve().parents[1] / "docs" / "plan-dong-nai-2016-2020.txt"
 YEARS = [2016, 2017, 2018, 2019, 2020]
 
 
@@ -33,9 +32,7 @@ def _squash(s: str) -> str:
 
 @pytest.fixture(scope="module")
 def plan_text() -> str:
-    path = SEEDS / "000_e8f66064faf255ac.txt"
-    assert path.is_file(), f"the plan is expected at {path}"
-    return _squash(path.read_text(encoding="utf-8"))
+    return _squash(PLAN.read_text(encoding="utf-8"))
 
 
 def test_province_names_the_targets_file():
