@@ -96,7 +96,7 @@ def diaban(url: str, *args: str) -> None:
 
 def points_inside(engine, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` points (lon, lat) uniform over the 2025 communes that also lie in a commune of 2010."""
-    vintages = [v["id"] for v in list_vintages(engine)]
+    vintages = [v.id for v in list_vintages(engine)]
     units = {v: read_units(engine, v) for v in vintages}
     xmin, ymin, xmax, ymax = units[vintages[-1]].total_bounds
     kept: list[np.ndarray] = []

@@ -604,13 +604,10 @@ def test_every_reader_gives_one_snapshot_the_same_metadata(conn):
 
 
 def _take_snapshot(conn, label, vintage):
-    from geo.store.classification import read_classification_inputs, read_time, write_snapshot
+    from webapp.workflows.classification import classify_period, store_run
 
-    period = parse_period(label)
-    inputs = read_classification_inputs(conn, period=period, vintage=vintage, codes=CODES)
-    results = classify_communes(inputs, RULES, period=period)
-    return write_snapshot(conn, results, ruleset=RULES, period=period, vintage=vintage,
-                          as_of=read_time(conn), created_by="test")
+    run = classify_period(conn, period=parse_period(label), ruleset=RULES, vintage=vintage)
+    return store_run(conn, run, created_by="test")
 
 
 @pytest.mark.postgis

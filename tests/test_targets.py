@@ -215,15 +215,13 @@ def test_busted_cases_count_each_case_number_once_and_only_busted_cases(conn):
 
 @pytest.mark.postgis
 def test_snapshots_of_another_convention_are_never_read(conn):
-    from geo.classify import classify_communes, load_ruleset
-    from geo.store.classification import read_classification_inputs, read_time, write_snapshot
+    from geo.classify import load_ruleset
+    from webapp.workflows.classification import classify_period, store_run
 
     period = parse_period("2019", convention="report_15_14")
-    rules = load_ruleset()
-    results = classify_communes(read_classification_inputs(conn, period=period, vintage="75:2010-02-06",
-                                                           codes=act_codes()), rules, period=period)
-    write_snapshot(conn, results, ruleset=rules, period=period, vintage="75:2010-02-06",
-                   as_of=read_time(conn), created_by="test")
+    run = classify_period(conn, period=period, ruleset=load_ruleset(), vintage="75:2010-02-06")
+    store_run(conn, run, created_by="test")
+    results = run.results
     calendar, gaps, _ = read_target_measures(conn, ["healthy_share"], vintage="75:2010-02-06", years=[2019])
     assert calendar.empty and "calendar classification snapshot of 2019" in gaps["note"].iloc[0]
     own, gaps, _ = read_target_measures(conn, ["healthy_share"], vintage="75:2010-02-06", years=[2019],
@@ -235,16 +233,13 @@ def test_snapshots_of_another_convention_are_never_read(conn):
 def test_each_plan_year_is_counted_on_the_units_of_its_date(conn):
     # 2019 and 2020 on the 170 old-Đồng-Nai communes of 2019-04-10 (Suối Trầu dissolved), the
     # years before on the 171 of 2010; a snapshot of 2020 on its units is the healthy share's
-    from geo.classify import classify_communes, load_ruleset
-    from geo.store.classification import read_classification_inputs, read_time, write_snapshot
+    from geo.classify import load_ruleset
+    from webapp.workflows.classification import classify_period, store_run
     from webapp.workflows.targets import plan_progress
 
     period, vintage = parse_period("2020"), "75:2019-04-10"
-    rules = load_ruleset()
-    results = classify_communes(read_classification_inputs(conn, period=period, vintage=vintage,
-                                                           codes=act_codes()), rules, period=period)
-    snapshot = write_snapshot(conn, results, ruleset=rules, period=period, vintage=vintage,
-                              as_of=read_time(conn), created_by="test")
+    snapshot = store_run(conn, classify_period(conn, period=period, ruleset=load_ruleset(), vintage=vintage),
+                         created_by="test")
     plan, _, rows, communes = plan_progress(conn)
     assert plan["vintages"] == {2016: "75:2010-02-06", 2017: "75:2010-02-06", 2018: "75:2010-02-06",
                                 2019: vintage, 2020: vintage}

@@ -12,7 +12,9 @@ from geo.classify.indicators import INDICATORS, compute_indicator, indicator
 from geo.classify.inputs import (
     ActCodes,
     ClassificationInputs,
+    ClassificationRecords,
     build_inputs,
+    period_inputs,
     place_records,
     prostitution_violation,
     reactivation_evidence,
@@ -28,10 +30,10 @@ from geo.classify.rulesets import (
 from geo.classify.snapshots import SnapshotMeta
 
 __all__ = [
-    "DEFAULT_RULESET", "INDICATORS", "STATUSES", "ActCodes", "ClassificationInputs",
+    "DEFAULT_RULESET", "INDICATORS", "STATUSES", "ActCodes", "ClassificationInputs", "ClassificationRecords",
     "Criterion", "Ruleset", "RulesetError", "SnapshotMeta", "UnknownRulesetError", "available_rulesets",
     "build_inputs", "classify_communes", "compare_results", "compute_indicator", "data_completeness",
     "empty_inputs",
-    "indicator", "load_ruleset", "parse_ruleset", "place_records", "prostitution_violation",
+    "indicator", "load_ruleset", "parse_ruleset", "period_inputs", "place_records", "prostitution_violation",
     "reactivation_evidence", "summarize_missing",
 ]

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geo.join import place_records
+from geo.periods import Period
 from geo.reactivation import collect_evidence
 
 TIP_COLUMNS = ["tip_id", "received_date", "handled_date", "result", "commune_code"]
@@ -159,9 +160,9 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     are dropped. ``crosswalk`` lets references to units of other vintages follow whole
     successions. ``evidence`` (from :func:`geo.reactivation.collect_evidence`) is passed
     through unplaced; None means none. ``incidents`` are the period's incidents (P2 places
-    them by the establishment they name); ``codes`` say what their codes mean.
-    through unplaced; None means none. ``tips`` and ``activities`` (as ``geo.store.records``
-    reads them) are placed like establishments; None means none.
+    them by the establishment they name); ``codes`` say what their codes mean. ``tips`` and
+    ``activities`` (as ``geo.store.records`` reads them) are placed like establishments; None
+    means none.
 
     Returns
     -------
@@ -192,6 +193,64 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
         codes=codes,
         **placed,
     )
+
+
+@dataclass(frozen=True)
+class ClassificationRecords:
+    """The store's records a classification of one period reads, as read: nothing placed yet.
+
+    ``geo.store.classification.read_classification_records`` reads them;
+    :func:`period_inputs` places them and bundles the :class:`ClassificationInputs`.
+
+    Attributes
+    ----------
+    units : GeoDataFrame
+        The communes of the vintage, with their outlines.
+    sites, site_events, establishments, crosswalk
+        Every site (with its point) and every event, every establishment, the crosswalk
+        between vintages.
+    inspections, incidents
+        From the beginning up to the period's end: P3 needs the earlier ones to tell whether
+        a trigger in the period is the first after a clearing.
+    tips, activities
+        The period's tip-offs (P7) and awareness activities (P6).
+    reports, attestations
+        The commune reports (the latest loaded of each commune, period and indicator: a
+        corrected report replaces the earlier one) and the officers' attestations, on the vintage.
+    """
+
+    units: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    site_events: pd.DataFrame
+    establishments: gpd.GeoDataFrame
+    crosswalk: pd.DataFrame
+    inspections: gpd.GeoDataFrame
+    incidents: gpd.GeoDataFrame
+    tips: gpd.GeoDataFrame
+    activities: gpd.GeoDataFrame
+    reports: pd.DataFrame
+    attestations: pd.DataFrame
+
+
+def period_inputs(records: ClassificationRecords, *, period: Period, vintage: str,
+                  codes: ActCodes) -> ClassificationInputs:
+    """The inputs of a classification of ``period`` on ``vintage`` from the records read for it.
+
+    Prostitution incidents and prostitution-related inspection violations (``codes``, the
+    vocabulary's properties) up to the period's end become the evidence that detects
+    reactivations (P3); only the period's inspections are placed on communes (P2, P5), and the
+    period's incidents go to P2 through the establishment they name.
+    """
+    inspections, incidents = records.inspections, records.incidents
+    in_period = pd.to_datetime(inspections["inspection_date"]) >= pd.Timestamp(period.start)
+    recent = pd.to_datetime(incidents["event_date"]) >= pd.Timestamp(period.start)
+    return build_inputs(
+        records.units, vintage=vintage, sites=records.sites, site_events=records.site_events,
+        codes=codes, establishments=records.establishments, crosswalk=records.crosswalk,
+        inspections=inspections[in_period].reset_index(drop=True), incidents=incidents[recent],
+        evidence=reactivation_evidence(incidents, inspections, codes),
+        tips=records.tips, activities=records.activities,
+        reports=records.reports, attestations=records.attestations)
 
 
 def _same_vintage(frame: pd.DataFrame, vintage: str) -> pd.DataFrame:

@@ -12,15 +12,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, text
 
-from geo.classify import (
-    ActCodes,
-    ClassificationInputs,
-    Ruleset,
-    SnapshotMeta,
-    build_inputs,
-    compare_results,
-    reactivation_evidence,
-)
+from geo.classify import ClassificationRecords, Ruleset, SnapshotMeta, compare_results
 from geo.errors import UnknownSnapshotError
 from geo.periods import Period
 from geo.store.crosswalk import read_crosswalk
@@ -37,33 +29,21 @@ from geo.store.records import (
 from geo.store.units import read_units
 
 
-def read_classification_inputs(conn: Connection | Engine, *, period: Period,
-                               vintage: str, codes: ActCodes) -> ClassificationInputs:
-    """Read every record a classification of ``period`` needs, placed on ``vintage``'s communes.
+def read_classification_records(conn: Connection | Engine, *, period: Period,
+                                vintage: str) -> ClassificationRecords:
+    """Read every record a classification of ``period`` on ``vintage`` needs, as stored.
 
-    Sites come with their points and every event; prostitution incidents and
-    prostitution-related inspection violations (``codes``, the vocabulary's properties) from the
-    beginning up to the period's end become the evidence that detects reactivations (P3
-    needs the earlier ones to tell whether a trigger in the period is the first after a
-    clearing). Only the period's inspections are placed on communes (P2, P5), the period's
-    incidents go to P2 through the establishment they name, and the period's tip-offs (P7)
-    and awareness activities (P6) are placed like establishments. Of the reports a commune
-    sent for one period and indicator, the latest loaded counts (a corrected report replaces
-    the earlier one).
+    Sites with their points and every event; inspections and incidents from the beginning up
+    to the period's end; the period's tip-offs and awareness activities; of the reports a
+    commune sent for one period and indicator, the latest loaded (a corrected report replaces
+    the earlier one); the attestations. :func:`geo.classify.period_inputs` places them.
     """
     with connection(conn) as c:
-        units = read_units(c, vintage)
         sites, events = read_sites(c)
-        inspections = read_inspections(c, end=period.end)
-        incidents = read_incidents(c, end=period.end)
-        in_period = pd.to_datetime(inspections["inspection_date"]) >= pd.Timestamp(period.start)
-        recent = pd.to_datetime(incidents["event_date"]) >= pd.Timestamp(period.start)
-        return build_inputs(
-            units, vintage=vintage, sites=sites, site_events=events, codes=codes,
+        return ClassificationRecords(
+            units=read_units(c, vintage), sites=sites, site_events=events,
             establishments=read_establishments(c), crosswalk=read_crosswalk(c),
-            inspections=inspections[in_period].reset_index(drop=True),
-            incidents=incidents[recent],
-            evidence=reactivation_evidence(incidents, inspections, codes),
+            inspections=read_inspections(c, end=period.end), incidents=read_incidents(c, end=period.end),
             tips=read_tips(c, start=period.start, end=period.end),
             activities=read_activities(c, start=period.start, end=period.end),
             reports=pd.read_sql(text("""

@@ -14,9 +14,16 @@ from datetime import datetime
 import pandas as pd
 
 from etl.vocabulary import act_codes
-from geo.classify import ClassificationInputs, Ruleset, classify_communes, data_completeness
+from geo.classify import (
+    ActCodes,
+    ClassificationInputs,
+    Ruleset,
+    classify_communes,
+    data_completeness,
+    period_inputs,
+)
 from geo.periods import Period
-from geo.store.classification import read_classification_inputs, read_time, write_snapshot
+from geo.store.classification import read_classification_records, read_time, write_snapshot
 from geo.store.units import choose_vintage
 
 
@@ -43,7 +50,13 @@ def read_inputs_for(conn, *, period: Period, vintage: str | None = None,
     ``province`` is the province's code (default: the only loaded one).
     """
     chosen = choose_vintage(conn, period, vintage, province=province).id
-    return chosen, read_classification_inputs(conn, period=period, vintage=chosen, codes=act_codes())
+    return chosen, read_inputs(conn, period=period, vintage=chosen)
+
+
+def read_inputs(conn, *, period: Period, vintage: str, codes: ActCodes | None = None) -> ClassificationInputs:
+    """Read the records of ``period`` on ``vintage`` and place them (``codes``: default the vocabulary's)."""
+    records = read_classification_records(conn, period=period, vintage=vintage)
+    return period_inputs(records, period=period, vintage=vintage, codes=codes or act_codes())
 
 
 def classify_period(conn, *, period: Period, ruleset: Ruleset,
