@@ -1,6 +1,6 @@
 """One export, as ``diaban export`` and the download page both make it: read, write, audit.
 
-:func:`export_layers` reads the layers with ``geo.store.layers``, writes them with
+:func:`export_layers` reads the layers with ``webapp.workflows.layers``, writes them with
 ``geo.exports`` (metadata: generator, period, vintage, data as-of, synthetic flag) and
 records the request in the audit log. ``webapp.reports`` and ``diaban export`` both call it.
 """
@@ -15,8 +15,8 @@ from geo.periods import parse_period
 from geo.store import session_scope
 from geo.store.audit import audit
 from geo.store.counts import data_as_of
-from geo.store.layers import read_layers
 from geo.store.units import choose_vintage
+from webapp.workflows.layers import read_layers
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -31,7 +31,7 @@ def export_layers(engine: Engine, layers: tuple[str, ...], out: Path, *, options
     engine : Engine
         The database.
     layers : tuple of str
-        Names from ``geo.store.layers.LAYER_NAMES``.
+        Names from ``webapp.workflows.layers.LAYER_NAMES``.
     out : Path
         The file to write (a shapefile is one ``.zip``).
     options : dict

@@ -28,13 +28,13 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 from geo.errors import DiabanError
 from geo.exports import FORMATS
 from geo.periods import last_closed_half
-from geo.store.layers import LAYER_NAMES
 from geo.store.units import list_vintages
 from webapp.accounts import has_role
 from webapp.auth import role_required
 from webapp.i18n import LANGUAGES, current_language, register
 from webapp.province import check_export_crs, crs_choices, current_province, current_province_code
 from webapp.workers import child_engine, database_url, run_heavy
+from webapp.workflows.layers import LAYER_NAMES
 
 bp = Blueprint("reports", __name__)
 

@@ -7,7 +7,8 @@ database, never a default in the code.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, func, select
+import shapely
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,15 @@ def loaded_province_codes(conn: Connection | Engine) -> list[str]:
     """The province codes of the loaded vintages (one in a database loaded by ``boundaries load``)."""
     with connection(conn) as c:
         return list(c.scalars(select(Vintage.province_code).distinct().order_by(Vintage.province_code)))
+
+
+def province_outline(conn: Connection | Engine, province: str):
+    """The union of every outline of ``province`` (all its vintages), EPSG:4326; empty when none."""
+    with connection(conn) as c:
+        wkb = c.execute(text("SELECT ST_AsBinary(ST_Union(u.geom)) FROM admin_unit u JOIN vintage v "
+                             "ON v.id = u.vintage_id WHERE u.level = 'province' AND v.province_code = :p"),
+                        {"p": province}).scalar_one()
+    return shapely.from_wkb(bytes(wkb)) if wkb is not None else shapely.Polygon()
 
 
 def resolve_province_code(conn: Connection | Engine, code: str | None = None) -> str:

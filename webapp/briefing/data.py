@@ -1,7 +1,7 @@
 """Gather the figures of a briefing pack from the store and the analyses the commands run.
 
 Every figure comes through the same code as the command that shows it: commune counts and
-status as ``diaban export communes`` reads them (``geo.store.layers.communes_layer``: the
+status as ``diaban export communes`` reads them (``webapp.workflows.layers.communes_layer``: the
 newest classification snapshot of the period and vintage), hot spots with the options and
 defaults of ``diaban hotspots``, targets as ``diaban targets``, changes as
 ``diaban classify-compare``, reactivations with the defaults of ``diaban reactivation``.
@@ -26,11 +26,11 @@ from geo.classify import DEFAULT_RULESET, SnapshotMeta, load_ruleset
 from geo.periods import Period, parse_period
 from geo.store.classification import read_snapshot
 from geo.store.counts import count_by_unit, data_as_of
-from geo.store.layers import communes_layer
 from geo.store.units import LoadedVintage, choose_vintage, read_units
 from webapp.briefing.figures import district_table, reactivation_figures, status_changes, target_figures
 from webapp.workflows.classification import classify_period, store_run
 from webapp.workflows.hotspots import analyse, hotspot_options, read_inputs
+from webapp.workflows.layers import communes_layer
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

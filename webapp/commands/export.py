@@ -1,7 +1,7 @@
 """``diaban export``: write layers of the store to GeoPackage, Shapefile, GeoJSON, KML, CSV or FlatGeobuf.
 
 The same recipe as the web download (``webapp.exporting.export_layers``): read with
-``geo.store.layers``, write with ``geo.exports``, and record in the audit log who asked for
+``webapp.workflows.layers``, write with ``geo.exports``, and record in the audit log who asked for
 which layers, format, CRS and public mode, never the data itself.
 """
 

@@ -1,4 +1,4 @@
-"""Export-ready layers read from the store: one GeoDataFrame per layer, all in EPSG:4326.
+"""Export-ready layers: the store's records read, placed and joined, one GeoDataFrame per layer, EPSG:4326.
 
 Each function returns only the columns an export may carry (never a site's descriptor,
 never a person count; establishment names only when the caller allows them). Layers dated
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-import shapely
-from sqlalchemy import Connection, Engine, text
 
 from geo.join import place_records
 from geo.periods import Period
@@ -24,7 +22,7 @@ from geo.settings import STORAGE_CRS
 from geo.store.classification import newest_snapshot, read_snapshot
 from geo.store.counts import communes_with_counts
 from geo.store.engine import connection
-from geo.store.province import loaded_province_codes
+from geo.store.province import loaded_province_codes, province_outline
 from geo.store.recognition import read_decisions
 from geo.store.records import read_establishments, read_incidents, read_inspections, read_sites
 from geo.store.units import read_units, vintage_province
@@ -42,7 +40,7 @@ def _points(frame: gpd.GeoDataFrame, columns: list[str], communes, vintage: str)
     return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=STORAGE_CRS)
 
 
-def communes_layer(conn: Connection | Engine, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
+def communes_layer(conn, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
     """The communes of ``vintage`` with their counts over ``period`` and classification status.
 
     Columns: ``commune_code, name, unit_type, district_code, district_name, incidents,
@@ -90,13 +88,13 @@ def _with_decisions(frame: gpd.GeoDataFrame, decisions: pd.DataFrame) -> gpd.Geo
     return frame
 
 
-def districts_layer(conn: Connection | Engine, *, vintage: str) -> gpd.GeoDataFrame:
+def districts_layer(conn, *, vintage: str) -> gpd.GeoDataFrame:
     """The districts of ``vintage``: ``district_code, name, unit_type, area_km2, geometry`` (EPSG:4326)."""
     frame = read_units(conn, vintage, level="district")
     return frame[["district_code", "name", "unit_type", "area_km2", "geometry"]]
 
 
-def sites_layer(conn: Connection | Engine, *, vintage: str) -> gpd.GeoDataFrame:
+def sites_layer(conn, *, vintage: str) -> gpd.GeoDataFrame:
     """Every site: ``site_id, site_kind, commune_code, geometry`` (never the descriptor)."""
     with connection(conn) as c:
         sites, _ = read_sites(c)
@@ -104,7 +102,7 @@ def sites_layer(conn: Connection | Engine, *, vintage: str) -> gpd.GeoDataFrame:
     return _points(sites, ["site_id", "site_kind"], communes, vintage)
 
 
-def establishments_layer(conn: Connection | Engine, *, vintage: str,
+def establishments_layer(conn, *, vintage: str,
                          names: bool = False) -> gpd.GeoDataFrame:
     """Every establishment, with its name only when ``names=True`` (analyst and above).
 
@@ -119,7 +117,7 @@ def establishments_layer(conn: Connection | Engine, *, vintage: str,
     return _points(frame, columns, communes, vintage)
 
 
-def incidents_layer(conn: Connection | Engine, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
+def incidents_layer(conn, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
     """Incidents dated in ``[period.start, period.end)``, without any person count.
 
     Columns: ``incident_id, event_date, incident_kind, case_type, outcome, commune_code,
@@ -132,7 +130,7 @@ def incidents_layer(conn: Connection | Engine, *, period: Period, vintage: str) 
     return _points(frame, columns, communes, vintage)
 
 
-def inspections_layer(conn: Connection | Engine, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
+def inspections_layer(conn, *, period: Period, vintage: str) -> gpd.GeoDataFrame:
     """Inspections dated in ``[period.start, period.end)``, at their establishment's point.
 
     Columns: ``inspection_id, inspection_date, establishment_type, outcome, fine_vnd,
@@ -145,7 +143,7 @@ def inspections_layer(conn: Connection | Engine, *, period: Period, vintage: str
     return _points(frame, columns, communes, vintage)
 
 
-def read_layers(conn: Connection | Engine, names, *, period: Period | None, vintage: str,
+def read_layers(conn, names, *, period: Period | None, vintage: str,
                 with_names: bool = False) -> dict[str, gpd.GeoDataFrame]:
     """Read the layers ``names`` (from ``LAYER_NAMES``) for one period and vintage.
 
@@ -171,7 +169,7 @@ def read_layers(conn: Connection | Engine, names, *, period: Period | None, vint
     with connection(conn) as c:
         layers = {name: readers[name](c) for name in names}
         if len(loaded_province_codes(c)) > 1:
-            outline = _province_outline(c, vintage_province(vintage))
+            outline = province_outline(c, vintage_province(vintage))
             layers = {name: _within(frame, outline) if name in POINT_LAYERS else frame
                       for name, frame in layers.items()}
     return layers
@@ -179,14 +177,6 @@ def read_layers(conn: Connection | Engine, names, *, period: Period | None, vint
 
 #: The layers of records (one row per site, establishment, incident or inspection).
 POINT_LAYERS = ("sites", "establishments", "incidents", "inspections")
-
-
-def _province_outline(c: Connection, province: str):
-    """The union of every outline of ``province`` (all its vintages), EPSG:4326."""
-    wkb = c.execute(text("SELECT ST_AsBinary(ST_Union(u.geom)) FROM admin_unit u JOIN vintage v "
-                         "ON v.id = u.vintage_id WHERE u.level = 'province' AND v.province_code = :p"),
-                    {"p": province}).scalar_one()
-    return shapely.from_wkb(bytes(wkb)) if wkb is not None else shapely.Polygon()
 
 
 def _within(frame: gpd.GeoDataFrame, outline) -> gpd.GeoDataFrame:
