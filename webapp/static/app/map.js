@@ -36,7 +36,9 @@ const communes = L.geoJSON(geometry.communes, {
 }).addTo(map);
 Object.entries(ctx.communeLayers).forEach(([code, layer]) => layer.getElement().setAttribute("data-code", code));
 map.options.zoomSnap = 0.25;
-map.fitBounds(communes.getBounds(), { padding: [8, 8] });
+// Not animated: Leaflet drops a zoom asked for while a zoom animation runs, so a planner's first
+// zoom (or a test's) in the first 250 ms would be lost to this one.
+map.fitBounds(communes.getBounds(), { padding: [8, 8], animate: false });
 
 const outlines = L.geoJSON(geometry.outlines, {
   className: "outline", interactive: false,
