@@ -498,6 +498,18 @@ def test_compare_names_status_and_criteria_changes():
     assert compare_results(before, before).empty
 
 
+def test_a_snapshot_states_its_rule_text_only_when_the_shipped_file_is_the_one_applied():
+    from geo.classify import SnapshotMeta
+
+    meta = SnapshotMeta.unstored(RULES, period="2018", convention="calendar", vintage_id="75:2010-02-06",
+                                 data_as_of=datetime(2019, 1, 1, tzinfo=UTC))
+    assert meta.shipped_ruleset() == RULES
+    assert dataclasses.replace(meta, ruleset_sha256="0" * 64).shipped_ruleset() is None  # file changed
+    # An id is never read as a path: this file exists and is no rule set.
+    assert dataclasses.replace(meta, ruleset_id="pyproject.toml").shipped_ruleset() is None
+    assert dataclasses.replace(meta, ruleset_id="gone").shipped_ruleset() is None
+
+
 # --- against the demo data in PostGIS ------------------------------------------------------
 
 def cli(db_url, *args):
@@ -599,7 +611,7 @@ def test_every_reader_gives_one_snapshot_the_same_metadata(conn):
     assert listed.counts == results["status"].value_counts().to_dict()
     assert listed == dataclasses.replace(meta, counts=listed.counts) and meta.counts == {}
     summary = meta.summary()
-    assert summary["stored"] and not summary["provisional"] and "created_by" not in summary
+    assert summary["stored"] and "provisional" not in summary and "created_by" not in summary
     assert json.loads(json.dumps(summary))["data_as_of"] == meta.data_as_of.isoformat()
 
 

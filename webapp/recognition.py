@@ -17,6 +17,7 @@ from datetime import date
 import pandas as pd
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
+from geo.classify import SnapshotMeta
 from geo.periods import parse_period
 from geo.store.map_layers import commune_index
 from geo.store.recognition import (
@@ -109,7 +110,7 @@ def _page(error: str | None = None, status: int = 200):
         command=f"diaban classify --period {year} --vintage {vintage.id}"), status
 
 
-def commune_rows(engine, year: int, vintage: str) -> tuple[list[dict], dict | None]:
+def commune_rows(engine, year: int, vintage: str) -> tuple[list[dict], SnapshotMeta | None]:
     """Per commune of ``vintage``: name, district, the proposal of ``year`` and the current decision."""
     communes = commune_index(engine, vintage)
     snapshot, proposals = read_proposals(engine, year, vintage=vintage)

@@ -64,7 +64,7 @@ def data_completeness(inputs: ClassificationInputs, ruleset: Ruleset, *, period:
     Parameters
     ----------
     inputs : ClassificationInputs
-        The records the classification reads (``webapp.workflows.classification.read_inputs``).
+        The records the classification reads, placed (:func:`geo.classify.period_inputs`).
     ruleset : Ruleset
         The rule set whose criteria are checked.
     period : Period

@@ -195,7 +195,7 @@ def build_inputs(units: gpd.GeoDataFrame, *, vintage: str, sites: gpd.GeoDataFra
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # frames: compared by identity
 class ClassificationRecords:
     """The store's records a classification of one period reads, as read: nothing placed yet.
 

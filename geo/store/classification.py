@@ -1,4 +1,4 @@
-"""Classification in the store: read the inputs, write immutable snapshots, read and compare them.
+"""Classification in the store: read the records, write immutable snapshots, read and compare them.
 
 Snapshots (``classification_snapshot`` and ``classification_result``) are never updated or
 deleted: a trigger raises on UPDATE, DELETE and TRUNCATE. Re-reading a snapshot gives the
@@ -86,7 +86,8 @@ def write_snapshot(conn: Connection | Engine, results: pd.DataFrame, *, ruleset:
     return snapshot_id
 
 
-# The columns of a snapshot's metadata (:class:`SnapshotMeta`), in every query that reads it.
+#: The columns of a snapshot's metadata (:class:`SnapshotMeta`), in every query that reads a
+#: SnapshotMeta (the dashboard series and the national overview read a few columns of their own).
 SNAPSHOT_COLUMNS = ("id", "ruleset_id", "ruleset_version", "ruleset_sha256", "period", "convention",
                     "vintage_id", "data_as_of", "created_at", "created_by")
 #: Those columns in a select list, the snapshot table aliased ``s``.

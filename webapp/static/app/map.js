@@ -68,6 +68,7 @@ async function showDetail() {
   document.body.dataset.detail = detail;
 }
 map.on("zoomend", showDetail);
+showDetail();  // the first view, fitted before this listener, may already be past detail_zoom
 
 function restyle() {
   const shown = ctx.visible();
