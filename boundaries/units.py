@@ -39,8 +39,10 @@ DISPLAY_TOLERANCE_M = 50.0
 #: go to a neighbouring commune.
 BORDER_GAP_M = 100.0
 
+#: Unit columns only some vintages fill (a province made of former provinces, a derived vintage).
+OPTIONAL_COLUMNS = ("former_province_code", "history_note")
 UNIT_COLUMNS = ["code", "name", "unit_type", "level", "parent_code", "area_km2", "geometry",
-                "geom_display", "former_province_code", "history_note"]
+                "geom_display", *OPTIONAL_COLUMNS]
 
 
 def unit_type_of(full_name: str) -> str:
@@ -272,10 +274,9 @@ def assemble_units(communes, districts, province, spec) -> gpd.GeoDataFrame:
     units["geom_display"] = shapely.set_precision(_to_storage(units["geom_display"]).values, 1e-5)
     units = gpd.GeoDataFrame(units, geometry="geometry", crs=STORAGE_CRS)
     units["area_km2"] = units.geometry.to_crs(AREA_CRS).area / 1e6
-    for column in ("former_province_code", "history_note"):
+    for column in OPTIONAL_COLUMNS:  # None where a vintage has no value, never NaN
         if column not in units:
             units[column] = None
-    for column in ("former_province_code", "history_note"):
         units[column] = units[column].astype(object).where(units[column].notna(), None)
     return units[UNIT_COLUMNS]
 
@@ -313,7 +314,7 @@ def _dissolve(work, by, attributes, union=shapely.coverage_union_all) -> gpd.Geo
     geoms = groups.geometry.apply(lambda s: union(s.values))
     display = groups["geom_display"].apply(lambda s: union(s.values))
     columns = ["name", "unit_type", "level", "parent_code"]
-    columns += [c for c in ("former_province_code", "history_note") if c in attributes]
+    columns += [c for c in OPTIONAL_COLUMNS if c in attributes]
     out = attributes.loc[geoms.index, columns].copy()
     out["geometry"] = geoms.values
     out["geom_display"] = display.values

@@ -155,8 +155,8 @@ def commune(code: str):
     criteria the commune lacks data for now, with what to load; without a snapshot,
     ``provisional`` is the status computed now and not stored.
     """
-    engine = current_app.extensions["diaban.engine"]
-    req, lang = map_request(engine, current_selection()), current_language()
+    req, lang = _map_request(), current_language()
+    engine = req.engine
     analyst = has_role(g.user, "analyst")
     payload = commune_payload(req, code, analyst=analyst, lang=lang)
     if payload is None:

@@ -107,14 +107,13 @@ def gather_briefing(engine: Engine, *, period: str, vintage: str | None = None,
     with engine.connect() as conn:
         vintage_row = choose_vintage(conn, period, vintage, province=province)
     chosen = vintage_row.id
-    current, snapshot = _classified(engine, period, chosen, actor, DEFAULT_RULESET)
+    current, snapshot, results = _classified(engine, period, chosen, actor, DEFAULT_RULESET)
     ruleset = snapshot.shipped_ruleset()
-    earlier, previous = _classified(engine, before, chosen, actor,
-                                    ruleset.id if ruleset else DEFAULT_RULESET)
+    earlier, previous, earlier_results = _classified(engine, before, chosen, actor,
+                                                     ruleset.id if ruleset else DEFAULT_RULESET)
     with engine.connect() as conn:
         communes, outlines, level = _map_layers(conn, current, earlier, chosen)
-        results = [read_snapshot(conn, meta.id)[1] for meta in (previous, snapshot)]
-        changes = status_changes(*results, communes)
+        changes = status_changes(earlier_results, results, communes)
         unassigned = count_by_unit(conn, chosen, period=period)[1]
         hotspot = _hotspots(conn, period, chosen, communes)
         reactivation = reactivation_figures(conn, communes, period=period, vintage=chosen)
@@ -131,8 +130,8 @@ def gather_briefing(engine: Engine, *, period: str, vintage: str | None = None,
 
 
 def _classified(engine: Engine, period: Period, vintage: str, actor: str,
-                ruleset_id: str) -> tuple[gpd.GeoDataFrame, SnapshotMeta]:
-    """The communes layer of ``period`` and its snapshot's metadata, taking a snapshot if none."""
+                ruleset_id: str) -> tuple[gpd.GeoDataFrame, SnapshotMeta, pd.DataFrame]:
+    """The communes layer of ``period``, its snapshot's metadata and results, taking a snapshot if none."""
     with engine.connect() as conn:
         layer = communes_layer(conn, period=period, vintage=vintage)
     created = layer["snapshot_id"].isna().all()
@@ -144,8 +143,8 @@ def _classified(engine: Engine, period: Period, vintage: str, actor: str,
         with engine.connect() as conn:
             layer = communes_layer(conn, period=period, vintage=vintage)
     with engine.connect() as conn:
-        meta, _ = read_snapshot(conn, int(layer["snapshot_id"].iloc[0]))
-    return layer, meta
+        meta, results = read_snapshot(conn, int(layer["snapshot_id"].iloc[0]))
+    return layer, meta, results
 
 
 def _map_layers(conn, current: gpd.GeoDataFrame, earlier: gpd.GeoDataFrame, vintage: str):

@@ -7,8 +7,6 @@ of them says what a row means.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 import pandas as pd
 
@@ -18,7 +16,7 @@ from etl.vocabulary import act_codes
 from geo.periods import Period
 from geo.store.recognition import read_decisions
 from geo.store.targets import plan_windows, read_target_measures, year_elapsed
-from geo.store.units import list_vintages, pick_vintage, vintage_key, vintage_province
+from geo.store.units import choose_vintage, list_vintages, vintage_key, vintage_province
 from geo.targets import track_targets
 from webapp.workflows.defaults import CONVENTION
 
@@ -122,10 +120,10 @@ def year_vintages(engine, vintage: str, windows: dict[int, Period]) -> dict[int,
 
     Records are placed on the units of their date, so a year is measured on the units in force
     when it ends (2019 and 2020 of Đồng Nai on the 170 communes of 2019-04-10, not on the 171
-    of the plan's ``vintage``), by the rule of :func:`geo.store.units.pick_vintage`.
+    of the plan's ``vintage``), by the one rule of :func:`geo.store.units.choose_vintage`.
     """
     vintages = list_vintages(engine, vintage_province(vintage))
-    return {year: pick_vintage(vintages, window.end - timedelta(days=1)) for year, window in windows.items()}
+    return {year: choose_vintage(engine, window, vintages=vintages).id for year, window in windows.items()}
 
 
 def counted_on(plan: dict) -> str:
