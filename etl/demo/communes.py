@@ -76,8 +76,7 @@ def report_periods(vintages: list[Vintage]) -> dict[str, list[str]]:
         periods[v.id] = [
             f"{y}-H{h}"
             for y, h in halves
-            if ends[y, h] >= v.valid_from and date(y, 6 * h - 5, 1) <= END
-            and vintage_on(vintages, ends[y, h]) is v
+            if date(y, 6 * h - 5, 1) <= END and vintage_on(vintages, ends[y, h]) is v  # v began by then
         ]
     return periods
 
