@@ -110,7 +110,12 @@ class _ShellMap(folium.Map):
 
 
 def map_shell(bounds) -> dict[str, str]:
-    """Render an empty folium map fitted to ``bounds`` (minx, miny, maxx, maxy in degrees).
+    """Render an empty folium map centred on ``bounds`` (minx, miny, maxx, maxy in degrees).
+
+    Not fitted here: folium's ``fit_bounds`` animates the zoom from ``zoom_start``, and Leaflet
+    drops any zoom asked for while an animation runs, so the page script's own fit to the
+    communes (and a planner's first zoom) would be lost. The page script fits the view, not
+    animated, as soon as it has drawn the communes; ``zoom_start`` is only the view before.
 
     Returns
     -------
@@ -123,7 +128,6 @@ def map_shell(bounds) -> dict[str, str]:
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     fmap = _ShellMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, zoom_start=9,
                      control_scale=True, prefer_canvas=False)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     root = fmap.get_root()
     for child in list(root._children.values()):
         child.render()
