@@ -16,7 +16,8 @@ from geo.store.counts import communes_with_counts
 from webapp.accounts import has_role
 from webapp.dashboard_sections import at_risk_section, district_section, healthy_section, targets_section
 from webapp.i18n import current_language, register
-from webapp.map_cache import cached, data_key
+from webapp.layout import cached_page
+from webapp.map_cache import data_key
 from webapp.period_status import missing_section
 from webapp.province import current_province_code
 from webapp.selection import current_filters, current_selection, selection_metadata
@@ -114,24 +115,25 @@ register(STRINGS)
 def index():
     """Render the dashboard for the selected period, vintage and (optionally) district.
 
-    The figures come from the map cache (`page_key`), computed once per data revision; only the
-    template is rendered per request (it carries the user's name, navigation and form token).
+    The page is rendered once per `page_key` and kept in the map cache, encoded and compressed;
+    only the user's name and form token are filled in per request (``webapp.layout.cached_page``).
     """
     detailed = has_role(g.user, "analyst")
-    figures = cached(page_key(detailed), lambda: _figures(detailed))
-    return render_template("dashboard.html", num=format_number, **figures)
+    return cached_page(page_key(), lambda **marks: render_template(
+        "dashboard.html", num=format_number, **_figures(detailed), **marks))
 
 
-def page_key(detailed: bool) -> tuple:
-    """Everything the dashboard's figures depend on.
+def page_key() -> tuple:
+    """Everything the dashboard depends on but the user's name and form token.
 
     The province (asked for, remembered in the session or the user's own), the query, today
-    (the default period and the at-risk list's date), whether sites are listed (analysts and
-    above), the language, the database and its data revision.
+    (the default period and the at-risk list's date), the user's role (the navigation, and
+    whether sites are listed: analysts and above), the language, the mount point, the database
+    and its data revision.
     """
     engine = current_app.extensions["diaban.engine"]
     return ("dashboard", current_province_code(), tuple(sorted(request.args.items(multi=True))),
-            date.today(), detailed, current_language(), *data_key(engine))
+            date.today(), g.user["role"], current_language(), request.script_root, *data_key(engine))
 
 
 def _figures(detailed: bool) -> dict:

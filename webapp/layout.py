@@ -2,17 +2,22 @@
 
 The blueprint has no routes: it only adds :func:`layout_context` to every template, so a page
 extending ``base.html`` gets ``t``, ``lang``, ``nav_links()``, ``lang_url(code)``,
-``data_status()`` and ``province_name()`` without passing them. A navigation link appears only
+``data_status()``, ``province_name()`` and ``username`` without passing them. A navigation link appears only
 when its endpoint is registered (blueprints land independently) and the user's role allows it.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, has_request_context, request, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, g, has_request_context, request, url_for
+from markupsafe import escape
 
 from geo.store.counts import data_as_of
 from webapp.accounts import has_role
+from webapp.auth import csrf_token
 from webapp.i18n import LANGUAGES, current_language, register, t
+from webapp.map_cache import cached, make_body, send
 from webapp.province import province_name
 
 bp = Blueprint("layout", __name__)
@@ -87,6 +92,27 @@ def layout_context() -> dict:
     """The helpers ``base.html`` uses, available to every template rendered for a request."""
     if not has_request_context():  # e.g. a document rendered by a command: no page around it
         return {}
+    user = g.get("user")
     return {"t": t, "lang": current_language(), "languages": LANGUAGES, "language_names": LANGUAGE_NAMES,
             "nav_links": nav_links, "lang_url": lang_url, "data_status": data_status,
-            "province_name": province_name}
+            "province_name": province_name, "username": user["username"] if user else ""}
+
+
+#: Marks standing for the per-user values in a cached page (plain words: escaping keeps them).
+USER_MARK, TOKEN_MARK = "diabanslotuser7f3c", "diabanslottoken7f3c"
+
+
+def cached_page(key: tuple, render: Callable[..., str]) -> Response:
+    """Answer with a page rendered once per ``key``: only the user's name and form token differ.
+
+    ``render(username=..., csrf_token=...)`` renders the page with marks standing for the two
+    (values passed to ``render_template`` win over this module's context). The text is kept in
+    the map cache, encoded and compressed once (``webapp.map_cache.Body``); each request splices
+    in its own escaped name and token. ``key`` must hold everything else the page depends on:
+    the query, the user's role (the navigation), the language, the mount point and the data
+    revision.
+    """
+    body = cached(key, lambda: make_body(render(username=USER_MARK, csrf_token=lambda: TOKEN_MARK),
+                                         {"user": USER_MARK, "token": TOKEN_MARK}))
+    values = {"user": str(escape(g.user["username"])), "token": str(escape(csrf_token()))}
+    return send(body, "text/html", values)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
-from markupsafe import escape
 
 from geo.hotspots.options import DEFAULT_ALPHA
 from geo.periods import last_closed_half
@@ -21,11 +20,10 @@ from geo.store.units import read_units
 from webapp.accounts import has_role
 from webapp.api import DETAIL_ZOOM
 from webapp.assets import localise
-from webapp.auth import csrf_token
 from webapp.errors import FilterError
 from webapp.i18n import current_language, register, t
-from webapp.layout import nav_links
-from webapp.map_cache import cached, make_body, send
+from webapp.layout import cached_page, nav_links
+from webapp.map_cache import cached
 from webapp.map_data import map_request, series_payload
 from webapp.map_labels import (
     DENSITY_COLOURS,
@@ -127,23 +125,17 @@ SHARED_STRINGS = ("incidents", "inspections", "commune", "code", "district", "pe
                   "data_as_of", "method", "unassigned", "no_incident", "no_data")
 
 
-#: Marks standing for the per-user values in the cached page (plain words: escaping keeps them).
-USER_MARK, TOKEN_MARK = "diabanslotuser7f3c", "diabanslottoken7f3c"
-
-
 @bp.route("/")
 def index():
     """The map page for the selected period, vintage, filters and layer (``layer=``).
 
     The page is cached (`page_key`), encoded and compressed once; only the user name and the
-    session's form token are filled in per request (``webapp.map_cache.Body``).
+    session's form token are filled in per request (``webapp.layout.cached_page``).
     """
     layer = request.args.get("layer") or ""
     if layer and layer not in MODES:
         raise FilterError(f"layer {layer!r} is not a map layer; use one of: {', '.join(MODES)}")
-    body = cached(page_key(), lambda: make_body(_render(layer), {"user": USER_MARK, "token": TOKEN_MARK}))
-    values = {"user": str(escape(g.user["username"])), "token": str(escape(csrf_token()))}
-    return send(body, "text/html", values)
+    return cached_page(page_key(), lambda **marks: _render(layer, **marks))
 
 
 def page_key() -> tuple:
@@ -160,8 +152,8 @@ def page_key() -> tuple:
             config.get("BASEMAP_ATTRIBUTION"), str(engine.url), data_version(engine))
 
 
-def _render(layer: str) -> str:
-    """The page's HTML, with ``USER_MARK`` and ``TOKEN_MARK`` for the user's name and form token."""
+def _render(layer: str, **marks) -> str:
+    """The page's HTML, with ``marks`` (``username``, ``csrf_token``) standing for the user's values."""
     req = map_request(current_app.extensions["diaban.engine"], current_selection())
     geometry_json, bounds, outline_label = page_geometry(req)
     series = series_payload(req)
@@ -171,8 +163,7 @@ def _render(layer: str) -> str:
     html = render_template(
         "map.html", t=t, req=req, sel=req.selection, meta=series["metadata"], lang=current_language(),
         shell=shell, config=config, config_json=script_json(config), geometry_json=geometry_json,
-        nav=nav_links(), kinds=_kind_options(req), etypes=_etype_options(req), username=USER_MARK,
-        csrf_token=lambda: TOKEN_MARK,
+        nav=nav_links(), kinds=_kind_options(req), etypes=_etype_options(req), **marks,
         lang_url=url_for("map.index", **{**request.args.to_dict(), "lang": other}))
     return localise(html)
 
