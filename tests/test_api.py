@@ -388,8 +388,8 @@ def test_a_failed_computation_leaves_no_entry_and_the_next_request_computes_agai
     assert cached(key, lambda: "recovered") == "recovered"
 
 
-@pytest.mark.parametrize("page", ["/", "/dashboard"])
-def test_a_cached_page_carries_each_users_own_name_and_form_token(app, db_url, viewer, page):
+@pytest.mark.parametrize(("page", "role"), [("/", "(viewer)"), ("/dashboard", "(Vai trò: viewer)")])
+def test_a_cached_page_carries_each_users_own_name_and_form_token(app, db_url, viewer, page, role):
     from webapp.map_cache import cache_size
 
     path = f"{page}?period=2018&vintage={OLD}"
@@ -405,8 +405,8 @@ def test_a_cached_page_carries_each_users_own_name_and_form_token(app, db_url, v
         with client.session_transaction() as session:
             assert session["csrf_token"] == token  # each page carries its own session's token
     assert len(set(tokens)) == 3
-    assert f'id="current-user">{VIEWER[0]} (' in pages[0]
-    assert 'id="current-user">viewer-two (' in pages[2]
+    assert f'id="current-user">{VIEWER[0]} {role}' in pages[0]
+    assert f'id="current-user">viewer-two {role}' in pages[2]
     assert pages[0].replace(tokens[0], "T") == pages[1].replace(tokens[1], "T")
     assert viewer.get(path).text == pages[0]  # without gzip: the same page
     tag = first.headers["ETag"]
